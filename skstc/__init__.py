@@ -1,0 +1,16 @@
+"""skstc: scikit-learn compatible deep spatiotemporal clustering with few or no labels.
+
+The public API is the estimators listed in ``__all__``; helpers live in the public
+submodules :mod:`skstc.preprocessing`, :mod:`skstc.datasets`, :mod:`skstc.metrics`,
+:mod:`skstc.losses`, :mod:`skstc.inspection` and :mod:`skstc.plotting`.
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["__version__"]
+
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+
+# --- Tile2VecSeriesKMeans (issue 4) ---
+
+# --- DeepSpatiotemporalClustering (issue 5) ---
