@@ -1,0 +1,1 @@
+"""Private helpers at the edges: validation, xarray/dask conversion, random state."""
