@@ -3,6 +3,246 @@
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+import numbers  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
+
+from .utils._xarray import is_xarray as _is_xarray_obj  # noqa: E402
+
+
+def stack_modalities(maps, series):
+    """Stack spatial maps and time series into the 2-D model input ``X``.
+
+    Parameters
+    ----------
+    maps : array-like of shape (n_samples, height, width) or (n_samples, height * width)
+        Spatial modality (e.g. fraction maps).
+    series : array-like of shape (n_samples, n_timesteps)
+        Temporal modality (e.g. normalised area series).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, height * width + n_timesteps)
+        Each row is the flattened map followed by the series, so that rows can be sliced by
+        scikit-learn's model selection tools.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstc.preprocessing import stack_modalities, split_modalities
+    >>> X = stack_modalities(np.ones((2, 3, 3)), np.zeros((2, 5)))
+    >>> X.shape
+    (2, 14)
+    >>> maps, series = split_modalities(X, (3, 3))
+    >>> maps.shape, series.shape
+    ((2, 3, 3), (2, 5))
+    """
+    maps = np.asarray(maps)
+    series = np.asarray(series)
+    if maps.ndim < 2:
+        raise ValueError(f"maps must have shape (n_samples, height, width), got {maps.shape}.")
+    if series.ndim != 2:
+        raise ValueError(
+            f"series must have shape (n_samples, n_timesteps), got {series.shape}.")
+    if maps.shape[0] != series.shape[0]:
+        raise ValueError(
+            f"maps has {maps.shape[0]} samples but series has {series.shape[0]}; "
+            "they must be the same length.")
+    if series.shape[1] == 0:
+        raise ValueError("series has length 0; at least one time step is required.")
+    dtype = np.result_type(maps.dtype, series.dtype, np.float32)
+    return np.concatenate(
+        [maps.reshape(maps.shape[0], -1).astype(dtype, copy=False),
+         series.astype(dtype, copy=False)], axis=1)
+
+
+def split_modalities(X, spatial_shape):
+    """Split the 2-D model input into maps and series (inverse of :func:`stack_modalities`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, height * width + n_timesteps)
+        Flattened maps followed by the series.
+    spatial_shape : tuple of int (height, width)
+        Shape of one map.
+
+    Returns
+    -------
+    maps : ndarray of shape (n_samples, height, width)
+    series : ndarray of shape (n_samples, n_timesteps)
+    """
+    X = np.asarray(X)
+    height, width = (int(s) for s in spatial_shape)
+    n_map = height * width
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D of shape (n_samples, {height}*{width} + n_timesteps), got {X.shape}.")
+    if X.shape[1] <= n_map:
+        raise ValueError(
+            f"X has {X.shape[1]} features but spatial_shape={(height, width)} needs "
+            f"{n_map} map features plus at least one time step of the series.")
+    return X[:, :n_map].reshape(-1, height, width), X[:, n_map:]
+
+
+def _nearest_resize(img, size):
+    """Nearest-neighbour resize of the last two axes of ``img`` to ``(size, size)``."""
+    h, w = img.shape[-2:]
+    rows = np.minimum((np.arange(size) + 0.5) * h / size, h - 1).astype(int)
+    cols = np.minimum((np.arange(size) + 0.5) * w / size, w - 1).astype(int)
+    return img[..., rows[:, None], cols[None, :]]
+
+
+def _pad_square(img):
+    """Centre ``img`` (..., h, w) in a zero-padded square of side ``max(h, w)``."""
+    h, w = img.shape[-2:]
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    pad = [(0, 0)] * (img.ndim - 2) + [(top, side - h - top), (left, side - w - left)]
+    return np.pad(img, pad)
+
+
+class FractionMapFeatures(TransformerMixin, BaseEstimator):
+    """Monthly water masks of objects -> fraction map + normalised area series.
+
+    For each object (e.g. a water body) the input is a stack of monthly masks. The output row
+    is the *fraction map* (the mask padded with zeros to a square, resized to
+    ``map_size x map_size`` by nearest neighbour, then averaged over months of the water
+    indicator), flattened, followed by the *area series* (the number of water pixels per
+    month on the original stack, divided by its maximum; an object that is never wet gives
+    zeros). This is the input format of :class:`skstc.MultimodalConstrainedAE`.
+
+    The transformer is stateless: ``fit`` only records the input sizes.
+
+    Parameters
+    ----------
+    map_size : int, default=64
+        Side of the output fraction map.
+    water_value : int, default=2
+        Mask value meaning water.
+    land_value : int, default=1
+        Mask value meaning land (other values, e.g. 0, are "no data" and count as not water).
+
+    Attributes
+    ----------
+    n_timesteps_ : int
+        Number of months of the stacks seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstc.preprocessing import FractionMapFeatures
+    >>> masks = np.ones((1, 4, 2, 4), dtype=np.uint8)  # 1 object, 4 months, 2x4 pixels
+    >>> masks[0, :2, :, :2] = 2                        # 4 water pixels in months 0 and 1
+    >>> X = FractionMapFeatures(map_size=4).fit_transform(masks)
+    >>> X.shape
+    (1, 20)
+    >>> X[0, 16:]                                      # area series / its maximum
+    array([1., 1., 0., 0.], dtype=float32)
+    """
+
+    def __init__(self, map_size=64, water_value=2, land_value=1):
+        self.map_size = map_size
+        self.water_value = water_value
+        self.land_value = land_value
+
+    def _check_params(self):
+        if (not isinstance(self.map_size, numbers.Integral) or isinstance(self.map_size, bool)
+                or self.map_size < 1):
+            raise ValueError(f"map_size must be a positive integer, got {self.map_size!r}.")
+        if self.water_value == self.land_value:
+            raise ValueError(
+                f"water_value and land_value must differ, both are {self.water_value!r}.")
+
+    def _as_stacks(self, masks):
+        """Return a list of (n_months, h, w) arrays (or one 4-D array)."""
+        if _is_xarray_obj(masks):
+            masks = np.asarray(masks.values)
+        if isinstance(masks, (list, tuple)):
+            if len(masks) == 0:
+                raise ValueError("masks is an empty list; at least one object is required.")
+            stacks = [np.asarray(m) for m in masks]
+            for i, m in enumerate(stacks):
+                if m.ndim != 3:
+                    raise ValueError(
+                        f"masks[{i}] must have shape (n_months, height, width), got {m.shape}.")
+            return stacks
+        masks = np.asarray(masks)
+        if masks.ndim != 4:
+            raise ValueError(
+                "masks must have shape (n_objects, n_months, height, width) or be a list of "
+                f"(n_months, height, width) stacks; got shape {masks.shape}.")
+        if masks.shape[0] == 0:
+            raise ValueError("masks holds 0 objects; at least one is required.")
+        return masks
+
+    def fit(self, X, y=None):
+        """Check the parameters and record the number of months.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_objects, n_months, height, width), list or DataArray
+            Mask stacks (a list may hold stacks of different spatial sizes).
+        y : ignored
+
+        Returns
+        -------
+        self : FractionMapFeatures
+        """
+        self._check_params()
+        stacks = self._as_stacks(X)
+        lengths = {s.shape[0] for s in stacks}
+        if len(lengths) != 1:
+            raise ValueError(
+                f"all mask stacks must have the same number of months, got {sorted(lengths)}.")
+        self.n_timesteps_ = lengths.pop()
+        if self.n_timesteps_ == 0:
+            raise ValueError("mask stacks have 0 months; at least one is required.")
+        return self
+
+    def transform(self, X):
+        """Compute fraction maps and area series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_objects, n_months, height, width), list or DataArray
+            Mask stacks.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_objects, map_size * map_size + n_months)
+            Flattened fraction map followed by the area series (float32).
+        """
+        check_is_fitted(self)
+        self._check_params()
+        stacks = self._as_stacks(X)
+        n = len(stacks)
+        maps = np.empty((n, self.map_size, self.map_size), dtype=np.float32)
+        series = np.empty((n, self.n_timesteps_), dtype=np.float32)
+        for i, stack in enumerate(stacks):
+            if stack.shape[0] != self.n_timesteps_:
+                raise ValueError(
+                    f"object {i} has {stack.shape[0]} months but {self.n_timesteps_} were "
+                    "seen in fit.")
+            if stack.shape[1] == 0 or stack.shape[2] == 0:
+                raise ValueError(f"object {i} has an empty spatial extent {stack.shape[1:]}.")
+            water = stack == self.water_value
+            fraction = water.mean(axis=0, dtype=np.float32)
+            maps[i] = _nearest_resize(_pad_square(fraction), self.map_size)
+            area = water.reshape(water.shape[0], -1).sum(axis=1).astype(np.float32)
+            peak = area.max()
+            series[i] = area / peak if peak > 0 else 0.0
+        return stack_modalities(maps, series)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``map_r_c`` for the map pixels then ``area_t`` for the series."""
+        check_is_fitted(self)
+        s = self.map_size
+        names = [f"map_{r}_{c}" for r in range(s) for c in range(s)]
+        names += [f"area_{t}" for t in range(self.n_timesteps_)]
+        return np.asarray(names, dtype=object)
+
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
 
