@@ -7,6 +7,15 @@ Nothing under ``skstc.nn`` imports scikit-learn or xarray. Docstrings name tenso
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+from ._multimodal import (  # noqa: E402, F401
+    MultimodalAutoencoder,
+    MultimodalClassifierNet,
+    SpatialDecoder,
+    SpatialEncoder,
+    TemporalDecoder,
+    TemporalEncoder,
+)
+
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
 
