@@ -9,5 +9,6 @@ Nothing under ``skstc.nn`` imports scikit-learn or xarray. Docstrings name tenso
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
+from ._tilenet import ResidualBlock, TileNet  # noqa: E402,F401
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
