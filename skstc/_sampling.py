@@ -150,5 +150,378 @@ class ClassBalancedBatchSampler:
 
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
+import numpy as _np_t2v  # noqa: E402
+
+
+def _t2v_numpy_rng(random_state):
+    """A RandomState from a torch.Generator, a RandomState, an int or None (never global)."""
+    if isinstance(random_state, _np_t2v.random.RandomState):
+        return random_state
+    if type(random_state).__name__ == "Generator" and hasattr(random_state, "manual_seed"):
+        import torch
+
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=random_state))
+        return _np_t2v.random.RandomState(seed)
+    from .utils._random import local_random_state
+
+    return local_random_state(random_state)
+
+
+def _t2v_nan_integral(image):
+    """Summed-area table of missing pixels (NaN in any band) of ``(n_times, n_bands, h, w)``.
+
+    Returns an int32 array of shape ``(n_times, h + 1, w + 1)``.
+    """
+    miss = _np_t2v.isnan(image).any(axis=1)
+    out = _np_t2v.zeros((miss.shape[0], miss.shape[1] + 1, miss.shape[2] + 1), dtype=_np_t2v.int32)
+    out[:, 1:, 1:] = miss.cumsum(axis=1, dtype=_np_t2v.int32).cumsum(axis=2, dtype=_np_t2v.int32)
+    return out
+
+
+def _t2v_box_sum(integral, t, r, c, size):
+    """Sum over the ``size`` x ``size`` boxes with top-left ``(r, c)`` at dates ``t``."""
+    return (integral[t, r + size, c + size] - integral[t, r, c + size]
+            - integral[t, r + size, c] + integral[t, r, c])
+
+
+def _t2v_sample_outside(rng, center, n_pos, radius):
+    """Uniform positions in ``[0, n_pos)`` per axis pair outside a square around ``center``.
+
+    ``center`` is ``(n, 2)`` (row, col) of positions; ``n_pos = (n_rows, n_cols)`` counts the
+    admissible positions per axis. Returns ``(n, 2)`` positions whose Chebyshev distance to
+    ``center`` exceeds ``radius``, uniformly among all such positions (the caller guarantees
+    at least one exists).
+    """
+    n = center.shape[0]
+    lo = _np_t2v.maximum(center - radius, 0)
+    hi = _np_t2v.minimum(center + radius, _np_t2v.asarray(n_pos) - 1)
+    n_in = hi - lo + 1
+    n_out = _np_t2v.asarray(n_pos)[None, :] - n_in
+    # region A: row outside the band, any column; region B: row inside, column outside
+    area_a = n_out[:, 0] * n_pos[1]
+    area_b = n_in[:, 0] * n_out[:, 1]
+    pick_a = rng.random_sample(n) * (area_a + area_b) < area_a
+
+    def _outside(k, axis):
+        # k-th admissible position outside [lo, hi] along ``axis``
+        return _np_t2v.where(k < lo[:, axis], k, hi[:, axis] + 1 + (k - lo[:, axis]))
+
+    u = rng.random_sample((n, 2))
+    out = _np_t2v.empty((n, 2), dtype=_np_t2v.int64)
+    k_row = _np_t2v.floor(u[:, 0] * _np_t2v.maximum(n_out[:, 0], 1)).astype(_np_t2v.int64)
+    k_col = _np_t2v.floor(u[:, 1] * _np_t2v.maximum(n_out[:, 1], 1)).astype(_np_t2v.int64)
+    any_col = _np_t2v.floor(u[:, 1] * n_pos[1]).astype(_np_t2v.int64)
+    in_row = lo[:, 0] + _np_t2v.floor(u[:, 0] * n_in[:, 0]).astype(_np_t2v.int64)
+    out[:, 0] = _np_t2v.where(pick_a, _outside(k_row, 0), in_row)
+    out[:, 1] = _np_t2v.where(pick_a, any_col, _outside(k_col, 1))
+    return out
+
+
+def augment_tiles(tiles, rng):
+    """Random flips and rot90 of each tile, independently (the dihedral group D4).
+
+    Parameters
+    ----------
+    tiles : ndarray of shape (n, n_bands, size, size)
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    tiles : ndarray of the same shape (a new array)
+    """
+    tiles = _np_t2v.array(tiles, copy=True)
+    flip = rng.randint(0, 2, size=len(tiles)).astype(bool)
+    tiles[flip] = tiles[flip][..., ::-1]
+    k = rng.randint(0, 4, size=len(tiles))
+    for rot in (1, 2, 3):
+        sel = k == rot
+        if sel.any():
+            tiles[sel] = _np_t2v.rot90(tiles[sel], rot, axes=(2, 3))
+    return tiles
+
+
+class TileTripletSampler:
+    """On-the-fly Tile2Vec triplets (anchor, neighbour, distant) from image time series.
+
+    For each triplet: a region is drawn with probability proportional to its number of
+    admissible anchor positions, a date uniformly, an anchor tile anywhere in the region (not
+    only on the tile grid; tiles stay inside the image), a neighbour whose centre lies within
+    ``neighborhood`` pixels of the anchor's centre in Chebyshev distance (``max(|dy|, |dx|)
+    <= neighborhood``, the square neighbourhood of the published sampler; tiles may overlap),
+    and a distant tile drawn uniformly among the positions farther than ``neighborhood``, all
+    three from the same region and date. Anchors with no admissible distant position are not
+    drawn.
+
+    Missing data rule: a pixel is missing when any band is NaN. A tile whose fraction of
+    missing pixels exceeds ``max_nan_fraction`` (and always an all-missing tile) is rejected
+    and its triplet redrawn. Missing values of kept tiles are replaced by ``fill_values``
+    (one value per band), so no NaN reaches the encoder.
+
+    Parameters
+    ----------
+    images : list of ndarray of shape (n_times, n_bands, height, width)
+        One image stack per region; same dates and bands for all.
+    tile_size : int
+        Side of the square tiles in pixels.
+    neighborhood : int
+        Radius (pixels, Chebyshev) around the anchor's centre for neighbour centres.
+    max_nan_fraction : float, default=0.5
+        Largest fraction of missing pixels in a sampled tile.
+    fill_values : array-like of shape (n_bands,) or None, default=None
+        Replacement for missing values per band; None uses 0.
+    augment : bool, default=True
+        Apply a random flip/rot90 to each tile.
+    """
+
+    def __init__(self, images, tile_size, neighborhood, *, max_nan_fraction=0.5,
+                 fill_values=None, augment=True):
+        if not images:
+            raise ValueError("images must hold at least one region.")
+        self.images = list(images)
+        self.tile_size = int(tile_size)
+        self.neighborhood = int(neighborhood)
+        self.max_nan_fraction = float(max_nan_fraction)
+        self.augment = augment
+        n_bands = self.images[0].shape[1]
+        self.fill_values = (_np_t2v.zeros(n_bands, dtype=_np_t2v.float32) if fill_values is None
+                            else _np_t2v.asarray(fill_values, dtype=_np_t2v.float32))
+        ts, nb = self.tile_size, self.neighborhood
+        self.n_positions_ = []
+        for img in self.images:
+            if img.shape[2] < ts or img.shape[3] < ts:
+                raise ValueError(f"A region of {img.shape[2]}x{img.shape[3]} pixels is smaller "
+                                 f"than one tile of {ts}x{ts}.")
+            self.n_positions_.append((img.shape[2] - ts + 1, img.shape[3] - ts + 1))
+        # anchors with an admissible distant tile: some position farther than nb
+        self._weights = _np_t2v.array([
+            self._n_anchor_positions(npos) for npos in self.n_positions_], dtype=float)
+        if self._weights.sum() == 0:
+            largest = max(max(p) - 1 for p in self.n_positions_)
+            raise ValueError(
+                f"neighborhood={nb} is too large: no two tile positions of size {ts} are more "
+                f"than {largest} pixels apart in any region, so no distant tile can be drawn. "
+                f"Use neighborhood < {largest} or a smaller tile_size.")
+        self._integrals = ([_t2v_nan_integral(img) for img in self.images]
+                           if any(_np_t2v.isnan(img).any() for img in self.images) else None)
+
+    def _n_anchor_positions(self, n_pos):
+        # an anchor at row r has a distant position iff max(r, R-1-r, c, C-1-c) > nb
+        nb = self.neighborhood
+        rows = _np_t2v.arange(n_pos[0])
+        cols = _np_t2v.arange(n_pos[1])
+        far_r = _np_t2v.maximum(rows, n_pos[0] - 1 - rows) > nb
+        far_c = _np_t2v.maximum(cols, n_pos[1] - 1 - cols) > nb
+        return int(n_pos[0] * n_pos[1] - (~far_r).sum() * (~far_c).sum())
+
+    def _anchors(self, rng, n_pos, n):
+        nb = self.neighborhood
+        out = _np_t2v.empty((n, 2), dtype=_np_t2v.int64)
+        todo = _np_t2v.arange(n)
+        while todo.size:
+            cand = _np_t2v.stack([rng.randint(0, n_pos[0], todo.size),
+                                  rng.randint(0, n_pos[1], todo.size)], axis=1)
+            ok = ((_np_t2v.maximum(cand[:, 0], n_pos[0] - 1 - cand[:, 0]) > nb)
+                  | (_np_t2v.maximum(cand[:, 1], n_pos[1] - 1 - cand[:, 1]) > nb))
+            out[todo[ok]] = cand[ok]
+            todo = todo[~ok]
+        return out
+
+    def sample_positions(self, n_triplets, random_state=None):
+        """Draw triplet positions.
+
+        Parameters
+        ----------
+        n_triplets : int
+        random_state : torch.Generator, RandomState, int or None
+
+        Returns
+        -------
+        positions : dict of ndarray
+            ``region`` and ``time`` of shape (n_triplets,), ``anchor``, ``neighbor``,
+            ``distant`` of shape (n_triplets, 2): top-left (row, col) pixel of each tile
+            (its centre is top-left + tile_size / 2).
+        """
+        rng = _t2v_numpy_rng(random_state)
+        n_times = self.images[0].shape[0]
+        pos = {"region": _np_t2v.empty(n_triplets, dtype=_np_t2v.int64),
+               "time": _np_t2v.empty(n_triplets, dtype=_np_t2v.int64),
+               "anchor": _np_t2v.empty((n_triplets, 2), dtype=_np_t2v.int64),
+               "neighbor": _np_t2v.empty((n_triplets, 2), dtype=_np_t2v.int64),
+               "distant": _np_t2v.empty((n_triplets, 2), dtype=_np_t2v.int64)}
+        todo = _np_t2v.arange(n_triplets)
+        p = self._weights / self._weights.sum()
+        for _ in range(1000):
+            if not todo.size:
+                break
+            region = rng.choice(len(self.images), size=todo.size, p=p)
+            time = rng.randint(0, n_times, todo.size)
+            pos["region"][todo] = region
+            pos["time"][todo] = time
+            ok = _np_t2v.ones(todo.size, dtype=bool)
+            for g in _np_t2v.unique(region):
+                sel = _np_t2v.flatnonzero(region == g)
+                n_pos = self.n_positions_[g]
+                a = self._anchors(rng, n_pos, sel.size)
+                lo = _np_t2v.maximum(a - self.neighborhood, 0)
+                hi = _np_t2v.minimum(a + self.neighborhood, _np_t2v.asarray(n_pos) - 1)
+                nbr = lo + _np_t2v.floor(rng.random_sample(a.shape) * (hi - lo + 1)).astype(
+                    _np_t2v.int64)
+                d = _t2v_sample_outside(rng, a, n_pos, self.neighborhood)
+                pos["anchor"][todo[sel]] = a
+                pos["neighbor"][todo[sel]] = nbr
+                pos["distant"][todo[sel]] = d
+                if self._integrals is not None:
+                    limit = self.max_nan_fraction * self.tile_size ** 2
+                    full = self.tile_size ** 2
+                    for t in (a, nbr, d):
+                        miss = _t2v_box_sum(self._integrals[g], time[sel], t[:, 0], t[:, 1],
+                                            self.tile_size)
+                        ok[sel] &= (miss <= limit) & (miss < full)
+            todo = todo[~ok]
+        if todo.size:
+            raise ValueError(
+                "Could not draw enough triplets of tiles with at most "
+                f"{self.max_nan_fraction:.0%} missing pixels; the images are mostly NaN. "
+                "Raise max_nan_fraction or mask fewer pixels.")
+        return pos
+
+    def extract(self, positions, role, random_state=None):
+        """Cut the tiles of one role at the given positions (NaN filled, augmented).
+
+        Returns
+        -------
+        tiles : ndarray of shape (n_triplets, n_bands, tile_size, tile_size), float32
+        """
+        region, time, tl = positions["region"], positions["time"], positions[role]
+        return extract_tiles(self.images, region, time, tl, self.tile_size, self.fill_values,
+                             augment=self.augment, random_state=random_state)
+
+    def sample(self, n_triplets, random_state=None):
+        """Draw ``n_triplets`` triplets and cut their tiles.
+
+        Returns
+        -------
+        triplets : dict of ndarray
+            ``anchor``, ``neighbor``, ``distant`` of shape
+            (n_triplets, n_bands, tile_size, tile_size), float32.
+        """
+        rng = _t2v_numpy_rng(random_state)
+        pos = self.sample_positions(n_triplets, rng)
+        return {role: self.extract(pos, role, rng) for role in ("anchor", "neighbor", "distant")}
+
+
+def extract_tiles(images, region, time, top_left, tile_size, fill_values=None, *,
+                  augment=False, random_state=None):
+    """Cut square tiles from a list of image stacks by fancy indexing (no Python loop per tile).
+
+    Parameters
+    ----------
+    images : list of ndarray of shape (n_times, n_bands, height, width)
+    region, time : ndarray of int of shape (n,)
+    top_left : ndarray of int of shape (n, 2)
+        (row, col) of each tile's top-left pixel.
+    tile_size : int
+    fill_values : array-like of shape (n_bands,) or None
+        Replacement of NaN per band (None leaves NaN).
+    augment : bool, default=False
+        Random flip/rot90 per tile.
+    random_state : torch.Generator, RandomState, int or None
+
+    Returns
+    -------
+    tiles : ndarray of shape (n, n_bands, tile_size, tile_size), float32
+    """
+    n_bands = images[0].shape[1]
+    n = len(region)
+    out = _np_t2v.empty((n, n_bands, tile_size, tile_size), dtype=_np_t2v.float32)
+    offs = _np_t2v.arange(tile_size)
+    bands = _np_t2v.arange(n_bands)
+    for g in _np_t2v.unique(region):
+        sel = _np_t2v.flatnonzero(region == g)
+        rows = top_left[sel, 0][:, None] + offs
+        cols = top_left[sel, 1][:, None] + offs
+        out[sel] = images[g][time[sel][:, None, None, None], bands[None, :, None, None],
+                             rows[:, None, :, None], cols[:, None, None, :]]
+    if fill_values is not None:
+        fill = _np_t2v.broadcast_to(_np_t2v.asarray(fill_values, dtype=_np_t2v.float32)
+                                    [None, :, None, None], out.shape)
+        nan = _np_t2v.isnan(out)
+        if nan.any():
+            out[nan] = fill[nan]
+    if augment:
+        out = augment_tiles(out, _t2v_numpy_rng(random_state))
+    return out
+
+
+def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=None, *,
+                            valid=None):
+    """Refinement triplets drawn from a clustering of tile sequences (f^c of the paper).
+
+    A cluster ``c`` is chosen with probability proportional to its size (among clusters of at
+    least two tiles), anchor and neighbour are two different tiles of ``c``, the distant
+    cluster ``d != c`` is chosen with probability proportional to ``size_d * ||mu_c - mu_d||``,
+    the distant tile uniformly in ``d``, and one date for the three.
+
+    Parameters
+    ----------
+    labels : ndarray of int of shape (n_tiles,)
+        Cluster of each tile (labels ``0 .. n_clusters-1``).
+    centers : ndarray of shape (n_clusters, n_features)
+        Cluster centroids.
+    n_triplets : int
+    n_times : int
+        Number of dates.
+    random_state : torch.Generator, RandomState, int or None
+    valid : ndarray of bool of shape (n_times, n_tiles) or None
+        Tiles usable at each date (e.g. not mostly NaN); invalid triplets are redrawn.
+
+    Returns
+    -------
+    anchor, neighbor, distant, time : ndarray of int of shape (n_triplets,)
+        Tile indices and the date.
+    """
+    rng = _t2v_numpy_rng(random_state)
+    labels = _np_t2v.asarray(labels)
+    n_clusters = centers.shape[0]
+    sizes = _np_t2v.bincount(labels, minlength=n_clusters).astype(float)
+    order = _np_t2v.argsort(labels, kind="stable")
+    starts = _np_t2v.concatenate([[0], _np_t2v.cumsum(sizes)[:-1]]).astype(_np_t2v.int64)
+    dist = _np_t2v.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+    w = sizes[None, :] * dist
+    _np_t2v.fill_diagonal(w, 0.0)
+    p_anchor = _np_t2v.where((sizes >= 2) & (w.sum(1) > 0), sizes, 0.0)
+    if p_anchor.sum() == 0:
+        raise ValueError("Refinement triplets need a cluster of at least two tiles and another "
+                         "non-empty cluster at a positive distance.")
+    p_anchor /= p_anchor.sum()
+    cum = _np_t2v.cumsum(w, axis=1)
+    out = [_np_t2v.empty(n_triplets, dtype=_np_t2v.int64) for _ in range(4)]
+    todo = _np_t2v.arange(n_triplets)
+    for _ in range(1000):
+        if not todo.size:
+            break
+        m = todo.size
+        c = rng.choice(n_clusters, size=m, p=p_anchor)
+        size_c = sizes[c].astype(_np_t2v.int64)
+        ia = rng.randint(0, 2**31 - 1, m) % size_c
+        ineigh = (ia + 1 + rng.randint(0, 2**31 - 1, m) % (size_c - 1)) % size_c
+        u = rng.random_sample(m) * cum[c, -1]
+        d = (cum[c] <= u[:, None]).sum(1)
+        d = _np_t2v.minimum(d, n_clusters - 1)
+        idist = rng.randint(0, 2**31 - 1, m) % sizes[d].astype(_np_t2v.int64)
+        t = rng.randint(0, n_times, m)
+        a, nbr, ds = order[starts[c] + ia], order[starts[c] + ineigh], order[starts[d] + idist]
+        for arr, val in zip(out, (a, nbr, ds, t)):
+            arr[todo] = val
+        if valid is None:
+            break
+        ok = valid[t, a] & valid[t, nbr] & valid[t, ds]
+        todo = todo[~ok]
+    else:
+        if todo.size:
+            raise ValueError("Could not draw refinement triplets of valid (not mostly NaN) "
+                             "tiles; the images are mostly NaN.")
+    return tuple(out)
+
 
 # --- DeepSpatiotemporalClustering (issue 5) ---

@@ -18,5 +18,6 @@ from ._multimodal import (  # noqa: E402, F401
 
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
+from ._tilenet import ResidualBlock, TileNet  # noqa: E402,F401
 
 # --- DeepSpatiotemporalClustering (issue 5) ---

@@ -1,0 +1,229 @@
+"""Inspection of clustered series: representatives, interpolation, semantic tree, colours, MDS.
+
+The analysis tools of the Tile2Vec series clustering paper, usable with any clustering of
+series ``X`` of shape ``(n_samples, n_features)`` (e.g. ``Tile2VecSeriesKMeans.transform``
+output with its ``labels_`` and ``cluster_centers_``).
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+__all__ = [
+    "cluster_representatives",
+    "centroid_interpolation",
+    "semantic_tree",
+    "pca_colors",
+    "mds_projection",
+]
+
+
+def _centers_from(X, labels, centers):
+    if centers is not None:
+        centers = check_array(centers, dtype=np.float64)
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(f"centers have {centers.shape[1]} features, X has {X.shape[1]}.")
+        return centers
+    if labels is None:
+        raise ValueError("Give labels or centers.")
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}.")
+    ks = np.unique(labels[labels >= 0])
+    return np.stack([X[labels == k].mean(axis=0) for k in ks])
+
+
+def _sq_dist(A, B):
+    d = (A * A).sum(1)[:, None] - 2 * A @ B.T + (B * B).sum(1)[None, :]
+    return np.maximum(d, 0)
+
+
+def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True):
+    """Index of the real series nearest each centroid (the cluster's representative).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Series (flattened).
+    labels : array-like of shape (n_samples,) or None
+        Cluster of each series; used to compute the centroids when ``centers`` is None and
+        to restrict each search to the cluster's members.
+    centers : array-like of shape (n_clusters, n_features) or None
+        Centroids; None computes the mean of each label.
+    within_cluster : bool, default=True
+        Search only among the members of each cluster (needs ``labels``; a cluster without
+        member falls back to all series).
+
+    Returns
+    -------
+    indices : ndarray of shape (n_clusters,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.9], [2.0], [10.0], [11.0]])
+    >>> cluster_representatives(X, labels=[0, 0, 0, 1, 1]).tolist()
+    [1, 3]
+    """
+    X = check_array(X, dtype=np.float64)
+    C = _centers_from(X, labels, centers)
+    d = _sq_dist(C, X)
+    if within_cluster and labels is not None:
+        labels = np.asarray(labels)
+        ks = np.arange(len(C)) if centers is not None else np.unique(labels[labels >= 0])
+        for i, k in enumerate(ks):
+            member = labels == k
+            if member.any():
+                d[i, ~member] = np.inf
+    return d.argmin(axis=1)
+
+
+def centroid_interpolation(X, center_a, center_b, n_steps=5):
+    """Linear path between two centroids with the nearest real series at each step.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Real series to search.
+    center_a, center_b : array-like of shape (n_features,)
+        End points.
+    n_steps : int, default=5
+        Number of weights ``w`` in ``[0, 1]`` (both ends included); the point at ``w`` is
+        ``(1 - w) * center_a + w * center_b``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_steps,)
+    points : ndarray of shape (n_steps, n_features)
+    nearest : ndarray of shape (n_steps,)
+        Index in ``X`` of the series nearest each point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.4], [1.0]])
+    >>> w, P, idx = centroid_interpolation(X, [0.0], [1.0], n_steps=3)
+    >>> idx.tolist()
+    [0, 1, 2]
+    """
+    X = check_array(X, dtype=np.float64)
+    a = np.asarray(center_a, dtype=np.float64).ravel()
+    b = np.asarray(center_b, dtype=np.float64).ravel()
+    if a.shape[0] != X.shape[1] or b.shape[0] != X.shape[1]:
+        raise ValueError("centers must have as many features as X.")
+    if int(n_steps) < 2:
+        raise ValueError(f"n_steps must be >= 2, got {n_steps!r}.")
+    w = np.linspace(0.0, 1.0, int(n_steps))
+    P = (1 - w)[:, None] * a[None] + w[:, None] * b[None]
+    return w, P, _sq_dist(P, X).argmin(axis=1)
+
+
+def semantic_tree(centers):
+    """Minimum spanning tree of the complete graph of Euclidean centroid distances.
+
+    Parameters
+    ----------
+    centers : array-like of shape (n_clusters, n_features)
+
+    Returns
+    -------
+    edges : ndarray of shape (n_clusters - 1, 2)
+        Pairs of cluster indices joined in the tree (``i < j``), sorted by weight.
+    weights : ndarray of shape (n_clusters - 1,)
+        Distance between the joined centroids.
+
+    Examples
+    --------
+    >>> edges, w = semantic_tree([[0.0], [1.0], [5.0]])
+    >>> edges.tolist(), w.tolist()
+    ([[0, 1], [1, 2]], [1.0, 4.0])
+    """
+    C = check_array(centers, dtype=np.float64, ensure_min_samples=1)
+    D = np.sqrt(_sq_dist(C, C))
+    k = len(C)
+    # Prim's algorithm on the dense distance matrix (k is the number of clusters, small)
+    in_tree = np.zeros(k, dtype=bool)
+    in_tree[0] = True
+    best = D[0].copy()
+    parent = np.zeros(k, dtype=np.int64)
+    edges, weights = [], []
+    for _ in range(k - 1):
+        cand = np.where(in_tree, np.inf, best)
+        j = int(np.argmin(cand))
+        edges.append(sorted((int(parent[j]), j)))
+        weights.append(float(best[j]))
+        in_tree[j] = True
+        closer = D[j] < best
+        best = np.where(closer, D[j], best)
+        parent = np.where(closer, j, parent)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    weights = np.asarray(weights, dtype=np.float64)
+    order = np.lexsort((edges[:, 1], edges[:, 0], weights)) if len(weights) else []
+    return edges[order], weights[order]
+
+
+def pca_colors(X, centers, *, random_state=None):
+    """RGB colours of centroids from the first three principal components of all series.
+
+    PCA is fitted on ``X``; each component of the projected centroids is min-max scaled to
+    ``[0, 1]`` over the centroids (a constant component gives 0.5), so similar clusters get
+    similar colours.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    centers : array-like of shape (n_clusters, n_features)
+    random_state : int, RandomState or None, default=None
+        For the randomized PCA solver on large inputs.
+
+    Returns
+    -------
+    colors : ndarray of shape (n_clusters, 3) in [0, 1]
+    """
+    from sklearn.decomposition import PCA
+
+    X = check_array(X, dtype=np.float64)
+    C = _centers_from(X, None, centers)
+    n_comp = min(3, X.shape[0], X.shape[1])
+    proj = PCA(n_components=n_comp, random_state=random_state).fit(X).transform(C)
+    out = np.full((len(C), 3), 0.5)
+    lo, hi = proj.min(axis=0), proj.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    out[:, :n_comp] = np.where(hi > lo, (proj - lo) / span, 0.5)
+    return out
+
+
+def mds_projection(X, *, n_components=2, max_samples=None, random_state=None, **mds_params):
+    """2-D metric MDS projection of series (optionally of a random subsample).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int, default=2
+    max_samples : int or None, default=None
+        Project at most this many series, drawn at random (MDS costs O(n^2) memory).
+    random_state : int, RandomState or None, default=None
+    **mds_params
+        Passed to :class:`sklearn.manifold.MDS`.
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_used, n_components)
+    indices : ndarray of shape (n_used,)
+        Rows of ``X`` that were projected.
+    """
+    from sklearn.manifold import MDS
+
+    from .utils._random import local_random_state
+
+    X = check_array(X, dtype=np.float64)
+    rng = local_random_state(random_state)
+    idx = np.arange(X.shape[0])
+    if max_samples is not None and X.shape[0] > max_samples:
+        idx = np.sort(rng.choice(X.shape[0], int(max_samples), replace=False))
+    params = {"n_init": 1, "max_iter": 300}
+    params.update(mds_params)
+    try:
+        mds = MDS(n_components=n_components, random_state=rng, init="random", **params)
+    except TypeError:  # older scikit-learn without ``init``
+        mds = MDS(n_components=n_components, random_state=rng, **params)
+    return mds.fit_transform(X[idx]), idx

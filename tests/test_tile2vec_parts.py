@@ -1,0 +1,272 @@
+"""Tile2Vec building blocks: TileNet, triplet loss, triplet samplers."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skstc._sampling import (
+    TileTripletSampler,
+    augment_tiles,
+    extract_tiles,
+    sample_cluster_triplets,
+)
+from skstc.losses import TripletLoss, tile2vec_triplet_loss
+from skstc.nn import TileNet
+
+
+# ---- TileNet -----------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [1, 5, 16, 33])
+def test_tilenet_any_tile_size(size):
+    net = TileNet(3, embedding_dim=6, n_blocks=(1, 1, 1), base_width=4)
+    z = net.encode(torch.randn(4, 3, size, size))
+    assert z.shape == (4, 6)
+
+
+def test_tilenet_default_is_resnet18_like():
+    net = TileNet(4)
+    n_blocks = sum(len(stage) for stage in net.stages)
+    assert n_blocks == 10  # 5 stages of 2 residual blocks (+ stem = 21 conv layers)
+    assert net.encode(torch.randn(2, 4, 50, 50)).shape == (2, 512)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+
+
+def test_tilenet_triplet_forward_matches_encode_in_eval():
+    net = TileNet(2, embedding_dim=5, n_blocks=(1, 1), base_width=4).eval()
+    a, n, d = (torch.randn(3, 2, 8, 8) for _ in range(3))
+    za, zn, zd = net(a, n, d)
+    torch.testing.assert_close(za, net.encode(a))
+    torch.testing.assert_close(zd, net.encode(d))
+
+
+def test_tilenet_bad_blocks():
+    with pytest.raises(ValueError, match="n_blocks"):
+        TileNet(3, n_blocks=())
+
+
+# ---- loss ----------------------------------------------------------------------------------
+def test_triplet_loss_by_hand():
+    za = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    zn = torch.tensor([[3.0, 4.0], [1.0, 1.0]])   # distances 5, 0
+    zd = torch.tensor([[0.0, 1.0], [1.0, 4.0]])   # distances 1, 3
+    # hinge: relu(5 - 1 + 2) = 6 ; relu(0 - 3 + 2) = 0 -> mean 3
+    loss, parts = tile2vec_triplet_loss(za, zn, zd, margin=2.0, l2=0.0)
+    assert float(loss) == pytest.approx(3.0)
+    assert float(parts["d_neighbor"]) == pytest.approx(2.5)
+    assert float(parts["d_distant"]) == pytest.approx(2.0)
+    # l2 term: Frobenius norms of the batches, as in the published code
+    # ||Za|| = sqrt(2), ||Zn|| = sqrt(25 + 2) , ||Zd|| = sqrt(1 + 17)
+    expected = 3.0 + 0.1 * (np.sqrt(2) + np.sqrt(27) + np.sqrt(18))
+    loss, parts = tile2vec_triplet_loss(za, zn, zd, margin=2.0, l2=0.1)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert float(parts["l2"]) == pytest.approx(expected - 3.0, rel=1e-6)
+
+
+def test_triplet_loss_criterion_records_components():
+    crit = TripletLoss(margin=1.0, l2=0.0)
+    z = torch.zeros(2, 3)
+    loss = crit((z, z, z), None, None)
+    assert float(loss) == pytest.approx(1.0)
+    assert crit.components_["triplet"] == pytest.approx(1.0)
+
+
+def test_triplet_loss_gradient_pushes_right_way():
+    za = torch.zeros(1, 2)
+    zn = torch.tensor([[2.0, 0.0]], requires_grad=True)
+    zd = torch.tensor([[1.0, 0.0]], requires_grad=True)
+    loss, _ = tile2vec_triplet_loss(za, zn, zd, margin=1.0, l2=0.0)
+    loss.backward()
+    assert zn.grad[0, 0] > 0   # descending moves the neighbour towards the anchor
+    assert zd.grad[0, 0] < 0   # and the distant tile away
+
+
+# ---- geographic triplet sampler ---------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(4, 40), w=st.integers(4, 40), tile=st.integers(1, 8),
+       nb=st.integers(0, 20), seed=st.integers(0, 10_000), two=st.booleans())
+def test_sampler_neighbours_inside_distant_outside(h, w, tile, nb, seed, two):
+    rng = np.random.RandomState(seed)
+    images = [rng.rand(2, 1, h, w).astype(np.float32)]
+    if two:
+        images.append(rng.rand(2, 1, w, h + 3).astype(np.float32))
+    far = max(max(img.shape[2], img.shape[3]) - tile for img in images)
+    if tile > min(min(img.shape[2:]) for img in images):
+        with pytest.raises(ValueError, match="smaller than one tile"):
+            TileTripletSampler(images, tile, nb)
+        return
+    if far <= nb:
+        with pytest.raises(ValueError, match="too large"):
+            TileTripletSampler(images, tile, nb)
+        return
+    sampler = TileTripletSampler(images, tile, nb)
+    pos = sampler.sample_positions(300, rng)
+    d_n = np.abs(pos["anchor"] - pos["neighbor"]).max(axis=1)
+    d_d = np.abs(pos["anchor"] - pos["distant"]).max(axis=1)
+    assert (d_n <= nb).all()
+    assert (d_d > nb).all()
+    for role in ("anchor", "neighbor", "distant"):
+        hh = np.array([images[g].shape[2] for g in pos["region"]])
+        ww = np.array([images[g].shape[3] for g in pos["region"]])
+        assert (pos[role] >= 0).all()
+        assert (pos[role][:, 0] + tile <= hh).all() and (pos[role][:, 1] + tile <= ww).all()
+
+
+def test_sampler_distant_is_uniform_over_outside_positions():
+    images = [np.zeros((1, 1, 12, 12), np.float32)]
+    sampler = TileTripletSampler(images, 3, 2, augment=False)
+    rng = np.random.RandomState(0)
+    a = np.full((60000, 2), 4)
+    from skstc._sampling import _t2v_sample_outside
+
+    d = _t2v_sample_outside(rng, a, (10, 10), 2)
+    assert (np.abs(d - 4).max(1) > 2).all()
+    counts = np.bincount(d[:, 0] * 10 + d[:, 1], minlength=100)
+    outside = counts[counts > 0]
+    assert outside.size == 100 - 25
+    assert outside.min() > 0.8 * outside.mean() and outside.max() < 1.2 * outside.mean()
+    assert sampler.sample(4, rng)["anchor"].shape == (4, 1, 3, 3)
+
+
+def test_sampler_same_date_and_tile_content():
+    # pixel value encodes (time, row, col): cut tiles must match their positions and date
+    t, h, w = 3, 20, 24
+    img = (np.arange(t)[:, None, None] * 10000 + np.arange(h)[None, :, None] * 100
+           + np.arange(w)[None, None, :]).astype(np.float32)[:, None]
+    sampler = TileTripletSampler([img], 4, 5, augment=False)
+    rng = np.random.RandomState(1)
+    pos = sampler.sample_positions(50, rng)
+    for role in ("anchor", "neighbor", "distant"):
+        tiles = sampler.extract(pos, role)
+        top = tiles[:, 0, 0, 0]
+        np.testing.assert_array_equal(
+            top, pos["time"] * 10000 + pos[role][:, 0] * 100 + pos[role][:, 1])
+        np.testing.assert_array_equal(tiles[:, 0, 3, 3] - top, 303)
+
+
+def test_sampler_nan_rule():
+    rng = np.random.RandomState(0)
+    img = rng.rand(2, 2, 30, 30).astype(np.float32)
+    img[0, 1, :, :15] = np.nan          # left half missing at date 0 (one band suffices)
+    img[1] = np.nan                     # date 1 entirely missing
+    sampler = TileTripletSampler([img], 6, 6, max_nan_fraction=0.0, fill_values=[7.0, 9.0])
+    pos = sampler.sample_positions(200, rng)
+    assert (pos["time"] == 0).all()
+    for role in ("anchor", "neighbor", "distant"):
+        assert (pos[role][:, 1] >= 15).all()
+    # with a tolerance, partially missing tiles are kept and filled per band
+    sampler = TileTripletSampler([img], 6, 6, max_nan_fraction=0.5, fill_values=[7.0, 9.0],
+                                 augment=False)
+    trip = sampler.sample(300, rng)
+    for tiles in trip.values():
+        assert not np.isnan(tiles).any()
+    assert (trip["anchor"][:, 1] == 9.0).any()
+    assert not (trip["anchor"][:, 0] == 7.0).any()  # band 0 was never missing
+    img[:] = np.nan
+    img[0, :, :2, :2] = 1.0
+    with pytest.raises(ValueError, match="mostly NaN"):
+        TileTripletSampler([img], 6, 6).sample_positions(5, rng)
+
+
+def test_sampler_accepts_torch_generator_and_is_reproducible():
+    img = np.random.RandomState(0).rand(2, 1, 20, 20).astype(np.float32)
+    sampler = TileTripletSampler([img], 4, 4)
+    p1 = sampler.sample_positions(20, torch.Generator().manual_seed(3))
+    p2 = sampler.sample_positions(20, torch.Generator().manual_seed(3))
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k])
+    state = np.random.get_state()[1].copy()
+    sampler.sample(5, 0)
+    np.testing.assert_array_equal(state, np.random.get_state()[1])
+
+
+def test_augment_is_dihedral():
+    tiles = np.arange(2 * 16, dtype=np.float32).reshape(2, 1, 4, 4)
+    out = augment_tiles(np.repeat(tiles, 50, axis=0), np.random.RandomState(0))
+    for i, tile in enumerate(out):
+        src = tiles[0 if i < 50 else 1, 0]
+        variants = [np.rot90(f, k) for f in (src, src[:, ::-1]) for k in range(4)]
+        assert any(np.array_equal(tile[0], v) for v in variants)
+    assert len({out[i].tobytes() for i in range(50)}) > 4
+
+
+def test_extract_tiles_fill():
+    img = np.ones((1, 2, 5, 5), np.float32)
+    img[0, 0, 0, 0] = np.nan
+    tiles = extract_tiles([img], np.array([0]), np.array([0]), np.array([[0, 0]]), 2,
+                          fill_values=[-1.0, -2.0])
+    assert tiles[0, 0, 0, 0] == -1.0 and tiles[0, 1, 0, 0] == 1.0
+
+
+# ---- refinement sampler -------------------------------------------------------------------
+def test_cluster_triplets_respect_clusters():
+    rng = np.random.RandomState(0)
+    labels = np.repeat([0, 1, 2, 3], [40, 30, 1, 29])
+    rng.shuffle(labels)
+    centers = np.array([[0.0], [1.0], [5.0], [10.0]])
+    a, n, d, t = sample_cluster_triplets(labels, centers, 20000, 7, rng)
+    assert (labels[a] == labels[n]).all() and (a != n).all()
+    assert (labels[a] != labels[d]).all()
+    assert t.min() >= 0 and t.max() == 6
+    # cluster of one tile is never an anchor cluster, anchors ~ cluster sizes
+    freq = np.bincount(labels[a], minlength=4) / len(a)
+    assert freq[2] == 0
+    np.testing.assert_allclose(freq[[0, 1, 3]], np.array([40, 30, 29]) / 99, atol=0.02)
+    # distant cluster for anchors in 0: p ~ size * distance = (30*1, 1*5, 29*10)
+    sel = labels[a] == 0
+    fd = np.bincount(labels[d[sel]], minlength=4) / sel.sum()
+    np.testing.assert_allclose(fd[[1, 2, 3]], np.array([30, 5, 290]) / 325, atol=0.02)
+
+
+def test_cluster_triplets_valid_mask_and_errors():
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    centers = np.array([[0.0], [1.0]])
+    valid = np.ones((2, 6), bool)
+    valid[1] = False
+    valid[0, 0] = False
+    a, n, d, t = sample_cluster_triplets(labels, centers, 500, 2, 0, valid=valid)
+    assert (t == 0).all() and not np.isin(0, np.concatenate([a, n, d]))
+    with pytest.raises(ValueError, match="at least two tiles"):
+        sample_cluster_triplets(np.array([0, 1]), centers, 5, 2, 0)
+
+
+# ---- real data: the original Tile2Vec NAIP triplets --------------------------------------
+@pytest.mark.realdata
+def test_naip_ready_triplets_through_the_loss(data_file):
+    xr = pytest.importorskip("xarray")
+    ds = xr.open_dataset(data_file("naip_cdl_tile2vec.nc"))
+    trip = ds["example_triplets"].values.astype(np.float32) / 255.0  # (20, 3, 50, 50, 4)
+    trip = np.moveaxis(trip, -1, 2)                                  # (20, 3, 4, 50, 50)
+    a, n, d = (torch.as_tensor(np.ascontiguousarray(trip[:, i])) for i in range(3))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net = TileNet(4, embedding_dim=16, n_blocks=(1, 1, 1), base_width=8)
+    crit = TripletLoss(margin=1.0, l2=0.0)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    losses = []
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(15):
+            opt.zero_grad()
+            loss = crit(net(a, n, d))
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+    finally:
+        torch.set_num_threads(prev)
+    assert np.isfinite(losses).all()
+    assert losses[-1] < 0.5 * losses[0]
+    net.eval()
+    with torch.no_grad():
+        za, zn, zd = net(a, n, d)
+    # after fitting, the ready triplets are mostly ordered (neighbour closer than distant)
+    assert ((za - zn).norm(dim=1) < (za - zd).norm(dim=1)).float().mean() >= 0.75
+    # and the on-the-fly sampler works on the NAIP scenes (same-date = one scene)
+    scenes = ds["image"].values.astype(np.float32) / 255.0   # (8, 4, 256, 256)
+    sampler = TileTripletSampler([s[None] for s in scenes], 50, 50)
+    batch = sampler.sample(6, np.random.RandomState(0))
+    assert batch["anchor"].shape == (6, 4, 50, 50)
+    with torch.no_grad():
+        out = crit(net(*(torch.as_tensor(batch[k]) for k in ("anchor", "neighbor", "distant"))))
+    assert np.isfinite(float(out))

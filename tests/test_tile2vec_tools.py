@@ -1,0 +1,230 @@
+"""Data generator, loaders, band scaler, inspection, geographic metrics and plots (issue 4)."""
+
+import numpy as np
+import pytest
+
+from skstc.datasets import load_image_series, make_image_sequence, tile_majority
+from skstc.inspection import (
+    centroid_interpolation,
+    cluster_representatives,
+    mds_projection,
+    pca_colors,
+    semantic_tree,
+)
+from skstc.metrics import geographic_calinski_harabasz, geographic_silhouette, kmeans_error
+from skstc.preprocessing import ImageBandScaler
+
+
+# ---- make_image_sequence ---------------------------------------------------------------
+def test_make_image_sequence_shapes_and_reproducible():
+    im1, z1 = make_image_sequence(n_regions=3, n_times=5, n_bands=2, height=40, width=30,
+                                  n_zones=4, random_state=1)
+    im2, z2 = make_image_sequence(n_regions=3, n_times=5, n_bands=2, height=40, width=30,
+                                  n_zones=4, random_state=1)
+    assert im1.shape == (3, 5, 2, 40, 30) and im1.dtype == np.float32
+    assert z1.shape == (3, 40, 30)
+    np.testing.assert_array_equal(im1, im2)
+    np.testing.assert_array_equal(z1, z2)
+    for r in range(3):   # every zone in every region
+        assert set(np.unique(z1[r])) == {0, 1, 2, 3}
+    assert np.isfinite(im1).all()
+
+
+def test_make_image_sequence_zones_are_compact_and_seasonal():
+    im, z = make_image_sequence(n_regions=2, n_times=12, height=64, width=64, n_zones=4,
+                                noise=0.0, random_state=0)
+    tiles = tile_majority(z[0], 8)
+    shuffled = np.random.RandomState(0).permutation(tiles.ravel()).reshape(tiles.shape)
+
+    def same_as_neighbour(m):
+        return np.mean(np.concatenate([(m[1:] == m[:-1]).ravel(), (m[:, 1:] == m[:, :-1]).ravel()]))
+
+    # Voronoi zones are spatially compact: adjacent tiles mostly share their zone
+    assert same_as_neighbour(tiles) > 0.6 > 0.4 > same_as_neighbour(shuffled)
+    # zones change through seasons: per-zone mean trajectories are not constant
+    zone0 = im[0][:, :, z[0] == 0].mean(axis=2)   # (time, band)
+    assert zone0.std(axis=0).min() > 0.01
+
+
+def test_make_image_sequence_pairs_share_means_but_not_texture():
+    im, z = make_image_sequence(n_regions=1, n_times=6, height=96, width=96, n_zones=4,
+                                noise=0.0, shared_means=True, random_state=3)
+    px = im[0]
+    m0 = px[:, :, z[0] == 0].mean(axis=2)
+    m1 = px[:, :, z[0] == 1].mean(axis=2)
+    m2 = px[:, :, z[0] == 2].mean(axis=2)
+    assert np.abs(m0 - m1).max() < 0.05        # pair (0, 1): same means
+    assert np.abs(m0 - m2).max() > 0.05        # different pairs: different means
+    s0 = px[:, :, z[0] == 0].std(axis=2).mean()
+    s1 = px[:, :, z[0] == 1].std(axis=2).mean()
+    assert s1 > 3 * s0 + 0.05                  # zone 1 textured, zone 0 flat
+
+
+def test_make_image_sequence_clouds_and_xarray():
+    im, z = make_image_sequence(n_regions=1, n_times=8, height=32, width=32,
+                                cloud_fraction=0.2, as_xarray=True, random_state=0)
+    assert im.dims == ("region", "time", "band", "y", "x")
+    assert z.dims == ("region", "y", "x")
+    frac = float(np.isnan(im.values).mean())
+    assert 0.05 < frac < 0.45
+    with pytest.raises(ValueError, match="cloud_fraction"):
+        make_image_sequence(cloud_fraction=1.5)
+    with pytest.raises(ValueError, match="n_times"):
+        make_image_sequence(n_times=0)
+
+
+def test_tile_majority():
+    lm = np.array([[1, 1, 2, 2], [1, 2, 2, 0], [0, 0, 3, 3], [0, 0, 3, 0]])
+    np.testing.assert_array_equal(tile_majority(lm, 2), [[1, 2], [0, 3]])
+    np.testing.assert_array_equal(tile_majority(lm, 2, ignore=0), [[1, 2], [-1, 3]])
+
+
+# ---- band scaler ---------------------------------------------------------------------------
+def test_image_band_scaler_forms():
+    rng = np.random.RandomState(0)
+    X = rng.rand(2, 3, 2, 6, 6).astype(np.float32) * np.array([1, 50])[:, None, None]
+    X[0, 0, 1, 0, 0] = np.nan
+    sc = ImageBandScaler().fit(X)
+    Xt = sc.transform(X)
+    assert Xt.shape == X.shape and np.isnan(Xt[0, 0, 1, 0, 0])
+    np.testing.assert_allclose(np.nanmean(Xt, axis=(0, 1, 3, 4)), 0, atol=1e-5)
+    lst = sc.transform([X[0], X[1][:, :, :4]])
+    np.testing.assert_allclose(lst[0], Xt[0])
+    with pytest.raises(ValueError, match="bands"):
+        sc.transform(X[:, :, :1])
+    xr = pytest.importorskip("xarray")
+    da = xr.DataArray(X[0], dims=("time", "band", "y", "x"))
+    out = ImageBandScaler().fit(da).transform(da)
+    assert isinstance(out, xr.DataArray) and out.dims == da.dims
+
+
+# ---- inspection -------------------------------------------------------------------------
+def test_representatives_are_members_nearest_centroid():
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.randn(20, 3), rng.randn(20, 3) + 10])
+    labels = np.repeat([0, 1], 20)
+    idx = cluster_representatives(X, labels)
+    for k, i in enumerate(idx):
+        assert labels[i] == k
+        c = X[labels == k].mean(0)
+        assert np.allclose(((X[i] - c) ** 2).sum(), ((X[labels == k] - c) ** 2).sum(1).min())
+
+
+def test_interpolation_nearest_real_series():
+    X = np.array([[0.0, 0.0], [5.0, 0.0], [10.0, 0.0], [100.0, 100.0]])
+    w, P, idx = centroid_interpolation(X, [0, 0], [10, 0], n_steps=5)
+    np.testing.assert_allclose(P[:, 0], [0, 2.5, 5, 7.5, 10])
+    assert idx[0] == 0 and idx[2] == 1 and idx[-1] == 2 and 3 not in idx
+    with pytest.raises(ValueError, match="n_steps"):
+        centroid_interpolation(X, [0, 0], [1, 1], n_steps=1)
+
+
+def test_semantic_tree_is_mst():
+    rng = np.random.RandomState(0)
+    C = rng.randn(7, 4)
+    edges, w = semantic_tree(C)
+    assert edges.shape == (6, 2)
+    # a spanning tree: connected over 7 nodes with 6 edges
+    parent = list(range(7))
+
+    def find(a):
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    for i, j in edges:
+        parent[find(i)] = find(j)
+    assert len({find(i) for i in range(7)}) == 1
+    # minimal: equal to the total weight of Prim's tree computed here
+    D = np.sqrt(((C[:, None] - C[None]) ** 2).sum(-1))
+    seen, total = {0}, 0.0
+    while len(seen) < 7:
+        best = min((D[i, j], j) for i in seen for j in range(7) if j not in seen)
+        total += best[0]
+        seen.add(best[1])
+    assert w.sum() == pytest.approx(total)
+    edges, w = semantic_tree([[0.0], [0.0], [3.0]])  # duplicate centroids still connected
+    assert len(edges) == 2 and w.tolist() == [0.0, 3.0]
+
+
+def test_pca_colors_and_mds():
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.randn(30, 5), rng.randn(30, 5) + 4, rng.randn(30, 5) - 4])
+    labels = np.repeat([0, 1, 2], 30)
+    C = np.stack([X[labels == k].mean(0) for k in range(3)])
+    col = pca_colors(X, C)
+    assert col.shape == (3, 3) and col.min() >= 0 and col.max() <= 1
+    # clusters 1 and 2 are opposite on the first component: extreme red values
+    assert {round(col[1, 0]), round(col[2, 0])} == {0, 1}
+    E, idx = mds_projection(X, random_state=0, max_samples=40)
+    assert E.shape == (40, 2) and len(np.unique(idx)) == 40
+    # MDS keeps the clusters apart
+    from sklearn.metrics import silhouette_score
+
+    assert silhouette_score(E, labels[idx]) > 0.5
+
+
+# ---- metrics -------------------------------------------------------------------------------
+def test_geographic_metrics_prefer_compact_maps():
+    compact = np.repeat(np.repeat([[0, 1], [2, 3]], 5, axis=0), 5, axis=1)
+    rng = np.random.RandomState(0)
+    scattered = rng.permutation(compact.ravel()).reshape(compact.shape)
+    assert geographic_silhouette(compact) > 0.3 > geographic_silhouette(scattered)
+    assert geographic_calinski_harabasz(compact) > 10 * geographic_calinski_harabasz(scattered)
+    holes = compact.copy()
+    holes[0, 0] = -1
+    assert np.isfinite(geographic_silhouette(holes))
+    with pytest.raises(ValueError, match="two distinct"):
+        geographic_silhouette(np.zeros((3, 3), int))
+    with pytest.raises(ValueError, match="2-D"):
+        geographic_silhouette(np.zeros(9, int))
+
+
+def test_kmeans_error_equals_inertia_over_n():
+    from sklearn.cluster import KMeans
+
+    X = np.random.RandomState(0).randn(50, 3)
+    km = KMeans(3, n_init=2, random_state=0).fit(X)
+    assert kmeans_error(X, km.labels_, km.cluster_centers_) == pytest.approx(km.inertia_ / 50)
+    assert kmeans_error(X, km.labels_) == pytest.approx(km.inertia_ / 50, rel=1e-6)
+
+
+# ---- plotting --------------------------------------------------------------------------------
+def test_plots_draw():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skstc.plotting import plot_label_maps, plot_mds, plot_semantic_tree
+
+    maps = [np.array([[0, 1], [2, -1]]), np.array([[1, 1, 0]])]
+    axes = plot_label_maps(maps, colors=np.eye(3))
+    assert len(axes) == 2 and len(axes[0].images) == 1
+    img = axes[0].images[0].get_array()
+    np.testing.assert_allclose(img[0, 0], [1, 0, 0, 1])
+    assert img[1, 1, 3] == 0   # -1 transparent
+    ax = plot_mds(np.random.rand(5, 2), [0, 1, 2, 0, 1])
+    assert len(ax.collections) == 1
+    ax = plot_semantic_tree(np.random.rand(4, 3), [10, 5, 1, 7])
+    assert len(ax.lines) == 3
+    plt.close("all")
+
+
+# ---- real data loaders ---------------------------------------------------------------------
+@pytest.mark.realdata
+@pytest.mark.parametrize("name,shape,has_labels,has_nan", [
+    ("sentinel2_slovenia_ndvi.nc", (68, 1, 101, 100), True, True),
+    ("sentinel2_slovenia_13band.nc", (5, 13, 101, 100), False, False),
+    ("cbers4_awfi_2018.nc", (14, 4, 50, 50), False, False),
+    ("sinop_modis_2000_2017.nc", (392, 2, 40, 40), True, True),
+    ("landsat_lsts_2008-2013.nc", (105, 3, 61, 61), False, True),
+    ("formosat2_tempcnn_image.nc", (149, 3, 16, 16), False, False),
+])
+def test_load_image_series(data_file, name, shape, has_labels, has_nan):
+    da, labels = load_image_series(data_file(name))
+    assert da.shape == shape and da.dims == ("time", "band", "y", "x")
+    assert (labels is not None) == has_labels
+    assert bool(np.isnan(da.values).any()) == has_nan
+    assert np.nanmin(da.values) > -1000   # no-data codes gone
+    if "time" in da.coords and np.issubdtype(da["time"].dtype, np.datetime64):
+        assert (np.diff(da["time"].values) > np.timedelta64(0)).all()
