@@ -11,3 +11,4 @@ Nothing under ``skstc.nn`` imports scikit-learn or xarray. Docstrings name tenso
 # --- Tile2VecSeriesKMeans (issue 4) ---
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+from ._dsc import ClusteringHead, CNNLSTMAutoencoder, DenseAutoencoder  # noqa: E402
