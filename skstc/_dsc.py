@@ -138,6 +138,7 @@ class _TargetUpdates(Callback):
 
     def _reseed(self, module, z, labels, small, sizes):
         centers = module.head.centers.detach().cpu().numpy()
+        z = z * float(module.head.scale)
         dist = ((z - centers[labels]) ** 2).sum(1)
         taken = set()
         for j in small:
@@ -248,7 +249,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     labels_ : ndarray of shape (n_times,)
         Cluster of each training time step (argmax of ``q``).
     cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
-        Centres in the latent space.
+        Centres in the latent space of :meth:`transform`.
     n_iter_ : int
         Mini-batch iterations of the clustering phase.
     history_ : list of dict
@@ -502,8 +503,14 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
             history += [dict(h, phase="pretrain") for h in hist]
         z, _ = self._codes_and_q(module, dataset)
         km = KMeans(self.n_clusters, n_init=self.n_init, random_state=rng).fit(z)
+        # put the codes on the Student-t kernel's scale: unit mean squared distance of a
+        # code to its k-means centre (else tiny codes give uniform q and a collapse)
+        within = km.inertia_ / n
+        scale = 1.0 / np.sqrt(within) if within > 0 else 1.0
         with torch.no_grad():
-            module.head.centers.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
+            module.head.scale.fill_(float(scale))
+            module.head.centers.copy_(torch.as_tensor(km.cluster_centers_ * scale,
+                                                      dtype=torch.float32))
         labels = km.labels_.astype(np.int64).copy()
         min_size = max(1, n // (20 * self.n_clusters))
         updater = _TargetUpdates(self, dataset, labels, self.update_interval, self.tol,
@@ -520,7 +527,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         self.module_ = module
         z, q = self._codes_and_q(module, dataset)
         self.labels_ = q.argmax(1)
-        self.cluster_centers_ = module.head.centers.detach().cpu().numpy().copy()
+        self.cluster_centers_ = (module.head.centers.detach().cpu().numpy()
+                                 / float(module.head.scale))
         self.history_ = history
         cluster_rows = [h for h in history if h["phase"] == "cluster"]
         last = cluster_rows[-1] if cluster_rows else {}

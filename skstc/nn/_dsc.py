@@ -28,6 +28,13 @@ class ClusteringHead(nn.Module):
         Dimension of the codes.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
+
+    Notes
+    -----
+    The Student-t kernel is not scale invariant: codes whose spread is far below 1 give
+    nearly uniform ``q`` and no clustering signal. The buffer ``scale`` (1 by default, set
+    by the estimator when the centres are initialised) multiplies the codes before the
+    kernel; ``centers`` live in the scaled space.
     """
 
     def __init__(self, n_clusters, latent_dim, alpha=1.0):
@@ -35,10 +42,11 @@ class ClusteringHead(nn.Module):
         self.alpha = float(alpha)
         self.centers = nn.Parameter(torch.zeros(n_clusters, latent_dim))
         nn.init.xavier_uniform_(self.centers)
+        self.register_buffer("scale", torch.ones(()))
 
     def forward(self, z):
         """Return ``q`` of shape (batch, n_clusters) for codes ``z`` of shape (batch, latent)."""
-        return student_t_assignment(z, self.centers, self.alpha)
+        return student_t_assignment(z * self.scale, self.centers, self.alpha)
 
 
 def grid_after_pooling(grid_shape, n_pool):
