@@ -14,3 +14,6 @@ __all__ = ["__version__"]
 # --- Tile2VecSeriesKMeans (issue 4) ---
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+from ._dsc import DeepSpatiotemporalClustering  # noqa: E402
+
+__all__ += ["DeepSpatiotemporalClustering"]

@@ -21,3 +21,4 @@ from ._multimodal import (  # noqa: E402, F401
 from ._tilenet import ResidualBlock, TileNet  # noqa: E402,F401
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+from ._dsc import ClusteringHead, CNNLSTMAutoencoder, DenseAutoencoder  # noqa: E402
