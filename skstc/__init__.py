@@ -10,6 +10,11 @@ __version__ = "0.1.0.dev0"
 __all__ = ["__version__"]
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+from ._classifier import MultimodalClassifier  # noqa: E402
+from ._label_augmenter import LabelAugmenter  # noqa: E402
+from ._multimodal import MultimodalConstrainedAE  # noqa: E402
+
+__all__ += ["MultimodalConstrainedAE", "LabelAugmenter", "MultimodalClassifier"]
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
 

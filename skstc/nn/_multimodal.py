@@ -164,7 +164,7 @@ class MultimodalAutoencoder(nn.Module):
         When given, a learnable ``cluster_centers`` parameter ``(n_clusters, embedding_dim)``
         is created (DEC-style clustering heads).
 
-    Forward: ``forward(maps, series)`` -> dict with ``z`` (fused embedding), ``z_spatial``,
+    Forward: ``forward(maps, series, index=None)`` -> dict with ``z`` (fused embedding), ``z_spatial``,
     ``z_temporal``, ``map_hat`` and ``series_hat`` (absent entries for a disabled modality).
     """
 
@@ -208,7 +208,8 @@ class MultimodalAutoencoder(nn.Module):
         series_hat = self.temporal_decoder(z) if self.use_temporal else None
         return map_hat, series_hat
 
-    def forward(self, maps=None, series=None):
+    def forward(self, maps=None, series=None, index=None):
+        """Encode and decode; ``index`` (row ids used by some losses) is ignored."""
         parts = self._encode_parts(maps, series)
         z = sum(parts.values())
         out = dict(parts, z=z)
@@ -251,7 +252,8 @@ class MultimodalClassifierNet(nn.Module):
         enc = ae.spatial_encoder if ae.use_spatial else ae.temporal_encoder
         return enc.project.linear.out_features
 
-    def forward(self, maps=None, series=None):
+    def forward(self, maps=None, series=None, index=None):
+        """Logits; ``index`` is ignored."""
         if self.freeze_encoder:
             self.autoencoder.eval()
             with torch.no_grad():

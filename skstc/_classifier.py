@@ -1,0 +1,281 @@
+"""MultimodalClassifier: supervised map + series classifier (scratch, frozen or fine-tuned)."""
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._multimodal import (
+    MultimodalConstrainedAE,
+    _check_spatial_shape,
+    _encode,
+    _split_labels,
+    _validate_multimodal,
+)
+from ._training import TorchEstimatorMixin
+from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
+from .utils._random import local_random_state
+
+__all__ = ["MultimodalClassifier"]
+
+
+class _CrossEntropy(torch.nn.Module):
+    """Cross-entropy on the logits (criterion protocol)."""
+
+    def forward(self, y_pred, y_true, X):
+        loss = torch.nn.functional.cross_entropy(y_pred, y_true.long())
+        self.components_ = {"cross_entropy": float(loss.detach())}
+        return loss
+
+
+def _is_fitted(est):
+    try:
+        check_is_fitted(est, "module_")
+        return True
+    except Exception:
+        return False
+
+
+class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Supervised classifier of objects with a map and a series (the paper's models).
+
+    The network is the spatial CNN + temporal LSTM encoder of
+    :class:`MultimodalConstrainedAE` followed by two fully connected layers trained with
+    cross-entropy on the labelled rows (rows labelled ``-1`` are ignored):
+
+    * ``encoder=None``: trained from scratch;
+    * ``encoder=MultimodalConstrainedAE(...)``, ``freeze_encoder=True``: the encoder is
+      taken from the autoencoder and kept fixed (the paper's enc_fixed);
+    * ``freeze_encoder=False``: the encoder is initialised from the autoencoder and
+      fine-tuned (enc_upd).
+
+    A fitted ``encoder`` is used as is (its network is copied); an unfitted one is cloned and
+    fitted on ``X, y`` first, with every row (the unlabelled ones too). ``clone`` (and hence
+    ``GridSearchCV``) makes the encoder unfitted, so cross-validation refits it on each
+    training fold.
+
+    Parameters
+    ----------
+    encoder : MultimodalConstrainedAE or None, default=None
+        Source of the encoder (see above). Its ``spatial_shape`` and architecture are used.
+    freeze_encoder : bool, default=False
+        Keep the encoder fixed (only with an ``encoder``).
+    spatial_shape : tuple of int (height, width), default=(64, 64)
+        Map shape, used when ``encoder`` is None.
+    embedding_dim : int, default=256
+        Embedding size, used when ``encoder`` is None.
+    channels : tuple of int, default=(16, 32, 64)
+        Convolution channels, used when ``encoder`` is None.
+    hidden_size : int, default=64
+        LSTM hidden size, used when ``encoder`` is None.
+    hidden_units : int, default=64
+        Width of the first fully connected layer.
+    min_steps_per_epoch : int, default=8
+        The batch size is capped at ``ceil(n_labelled / min_steps_per_epoch)``.
+    max_epochs : int, default=100
+        Number of passes over the labelled rows.
+    batch_size : int, default=256
+        Mini-batch size (capped as above).
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+        Optimizer; a class is called as ``optimizer(params, lr=lr)``.
+    tol : float, default=1e-4
+        Relative decrease of the training loss that counts as an improvement for early
+        stopping.
+    n_iter_no_change : int or None, default=None
+        Stop when the training loss has not improved by ``tol`` for this many epochs.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Torch device.
+    n_threads : int or None, default=None
+        Torch intra-op threads during fit and predict, set and restored around the work.
+    num_workers : int, default=0
+        Data-loading worker processes.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks run during training.
+    verbose : int, default=0
+        0 is silent; 1 prints one progress line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation and data order; the global RNG states are left unchanged.
+
+    Attributes
+    ----------
+    module_ : skstc.nn.MultimodalClassifierNet
+    classes_ : ndarray
+    encoder_ : MultimodalConstrainedAE or None
+        The fitted encoder estimator (None when trained from scratch).
+    history_ : list of dict
+    n_iter_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from skstc import MultimodalClassifier
+    >>> from skstc.datasets import make_water_bodies
+    >>> X, y = make_water_bodies(40, n_timesteps=12, map_size=8, random_state=0)
+    >>> clf = MultimodalClassifier(spatial_shape=(8, 8), embedding_dim=8, channels=(4,),
+    ...                            hidden_size=8, hidden_units=8, max_epochs=2,
+    ...                            n_threads=1, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (40, 4)
+    """
+
+    def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
+                 embedding_dim=256, channels=(16, 32, 64), hidden_size=64, hidden_units=64,
+                 min_steps_per_epoch=8, max_epochs=100, batch_size=256, lr=1e-3,
+                 optimizer="adam", tol=1e-4, n_iter_no_change=None, device="auto",
+                 n_threads=None, num_workers=0, callbacks=None, verbose=0, random_state=None):
+        self.encoder = encoder
+        self.freeze_encoder = freeze_encoder
+        self.spatial_shape = spatial_shape
+        self.embedding_dim = embedding_dim
+        self.channels = channels
+        self.hidden_size = hidden_size
+        self.hidden_units = hidden_units
+        self.min_steps_per_epoch = min_steps_per_epoch
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.n_threads = n_threads
+        self.num_workers = num_workers
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _shape(self):
+        src = self.encoder if self.encoder is not None else self
+        return _check_spatial_shape(src.spatial_shape)
+
+    def _check_params(self):
+        if self.encoder is not None and not isinstance(self.encoder, MultimodalConstrainedAE):
+            raise TypeError(
+                f"encoder must be a MultimodalConstrainedAE or None, got "
+                f"{type(self.encoder).__name__}.")
+        if self.freeze_encoder and self.encoder is None:
+            raise ValueError("freeze_encoder=True needs an encoder (a MultimodalConstrainedAE).")
+        for name in ("embedding_dim", "hidden_size", "hidden_units", "min_steps_per_epoch"):
+            val = getattr(self, name)
+            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
+                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
+        return self._shape()
+
+    def fit(self, X, y):
+        """Fit on the labelled rows of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+        y : array-like of shape (n_samples,)
+            Class labels, ``-1`` for unlabelled rows (ignored here, used by an unfitted
+            ``encoder``).
+
+        Returns
+        -------
+        self : MultimodalClassifier
+        """
+        self._check_engine_params()
+        shape = self._check_params()
+        X_raw = X
+        maps, series, _ = _validate_multimodal(self, X, shape, reset=True)
+        if y is None:
+            raise ValueError(
+                "MultimodalClassifier requires y to be passed, but the target y is None "
+                "(class labels, -1 = unlabelled).")
+        y = column_or_1d(y, warn=True)
+        y_enc, self.classes_ = _split_labels(y, maps.shape[0])
+        check_classification_targets(self.classes_)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"y must hold labelled samples of at least 2 classes, got "
+                f"{self.classes_.size} class.")
+        rng = local_random_state(self.random_state)
+        if self.encoder is None:
+            self.encoder_ = None
+            ae = None
+        else:
+            if _is_fitted(self.encoder):
+                self.encoder_ = self.encoder
+            else:
+                self.encoder_ = clone(self.encoder)
+                if self.encoder_.random_state is None:
+                    self.encoder_.set_params(random_state=rng.randint(2**31 - 1))
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*(unsupervised|skipped).*")
+                    self.encoder_.fit(X_raw, np.where(y_enc >= 0, y_enc, -1))
+            if self.encoder_.n_features_in_ != self.n_features_in_:
+                raise ValueError(
+                    f"the encoder was fitted on {self.encoder_.n_features_in_} features, X has "
+                    f"{self.n_features_in_}.")
+            ae = copy.deepcopy(self.encoder_.module_).cpu()
+        labelled = y_enc >= 0
+        n_lab = int(labelled.sum())
+        batch_size = max(1, min(self.batch_size, -(-n_lab // self.min_steps_per_epoch)))
+        data = {"maps": maps[labelled], "series": series[labelled]}
+        with torch.random.fork_rng():
+            torch.manual_seed(rng.randint(2**31 - 1))
+            if ae is None:
+                ae = MultimodalAutoencoder(
+                    shape, series.shape[1], self.embedding_dim, "both", tuple(self.channels),
+                    self.hidden_size)
+            net = MultimodalClassifierNet(ae, len(self.classes_), self.hidden_units,
+                                          self.freeze_encoder)
+        self.module_, self.history_ = self._train_module(
+            net, data, y_enc[labelled], criterion=_CrossEntropy, random_state=rng,
+            batch_size=batch_size)
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
+        return self._predict_module(lambda m, b: m(b["maps"], b["series"]),
+                                    {"maps": maps, "series": series})
+
+    def decision_function(self, X):
+        """Logits of shape (n_samples, n_classes); for 2 classes the logit difference of
+        shape (n_samples,) (positive favours ``classes_[1]``), as scikit-learn expects."""
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities of shape (n_samples, n_classes)."""
+        logits = self._logits(X)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Most probable class of each sample."""
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def embed(self, X):
+        """Encoder embeddings of shape (n_samples, embedding_dim) (after training)."""
+        check_is_fitted(self)
+        maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
+        return self._predict_module(lambda m, b: _encode(m.autoencoder, b),
+                                    {"maps": maps, "series": series})
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on the rows of ``y`` that are not ``-1``."""
+        y = np.asarray(y)
+        y_enc, _ = _split_labels(y, len(y))
+        mask = y_enc >= 0
+        if not mask.any():
+            raise ValueError("score needs at least one labelled row (y != -1).")
+        pred = self.predict(X)
+        from sklearn.metrics import accuracy_score
+
+        sw = None if sample_weight is None else np.asarray(sample_weight)[mask]
+        return accuracy_score(y[mask], pred[mask], sample_weight=sw)

@@ -1,0 +1,224 @@
+"""Tests of MultimodalConstrainedAE, LabelAugmenter and MultimodalClassifier."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, make_scorer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE
+from skstc._label_augmenter import augment_labels
+from skstc.datasets import make_water_bodies
+
+TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8, max_epochs=2,
+            n_threads=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    X, y = make_water_bodies(48, n_timesteps=12, map_size=8, random_state=0)
+    y_few = np.full_like(y, -1)
+    for c in range(4):
+        y_few[np.flatnonzero(y == c)[:3]] = c
+    return X, y, y_few
+
+
+def few_labels(y, per_class, seed=0):
+    rng = np.random.RandomState(seed)
+    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
+                          for c in np.unique(y)])
+    y_few = np.full_like(y, -1)
+    y_few[idx] = y[idx]
+    return y_few
+
+
+# ---- Algorithm 2 on a hand-made configuration -----------------------------------------------
+def test_augment_labels_hand_made_configuration():
+    # cluster 0: centre 0; labelled (class 0) at distances 1 and 3 -> radius 2
+    # cluster 1: mixed labels -> no propagation
+    # cluster 2: one labelled member only (< min_labeled=2) -> no propagation
+    X = np.array([[-1.0], [3.0], [0.5], [-2.0], [2.5],          # cluster 0
+                  [10.0], [11.0], [10.5],                        # cluster 1
+                  [20.0], [20.5]])                               # cluster 2
+    y = np.array([0, 0, -1, -1, -1, 1, 2, -1, 1, -1])
+    clusters = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+    centers = np.array([[0.0], [10.5], [20.25]])
+    out = augment_labels(X, y, clusters, centers, min_labeled=2)
+    # 0.5 (d=0.5) and -2 (d=2, on the radius) join class 0; 2.5 (d=2.5) does not
+    np.testing.assert_array_equal(out, [0, 0, 0, 0, -1, 1, 2, -1, 1, -1])
+    out1 = augment_labels(X, y, clusters, centers, min_labeled=1)
+    assert out1[9] == 1   # with min_labeled=1 the single-label cluster propagates
+
+
+def test_label_augmenter_counts_resample_and_delegation():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(0, 0.3, (30, 2)), rng.normal(5, 0.3, (30, 2))])
+    y_true = np.repeat([0, 1], 30)
+    y = np.full(60, -1)
+    y[[0, 1, 2, 30, 31, 32]] = y_true[[0, 1, 2, 30, 31, 32]]
+    aug = LabelAugmenter(LogisticRegression(), n_clusters=2, random_state=0).fit(X, y)
+    new = (aug.transduction_ >= 0) & (y < 0)
+    assert aug.n_augmented_ == new.sum() > 0
+    assert (aug.transduction_[new] == y_true[new]).all()   # precision 1 on separated blobs
+    assert sum(aug.augmented_counts_.values()) == aug.n_augmented_
+    assert aug.labeled_counts_[0] == 3 + aug.augmented_counts_[0]
+    Xr, yr = LabelAugmenter(n_clusters=2, random_state=0).fit_resample(X, y)
+    assert len(Xr) == len(yr) == 6 + aug.n_augmented_
+    assert aug.predict(X).shape == (60,)
+    assert aug.predict_proba(X).shape == (60, 2)
+    assert aug.score(X, np.where(np.arange(60) % 2, y_true, -1)) == 1.0
+    assert not hasattr(LabelAugmenter(), "predict")
+    with pytest.raises(ValueError, match="no labelled"):
+        LabelAugmenter(n_clusters=2).fit(X, np.full(60, -1))
+    with pytest.raises(ValueError, match="n_clusters"):
+        LabelAugmenter(n_clusters=0).fit(X, y)
+
+
+# ---- MultimodalConstrainedAE API ------------------------------------------------------------
+def test_fit_transform_predict_inverse(small):
+    X, _, y_few = small
+    ae = MultimodalConstrainedAE(4, **TINY).fit(X, y_few)
+    Z = ae.transform(X)
+    assert Z.shape == (48, 8) and Z.dtype == np.float32
+    assert ae.labels_.shape == (48,) and ae.cluster_centers_.shape == (4, 8)
+    np.testing.assert_array_equal(ae.predict(X), ae.clusterer_.predict(Z))
+    rec = ae.inverse_transform(Z)
+    assert rec.shape == X.shape and np.isfinite(rec).all()
+    assert ae.n_iter_ == 2 and {"recon_map", "recon_series", "collapse"} <= set(ae.history_[0])
+    assert "constraint" in ae.history_[1]      # constraint_start=0.5: on for epoch 2
+    assert "constraint" not in ae.history_[0]
+    sae = MultimodalConstrainedAE(4, modalities="spatial", clustering_loss=None, **TINY)
+    rec = sae.fit(X).inverse_transform(sae.transform(X))
+    assert np.isfinite(rec[:, :64]).all() and np.isnan(rec[:, 64:]).all()
+
+
+def test_reproducible_and_global_rng_untouched(small):
+    X, _, y_few = small
+    torch_state = torch.get_rng_state().clone()
+    np_state = np.random.get_state()[1].copy()
+    a = MultimodalConstrainedAE(4, **TINY).fit(X, y_few).transform(X)
+    b = MultimodalConstrainedAE(4, **TINY).fit(X, y_few).transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    np.testing.assert_array_equal(np_state, np.random.get_state()[1])
+
+
+@pytest.mark.parametrize("loss", [None, "dec", "pairwise"])
+def test_ablations_train(small, loss):
+    X, _, y_few = small
+    ae = MultimodalConstrainedAE(4, clustering_loss=loss, pairwise_schedule="alternate",
+                                 **dict(TINY, max_epochs=3)).fit(X, y_few)
+    assert np.isfinite(ae.transform(X)).all()
+    if loss == "pairwise":
+        assert {"must_link", "cannot_link", "constraint"} <= set(ae.history_[-1])
+    if loss is None:
+        assert "constraint" not in ae.history_[-1]
+
+
+def test_xarray_dataset_input(small):
+    xr = pytest.importorskip("xarray")
+    X, _, y_few = small
+    ds = xr.Dataset({"fraction_map": (("sample", "y", "x"), X[:, :64].reshape(-1, 8, 8)),
+                     "area": (("sample", "time"), X[:, 64:])},
+                    coords={"sample": np.arange(100, 148)})
+    ae = MultimodalConstrainedAE(4, **TINY).fit(ds, y_few)
+    Z = ae.transform(ds)
+    assert Z.dims == ("sample", "embedding") and Z["sample"][0] == 100
+    np.testing.assert_allclose(Z.values, ae.transform(X), rtol=1e-5, atol=1e-6)
+
+
+def test_bad_input(small):
+    X, y, y_few = small
+    ae = MultimodalConstrainedAE(4, **TINY)
+    with pytest.raises(ValueError, match="spatial_shape"):
+        ae.fit(X[:, :64])                        # no series: length 0
+    with pytest.raises(ValueError, match="spatial_shape"):
+        MultimodalConstrainedAE(4, **dict(TINY, spatial_shape=(12, 12))).fit(X)
+    Xn = X.copy()
+    Xn[3, 5] = np.nan
+    with pytest.raises(ValueError, match="spatial modality"):
+        ae.fit(Xn)
+    Xn = X.copy()
+    Xn[3, -1] = np.nan
+    with pytest.raises(ValueError, match="temporal modality"):
+        ae.fit(Xn)
+    with pytest.raises(ValueError, match="one class"):
+        ae.fit(X, np.where(y_few == 0, 0, -1))
+    with pytest.raises(ValueError, match="same length"):
+        ae.fit(X, y_few[:-1])
+    with pytest.warns(UserWarning, match="fewer than 2 labelled"):
+        ae.fit(X, np.where(np.arange(48) == np.flatnonzero(y == 0)[0], 0, y_few * (y_few != 0)
+                           - (y_few == 0)))
+    with pytest.warns(UserWarning, match="unsupervised"):
+        ae.fit(X, np.full(48, -1))
+    for bad in (dict(modalities="rgb"), dict(clustering_loss="kl"), dict(constraint_start=1),
+                dict(reconstruction="l1"), dict(spatial_shape=(8,)), dict(spatial_weight=-1)):
+        with pytest.raises(ValueError):
+            MultimodalConstrainedAE(4, **dict(TINY, **bad)).fit(X)
+    fitted = MultimodalConstrainedAE(4, **TINY).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(X[:, :-1])
+
+
+def test_pickle_clone_and_verbose(small, capsys):
+    X, _, y_few = small
+    ae = MultimodalConstrainedAE(4, **dict(TINY, verbose=1)).fit(X, y_few)
+    assert "train_loss" in capsys.readouterr().out
+    again = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_array_equal(again.transform(X), ae.transform(X))
+    c = clone(ae)
+    assert not hasattr(c, "module_") and c.get_params() == ae.get_params()
+
+
+def test_pipeline_and_grid_search(small):
+    X, y, y_few = small
+    pipe = Pipeline([("ae", MultimodalConstrainedAE(4, **TINY)),
+                     ("aug", LabelAugmenter(make_pipeline(StandardScaler(),
+                                                          LogisticRegression()),
+                                            n_clusters=8, random_state=0))])
+    pipe.fit(X, y_few)
+    assert pipe.predict(X).shape == (48,)
+    assert 0 <= pipe.score(X, y) <= 1
+
+    def labelled_accuracy(y_true, y_pred):
+        mask = y_true >= 0
+        return float((y_true[mask] == y_pred[mask]).mean())
+
+    grid = GridSearchCV(pipe, {"aug__min_labeled": [1, 2]}, cv=2,
+                        scoring=make_scorer(labelled_accuracy))
+    grid.fit(X, y_few)
+    assert set(grid.cv_results_["param_aug__min_labeled"]) == {1, 2}
+    pickle.loads(pickle.dumps(grid.best_estimator_)).predict(X)
+
+
+# ---- MultimodalClassifier ------------------------------------------------------------------
+def test_classifier_modes(small):
+    X, y, y_few = small
+    ae = MultimodalConstrainedAE(4, **TINY).fit(X, y_few)
+    kw = dict(hidden_units=8, max_epochs=2, n_threads=1, random_state=0)
+    frozen = MultimodalClassifier(ae, freeze_encoder=True, **kw).fit(X, y_few)
+    # the frozen encoder gives exactly the autoencoder's embeddings
+    np.testing.assert_allclose(frozen.embed(X), ae.transform(X), rtol=1e-5, atol=1e-6)
+    tuned = MultimodalClassifier(ae, freeze_encoder=False, **kw).fit(X, y_few)
+    assert not np.allclose(tuned.embed(X), ae.transform(X))
+    np.testing.assert_array_equal(ae.transform(X), ae.transform(X))  # ae left untouched
+    scratch = MultimodalClassifier(**dict(TINY, hidden_units=8)).fit(X, y_few)
+    proba = scratch.predict_proba(X)
+    assert proba.shape == (48, 4) and np.allclose(proba.sum(1), 1)
+    np.testing.assert_array_equal(scratch.classes_, [0, 1, 2, 3])
+    # an unfitted encoder is fitted first (on every row)
+    auto = MultimodalClassifier(MultimodalConstrainedAE(4, **TINY), freeze_encoder=True,
+                                **kw).fit(X, y_few)
+    assert hasattr(auto.encoder_, "module_") and not hasattr(auto.encoder, "module_")
+    assert 0 <= auto.score(X, y_few) <= 1
+    with pytest.raises(ValueError, match="freeze_encoder"):
+        MultimodalClassifier(freeze_encoder=True, **TINY).fit(X, y_few)
+    with pytest.raises(ValueError, match="2 classes"):
+        MultimodalClassifier(**TINY).fit(X, np.where(y_few == 1, 1, -1))
