@@ -12,5 +12,8 @@ __all__ = ["__version__"]
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
+from ._tile2vec import Tile2VecSeriesKMeans  # noqa: E402
+
+__all__ += ["Tile2VecSeriesKMeans"]
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
