@@ -2,6 +2,7 @@
 
 import copy
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -366,8 +367,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
                 np.ndim(X[0]) == 4:
             regions = [_Region(self._lazy_array(x, f"X[{i}]")) for i, x in enumerate(X)]
             return regions, False
-        if is_dask(X) or isinstance(X, np.memmap) or (isinstance(X, np.ndarray)
-                                                       and X.ndim in (4, 5)):
+        if is_dask(X) or (isinstance(X, np.ndarray) and X.ndim in (4, 5)):
             arr = self._lazy_array(X, "X")
             if arr.ndim == 4:
                 return [_Region(arr)], False
@@ -644,7 +644,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         est, labels, centers, inertia = self._fit_clusterer(flat, rng)
         self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
 
-        if self.refine:
+        sizes = np.bincount(labels, minlength=self.n_clusters)
+        can_refine = (sizes >= 2).any() and len(np.unique(centers[sizes > 0], axis=0)) > 1
+        if self.refine and not can_refine:
+            warnings.warn("Refinement skipped: no cluster has two tiles and a distinct other "
+                          "cluster to draw triplets from; labels_ is the geographic partition.",
+                          UserWarning, stacklevel=2)
+        if self.refine and can_refine:
             module = copy.deepcopy(module)
             tile_index = self._tile_positions()
             valid = (nan_frac <= self.max_nan_fraction) & (nan_frac < 1)
