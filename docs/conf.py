@@ -13,7 +13,6 @@ release = version = skstc.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
@@ -34,14 +33,9 @@ autosummary_generate = True
 numpydoc_show_class_members = False
 templates_path = []
 exclude_patterns = ["_build"]
-html_theme = "pydata_sphinx_theme"
 try:
     import pydata_sphinx_theme  # noqa: F401
+
+    html_theme = "pydata_sphinx_theme"
 except ImportError:  # pragma: no cover
     html_theme = "alabaster"
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable", None),
-    "sklearn": ("https://scikit-learn.org/stable", None),
-    "xarray": ("https://docs.xarray.dev/en/stable", None),
-}

@@ -17,3 +17,6 @@ from ._tile2vec import Tile2VecSeriesKMeans  # noqa: E402
 __all__ += ["Tile2VecSeriesKMeans"]
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+from ._dsc import DeepSpatiotemporalClustering  # noqa: E402
+
+__all__ += ["DeepSpatiotemporalClustering"]

@@ -33,11 +33,17 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
 from .utils._random import draw_seed
 
-__all__ = ["TorchEstimatorMixin", "StopTraining", "effective_n_threads", "resolve_device"]
+__all__ = [
+    "TorchEstimatorMixin",
+    "StopTraining",
+    "batch_loader",
+    "effective_n_threads",
+    "resolve_device",
+]
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -225,8 +231,65 @@ class _Net(NeuralNet):
             raise
 
 
+class _IndexedBatches(Dataset):
+    """Wrap array data so that one item is a whole mini-batch fetched by fancy indexing.
+
+    A DataLoader over per-sample items pays one ``__getitem__`` and one collate per sample;
+    indexing the arrays once per batch removes that Python overhead.
+    """
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return _n_items(self.X)
+
+    def __getitem__(self, idx):
+        idx = np.asarray(idx)
+        return _take(self.X, idx), None if self.y is None else _take(self.y, idx)
+
+
+def _take(X, idx):
+    if isinstance(X, dict):
+        return {k: _take(v, idx) for k, v in X.items()}
+    return torch.as_tensor(np.ascontiguousarray(X[idx]))
+
+
+def batch_loader(dataset, batch_sampler, num_workers=0):
+    """DataLoader yielding the batches of ``batch_sampler`` (lists of indices) from ``dataset``.
+
+    For skorch's array-backed datasets each batch is fetched with one fancy index, not per
+    sample. Method-specific ``iterator_train`` callables (e.g. class-balanced batch samplers)
+    should build their loader with this function.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch Dataset
+        Training data as handed to ``iterator_train``.
+    batch_sampler : iterable of index lists
+        Yields the indices of each batch.
+    num_workers : int, default=0
+        Data-loading worker processes.
+    """
+    if _is_array_dataset(dataset):
+        return DataLoader(_IndexedBatches(dataset.X, dataset.y), sampler=batch_sampler,
+                          batch_size=None, num_workers=num_workers)
+    return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers)
+
+
+def _is_array_dataset(dataset):
+    from skorch.dataset import Dataset as SkorchDataset
+
+    if type(dataset) is not SkorchDataset:
+        return False
+    X = dataset.X
+    arrays = X.values() if isinstance(X, dict) else [X]
+    return all(isinstance(a, np.ndarray) for a in arrays) and (
+        dataset.y is None or isinstance(dataset.y, np.ndarray))
+
+
 class _LoaderFactory:
-    """Build the training DataLoader (or a custom iterator) with a seeded generator."""
+    """Build the training loader (or a custom iterator) with a seeded generator."""
 
     def __init__(self, seed, num_workers, iterator=None):
         self.seed = seed
@@ -239,8 +302,9 @@ class _LoaderFactory:
         if self.iterator is not None:
             return self.iterator(dataset, batch_size=batch_size, generator=gen,
                                  num_workers=self.num_workers)
-        return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen,
-                          num_workers=self.num_workers)
+        sampler = BatchSampler(RandomSampler(range(len(dataset)), generator=gen), batch_size,
+                               drop_last=False)
+        return batch_loader(dataset, sampler, self.num_workers)
 
 
 def _history_records(history):

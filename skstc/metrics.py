@@ -110,3 +110,209 @@ def kmeans_error(X, labels, centers=None):
 
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+
+import numpy as np  # noqa: E402
+from sklearn.metrics import davies_bouldin_score, pairwise_distances_argmin_min  # noqa: E402
+from sklearn.metrics import silhouette_score as _sk_silhouette_score  # noqa: E402
+
+
+def _flat_labelled(X, labels):
+    """Flatten samples to 2-D float64 and validate the labels."""
+    X = np.asarray(X.compute() if hasattr(X, "compute") else X, dtype=np.float64)
+    if X.ndim < 2:
+        raise ValueError(f"X must have one row per sample (at least 2-D), got shape {X.shape}.")
+    X = X.reshape(X.shape[0], -1)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity; fill missing values first "
+                         "(skstc.preprocessing.FieldNaNFiller).")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
+        raise ValueError(f"labels must be 1-D with one entry per sample ({X.shape[0]}), got "
+                         f"shape {labels.shape}.")
+    _, inverse = np.unique(labels, return_inverse=True)
+    return X, inverse.ravel()
+
+
+def _centroids(X, codes):
+    k = codes.max() + 1
+    counts = np.bincount(codes, minlength=k).astype(np.float64)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, codes, X)
+    return sums / counts[:, None], counts
+
+
+def cluster_rmse(X, labels):
+    """Root mean squared distance of the samples to their cluster centroid.
+
+    ``sqrt(sum_i ||x_i - c_{l(i)}||^2 / n)`` where ``c_k`` is the mean of cluster ``k`` and
+    ``n`` the number of samples (the DSC paper's cluster RMSE).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Samples (any trailing shape, flattened), usually the scaled input fields.
+    labels : array-like of shape (n_samples,)
+        Cluster labels.
+
+    Returns
+    -------
+    rmse : float
+
+    Examples
+    --------
+    >>> from skstc.metrics import cluster_rmse
+    >>> round(cluster_rmse([[0.0], [2.0], [10.0], [10.0]], [0, 0, 1, 1]), 4)
+    0.7071
+    """
+    X, codes = _flat_labelled(X, labels)
+    centres, _ = _centroids(X, codes)
+    return float(np.sqrt(((X - centres[codes]) ** 2).sum() / X.shape[0]))
+
+
+def average_cluster_variance(X, labels, *, weighted=True):
+    """Mean over clusters of the within-cluster variance.
+
+    The variance of cluster ``k`` is the mean over its ``n_k`` members and the ``p`` features
+    of the squared deviation from the cluster mean,
+    ``v_k = sum_{i in k} ||x_i - c_k||^2 / (n_k * p)`` (``numpy.var`` of each feature,
+    averaged over the features). The result is ``sum_k n_k v_k / n`` when ``weighted``
+    (clusters weighted by their size; this equals ``cluster_rmse**2 / p``) and
+    ``sum_k v_k / K`` otherwise (every cluster counts the same).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Samples (flattened to ``p`` features).
+    labels : array-like of shape (n_samples,)
+        Cluster labels.
+    weighted : bool, default=True
+        Weight each cluster by its size.
+
+    Returns
+    -------
+    variance : float
+
+    Examples
+    --------
+    >>> from skstc.metrics import average_cluster_variance
+    >>> X = [[0.0], [2.0], [10.0], [10.0], [10.0], [10.0]]
+    >>> average_cluster_variance(X, [0, 0, 1, 1, 1, 1])  # (2 * 1 + 4 * 0) / 6
+    0.3333...
+    >>> average_cluster_variance(X, [0, 0, 1, 1, 1, 1], weighted=False)  # (1 + 0) / 2
+    0.5
+    """
+    X, codes = _flat_labelled(X, labels)
+    centres, counts = _centroids(X, codes)
+    sq = np.bincount(codes, weights=((X - centres[codes]) ** 2).sum(axis=1),
+                     minlength=len(counts))
+    per_cluster = sq / (counts * X.shape[1])
+    if weighted:
+        return float((counts * per_cluster).sum() / counts.sum())
+    return float(per_cluster.mean())
+
+
+def average_intercluster_distance(X, labels, *, metric="euclidean"):
+    """Mean over pairs of clusters of the smallest distance between their members.
+
+    ``mean_{k < l} min_{i in k, j in l} d(x_i, x_j)`` (single-linkage separation), computed
+    in chunks so memory stays bounded.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Samples (flattened).
+    labels : array-like of shape (n_samples,)
+        Cluster labels; at least two clusters.
+    metric : str, default="euclidean"
+        Any metric of :func:`sklearn.metrics.pairwise_distances`.
+
+    Returns
+    -------
+    distance : float
+
+    Examples
+    --------
+    >>> from skstc.metrics import average_intercluster_distance
+    >>> X = [[0.0], [1.0], [4.0], [10.0]]
+    >>> average_intercluster_distance(X, [0, 0, 1, 2])  # (3 + 9 + 6) / 3
+    6.0
+    """
+    X, codes = _flat_labelled(X, labels)
+    k = codes.max() + 1
+    if k < 2:
+        raise ValueError("average_intercluster_distance needs at least 2 clusters.")
+    members = [X[codes == c] for c in range(k)]
+    dists = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            _, d = pairwise_distances_argmin_min(members[a], members[b], metric=metric)
+            dists.append(d.min())
+    return float(np.mean(dists))
+
+
+def silhouette(X, labels, *, metric="euclidean", sample_size=None, random_state=None):
+    """Silhouette coefficient on flattened samples, Euclidean or cosine.
+
+    Thin wrapper of :func:`sklearn.metrics.silhouette_score` that accepts gridded samples.
+    The DSC paper reports the Euclidean silhouette; its published code used the cosine
+    distance, which ignores the amplitude of the fields; both are offered.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Samples (flattened).
+    labels : array-like of shape (n_samples,)
+        Cluster labels (2 <= number of clusters <= n_samples - 1).
+    metric : {"euclidean", "cosine"} or str, default="euclidean"
+        Distance.
+    sample_size : int or None, default=None
+        Score a random subset (see scikit-learn).
+    random_state : int, RandomState or None, default=None
+        Seed of the subset.
+
+    Returns
+    -------
+    score : float
+
+    Examples
+    --------
+    >>> from skstc.metrics import silhouette
+    >>> X = [[0.0, 1.0], [0.0, 2.0], [1.0, 0.0], [3.0, 0.0]]
+    >>> round(silhouette(X, [0, 0, 1, 1], metric="cosine"), 3)
+    1.0
+    """
+    X, codes = _flat_labelled(X, labels)
+    return float(_sk_silhouette_score(X, codes, metric=metric, sample_size=sample_size,
+                                      random_state=random_state))
+
+
+def cluster_quality_scores(X, labels):
+    """The DSC paper's Table 2 metrics for one clustering, on the (scaled) input space.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Samples (flattened).
+    labels : array-like of shape (n_samples,)
+        Cluster labels.
+
+    Returns
+    -------
+    scores : dict
+        ``silhouette`` (Euclidean), ``silhouette_cosine``, ``davies_bouldin``,
+        ``cluster_rmse``, ``average_intercluster_distance``, ``average_cluster_variance``
+        and ``n_clusters`` (non-empty); the pairwise scores are NaN with a single cluster.
+    """
+    Xf, codes = _flat_labelled(X, labels)
+    k = int(codes.max() + 1)
+    ok = 2 <= k <= Xf.shape[0] - 1
+    return {
+        "silhouette": silhouette(Xf, codes) if ok else np.nan,
+        "silhouette_cosine": silhouette(Xf, codes, metric="cosine") if ok else np.nan,
+        "davies_bouldin": float(davies_bouldin_score(Xf, codes)) if ok else np.nan,
+        "cluster_rmse": cluster_rmse(Xf, codes),
+        "average_intercluster_distance": (average_intercluster_distance(Xf, codes)
+                                          if k >= 2 else np.nan),
+        "average_cluster_variance": average_cluster_variance(Xf, codes),
+        "n_clusters": k,
+    }

@@ -252,3 +252,52 @@ def test_predict_module_streams_and_handles_dict_and_empty():
     assert both[0].shape == (50, 3) and both[1].shape == (50, 6)
     with pytest.raises(ValueError, match="empty"):
         est._predict_module(lambda m, xb: m.enc(xb), X[:0])
+
+
+def _threads_during_fit(seed):
+    seen = []
+
+    class Spy(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(torch.get_num_threads())
+
+    EngineAE(n_threads=None, max_epochs=1, callbacks=[Spy()], random_state=seed).fit(_data())
+    return seen
+
+
+def test_default_threads_inside_joblib_workers_is_one():
+    from joblib import Parallel, delayed
+
+    for backend in ("loky", "threading"):
+        seen = Parallel(n_jobs=2, backend=backend)(delayed(_threads_during_fit)(s) for s in (0, 1))
+        assert seen == [[1], [1]], backend
+
+
+def test_batches_cover_data_once_per_epoch_and_custom_batch_sampler():
+    from skstc._training import batch_loader
+
+    sizes = []
+
+    class Sizes(Callback):
+        def on_batch_begin(self, net, batch=None, **kwargs):
+            sizes.append(len(batch[0]))
+
+    X = _data(50)
+    EngineAE(max_epochs=1, batch_size=16, callbacks=[Sizes()], random_state=0).fit(X)
+    assert sizes == [16, 16, 16, 2]
+
+    seen = []
+
+    def fixed_batches(dataset, batch_size, generator, num_workers):
+        return batch_loader(dataset, [[0, 1], [2, 3, 4]], num_workers)
+
+    class Record(Callback):
+        def on_batch_begin(self, net, batch=None, **kwargs):
+            seen.append(batch[0].numpy().copy())
+
+    est = EngineAE(callbacks=[Record()], random_state=0)
+    est._check_engine_params()
+    est._train_module(_AE, X, module_params={"n_features": 6}, criterion=_ReconLoss,
+                      random_state=0, max_epochs=1, iterator_train=fixed_batches)
+    np.testing.assert_array_equal(seen[0], X[[0, 1]])
+    np.testing.assert_array_equal(seen[1], X[[2, 3, 4]])

@@ -7,8 +7,18 @@ Nothing under ``skstc.nn`` imports scikit-learn or xarray. Docstrings name tenso
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+from ._multimodal import (  # noqa: E402, F401
+    MultimodalAutoencoder,
+    MultimodalClassifierNet,
+    SpatialDecoder,
+    SpatialEncoder,
+    TemporalDecoder,
+    TemporalEncoder,
+)
+
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
 from ._tilenet import ResidualBlock, TileNet  # noqa: E402,F401
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+from ._dsc import ClusteringHead, CNNLSTMAutoencoder, DenseAutoencoder  # noqa: E402

@@ -109,6 +109,13 @@ def reshape_samples(X, sample_shape, *, name="X", shape_param="input_shape"):
     Returns
     -------
     X : ndarray of shape (n_samples, *sample_shape)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstc.utils._validation import reshape_samples
+    >>> reshape_samples(np.zeros((2, 12)), (3, 2, 2)).shape
+    (2, 3, 2, 2)
     """
     sample_shape = tuple(int(s) for s in sample_shape)
     n_flat = int(np.prod(sample_shape))

@@ -1,0 +1,655 @@
+"""DeepSpatiotemporalClustering: cluster the time steps of gridded multivariate fields."""
+
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.cluster import KMeans
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._training import StopTraining, TorchEstimatorMixin
+from .losses import DSCLoss, target_distribution
+from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
+from .utils._random import draw_seed, local_random_state
+from .utils._validation import check_n_clusters, reshape_samples
+from .utils._xarray import is_dask, is_xarray, wrap_output, xarray_to_numpy
+
+__all__ = ["DeepSpatiotemporalClustering"]
+
+_ARCHITECTURES = ("cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec")
+
+
+def _codes_and_q(module, batch):
+    z = module.encode(batch["x"])
+    return z, module.head(z)
+
+
+class _FieldWindows(torch.utils.data.Dataset):
+    """Samples = centred windows of ``window`` steps of ``fields`` (edges repeated).
+
+    ``p`` (the DEC targets) is held by reference so that target updates made in place are
+    seen by the next batches. ``batch(idx)`` builds a whole batch with one gather.
+    """
+
+    def __init__(self, fields, p, window):
+        self.fields = torch.from_numpy(np.ascontiguousarray(fields, dtype=np.float32))
+        self.p = p
+        self.offsets = torch.arange(window) - window // 2
+        self.n = len(fields)
+
+    def __len__(self):
+        return self.n
+
+    def batch(self, idx):
+        steps = (idx[:, None] + self.offsets[None, :]).clamp_(0, self.n - 1)
+        return {"x": self.fields[steps], "p": torch.from_numpy(self.p[idx.numpy()])}
+
+    def __getitem__(self, i):
+        b = self.batch(torch.tensor([i]))
+        return {k: v[0] for k, v in b.items()}, -1
+
+
+class _WindowBatches:
+    """Training iterator: shuffled index batches gathered in one tensor op each."""
+
+    def __init__(self, dataset, batch_size, generator, num_workers=0):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.generator = generator
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.dataset), generator=self.generator)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            yield self.dataset.batch(idx), torch.full((len(idx),), -1, dtype=torch.long)
+
+
+class _TargetUpdates(Callback):
+    """DEC schedule: targets every ``update_interval`` iterations, stop on few label changes.
+
+    Also detects collapse (empty or near-empty clusters) and re-seeds empty centres on the
+    code of the sample farthest from its centre.
+    """
+
+    def __init__(self, estimator, dataset, labels, update_interval, tol, min_size):
+        self.estimator = estimator
+        self.dataset = dataset
+        self.labels = labels
+        self.update_interval = update_interval
+        self.tol = tol
+        self.min_size = min_size
+
+    def initialize(self):
+        self.iteration_ = 0
+        self.delta_ = np.nan
+        self.n_updates_ = 0
+        self.n_reseeded_ = 0
+        self.converged_ = False
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self._update(net, check=False)
+
+    def on_batch_end(self, net, training=True, **kwargs):
+        if not training:
+            return
+        self.iteration_ += 1
+        if self.iteration_ % self.update_interval == 0:
+            self._update(net, check=True)
+            if self.converged_:
+                losses = [b["train_loss"] for b in net.history[-1]["batches"]
+                          if "train_loss" in b]
+                net.history.record("train_loss", float(np.mean(losses)))
+                self._record(net)
+                raise StopTraining
+
+    def on_epoch_end(self, net, **kwargs):
+        self._record(net)
+
+    def _record(self, net):
+        net.history.record("delta_label", self.delta_)
+        net.history.record("n_target_updates", self.n_updates_)
+        net.history.record("n_reseeded", self.n_reseeded_)
+
+    def _update(self, net, check):
+        est = self.estimator
+        module = net.module_
+        z, q = est._codes_and_q(module, self.dataset)
+        labels = q.argmax(1)
+        k = q.shape[1]
+        sizes = np.bincount(labels, minlength=k)
+        small = np.flatnonzero(sizes < self.min_size)
+        if small.size and small.size < k:
+            self._reseed(module, z, labels, small, sizes)
+            z, q = est._codes_and_q(module, self.dataset)
+            labels = q.argmax(1)
+        if check:
+            self.delta_ = float(np.mean(labels != self.labels))
+            self.converged_ = self.delta_ < self.tol
+        self.labels[:] = labels
+        self.dataset.p[:] = target_distribution(q.astype(np.float64)).astype(np.float32)
+        self.n_updates_ += 1
+
+    def _reseed(self, module, z, labels, small, sizes):
+        centers = module.head.centers.detach().cpu().numpy()
+        z = z * float(module.head.scale)
+        dist = ((z - centers[labels]) ** 2).sum(1)
+        taken = set()
+        for j in small:
+            # farthest sample of a cluster that can spare it
+            ok = sizes[labels] > 2 * self.min_size
+            cand = np.where(ok, dist, -np.inf)
+            cand[list(taken)] = -np.inf
+            i = int(np.argmax(cand))
+            if not np.isfinite(cand[i]):
+                break
+            taken.add(i)
+            sizes[labels[i]] -= 1
+            sizes[j] += 1
+            centers[j] = z[i]
+            self.n_reseeded_ += 1
+        with torch.no_grad():
+            module.head.centers.copy_(torch.as_tensor(centers))
+
+
+class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
+                                   BaseEstimator):
+    """Deep Spatiotemporal Clustering (DSC) of the time steps of gridded climate fields.
+
+    A convolutional encoder reads each time step's multivariate field; an LSTM reads the
+    encoded steps of a centred ``window`` and a dense layer gives the latent code; a mirrored
+    upsampling decoder reconstructs the field. A DEC clustering layer (Student-t soft
+    assignments ``q``, centres initialised by k-means on the codes) is trained jointly with the
+    reconstruction: ``loss = KL(P || Q) + reconstruction_weight * MSE`` where the target ``P``
+    is recomputed on all samples every ``update_interval`` iterations; training stops when the
+    fraction of changed assignments between two target updates falls below ``tol``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=7
+        Number of clusters (weather regimes).
+    latent_dim : int, default=256
+        Size of the latent code.
+    window : int, default=1
+        Consecutive time steps per sample fed to the LSTM (centred; the first/last step is
+        repeated at the edges). ``window=1`` is the published model (each day alone).
+    alpha : float, default=1.0
+        Degrees of freedom of the Student-t kernel.
+    architecture : {"cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec"}, default="cnn_lstm_ae"
+        ``"cnn_lstm_ae"`` is DSC; the paper's ablations are ``"cnn"`` (CNN encoder only, no
+        reconstruction), ``"cnn_ae"`` (CNN autoencoder, no LSTM) and ``"cnn_lstm"``
+        (CNN-LSTM encoder only); ``"dec"`` is the DEC baseline (dense autoencoder on the
+        flattened centre step, ``dense_units``).
+    conv_channels : tuple of int, default=(64, 64, 128, 256, 512)
+        Channels of the 3x3 convolution blocks, with 2x2 max pooling between blocks; grids
+        not divisible by the pooling are zero-padded and the padding is left out of the loss.
+    lstm_hidden : int, default=256
+        Hidden size of the LSTM.
+    lstm_layers : int, default=1
+        Number of LSTM layers.
+    dense_units : tuple of int, default=(500, 500, 2000)
+        Hidden widths of the DEC baseline's dense autoencoder.
+    reconstruction_weight : float, default=1.0
+        Weight of the reconstruction error in the clustering phase (ignored without decoder).
+    pretrain_epochs : int, default=20
+        Autoencoder pretraining epochs (reconstruction only) before the centres are
+        initialised; 0 (the published code) initialises k-means on the codes of the random
+        network. Ignored by the encoder-only architectures.
+    update_interval : int, default=10
+        Mini-batch iterations between two target updates.
+    n_init : int, default=10
+        k-means restarts for the centre initialisation.
+    input_shape : tuple (n_variables, n_lat, n_lon) or None, default=None
+        Shape of one sample for 2-D input; None reads 2-D input as ``n_features`` variables
+        on a 1x1 grid.
+    time_dim, lat_dim, lon_dim : str or None, default=None
+        Dim names of xarray input; None takes the first dim as time and the last two as
+        latitude and longitude.
+    variable_dim : str, default="variable"
+        Dim of a DataArray holding the variables (a 3-D DataArray is one variable).
+    xarray_output : bool, default=False
+        With xarray input, return ``predict``/``transform``/``soft_assignments`` as DataArrays
+        on the input's time coordinate.
+    max_epochs : int, default=100
+        Maximum number of epochs of the clustering phase.
+    batch_size : int, default=32
+        Mini-batch size.
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+        Optimizer.
+    tol : float, default=1e-3
+        Stop the clustering phase when fewer than this fraction of the samples changed
+        cluster between two target updates; also the relative loss improvement of early
+        stopping when ``n_iter_no_change`` is set.
+    n_iter_no_change : int or None, default=None
+        Early stopping on the training loss (see the engine); None disables it.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Torch device; "auto" takes CUDA when available, else the CPU.
+    n_threads : int or None, default=None
+        Torch intra-op threads during fit and transform, set and restored around the work.
+    num_workers : int, default=0
+        Data-loading workers (unused: batches are gathered in memory).
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks run during both phases.
+    verbose : int, default=0
+        0 is silent; 1 prints one progress line per epoch with the losses.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, data order and k-means through local generators; the
+        global numpy and torch RNG states are left unchanged.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_times,)
+        Cluster of each training time step (argmax of ``q``).
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        Centres in the latent space of :meth:`transform`.
+    n_iter_ : int
+        Mini-batch iterations of the clustering phase.
+    history_ : list of dict
+        One record per epoch: ``phase`` ("pretrain" or "cluster"), ``train_loss``, ``recon``,
+        ``kl``, and in the clustering phase ``delta_label`` (fraction of changed assignments
+        at the last target update), ``n_target_updates`` and ``n_reseeded``.
+    converged_ : bool
+        Whether the stopping rule on changed assignments was met.
+    n_reseeded_ : int
+        Empty or near-empty clusters whose centre was re-seeded during training.
+    input_shape_ : tuple (n_variables, n_lat, n_lon)
+        Shape of one sample.
+    module_ : torch.nn.Module
+        The trained network.
+    n_features_in_ : int
+        Values per sample (``n_variables * n_lat * n_lon``).
+
+    Examples
+    --------
+    >>> from skstc import DeepSpatiotemporalClustering
+    >>> from skstc.datasets import make_climate_fields
+    >>> X, y = make_climate_fields(n_times=40, n_regimes=2, grid_shape=(8, 8), random_state=0)
+    >>> dsc = DeepSpatiotemporalClustering(n_clusters=2, latent_dim=4, conv_channels=(4, 8),
+    ...                                    lstm_hidden=8, pretrain_epochs=2, max_epochs=2,
+    ...                                    n_threads=1, random_state=0).fit(X)
+    >>> dsc.labels_.shape, dsc.transform(X).shape
+    ((40,), (40, 4))
+    """
+
+    def __init__(self, n_clusters=7, *, latent_dim=256, window=1, alpha=1.0,
+                 architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
+                 lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
+                 reconstruction_weight=1.0, pretrain_epochs=20, update_interval=10,
+                 n_init=10, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
+                 variable_dim="variable", xarray_output=False, max_epochs=100, batch_size=32,
+                 lr=1e-3, optimizer="adam", tol=1e-3, n_iter_no_change=None, device="auto",
+                 n_threads=None, num_workers=0, callbacks=None, verbose=0,
+                 random_state=None):
+        self.n_clusters = n_clusters
+        self.latent_dim = latent_dim
+        self.window = window
+        self.alpha = alpha
+        self.architecture = architecture
+        self.conv_channels = conv_channels
+        self.lstm_hidden = lstm_hidden
+        self.lstm_layers = lstm_layers
+        self.dense_units = dense_units
+        self.reconstruction_weight = reconstruction_weight
+        self.pretrain_epochs = pretrain_epochs
+        self.update_interval = update_interval
+        self.n_init = n_init
+        self.input_shape = input_shape
+        self.time_dim = time_dim
+        self.lat_dim = lat_dim
+        self.lon_dim = lon_dim
+        self.variable_dim = variable_dim
+        self.xarray_output = xarray_output
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.n_threads = n_threads
+        self.num_workers = num_workers
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ---- validation ---------------------------------------------------------------------
+    def _check_params(self):
+        self._check_engine_params()
+        for name, low in (("latent_dim", 1), ("window", 1), ("lstm_hidden", 1),
+                          ("lstm_layers", 1), ("update_interval", 1), ("n_init", 1),
+                          ("pretrain_epochs", 0)):
+            val = getattr(self, name)
+            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
+        if self.architecture not in _ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {_ARCHITECTURES}, got "
+                             f"{self.architecture!r}.")
+        if not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
+            raise ValueError(f"alpha must be a positive float, got {self.alpha!r}.")
+        if not isinstance(self.reconstruction_weight, numbers.Real) or \
+                self.reconstruction_weight < 0:
+            raise ValueError("reconstruction_weight must be a float >= 0, got "
+                             f"{self.reconstruction_weight!r}.")
+        chans = tuple(self.conv_channels)
+        if not chans or not all(isinstance(c, numbers.Integral) and c > 0 for c in chans):
+            raise ValueError("conv_channels must be a non-empty sequence of positive "
+                             f"integers, got {self.conv_channels!r}.")
+        if not all(isinstance(c, numbers.Integral) and c > 0 for c in self.dense_units):
+            raise ValueError("dense_units must be a sequence of positive integers, got "
+                             f"{self.dense_units!r}.")
+
+    def _to_fields(self, X, *, reset, compute=True):
+        """Convert any accepted input to (n_times, n_variables, n_lat, n_lon) + EdgeInfo."""
+        info = None
+        names = None
+        if is_xarray(X):
+            X, info, names = self._from_xarray(X, compute)
+        elif is_dask(X) and compute:
+            X = X.compute()
+        if not is_dask(X):
+            arr = X if isinstance(X, np.ndarray) else None
+            ndim = np.ndim(X) if arr is None and not hasattr(X, "tocsr") else getattr(
+                X, "ndim", 2)
+            if ndim in (3, 4):
+                arr = np.asarray(X)
+                if arr.dtype.kind == "c":
+                    raise ValueError("Complex data not supported.")
+                if arr.dtype.kind not in "biuf":
+                    raise TypeError(f"X must be numeric, got dtype {arr.dtype}.")
+                X = arr.astype(np.float32, copy=False)
+                if X.ndim == 3:
+                    X = X[:, None]
+            else:
+                X = validate_data(self, X, dtype=np.float32, ensure_all_finite=False,
+                                  reset=reset)
+        if X.ndim == 2:
+            shape = self.input_shape
+            if shape is None:
+                shape = (X.shape[1], 1, 1) if reset else self.input_shape_
+            if len(tuple(shape)) != 3:
+                raise ValueError("input_shape must be (n_variables, n_lat, n_lon), got "
+                                 f"{shape!r}.")
+            X = reshape_samples(X, shape)
+        elif X.ndim != 4:
+            raise ValueError("X must be (n_times, n_variables, n_lat, n_lon), (n_times, n_lat, "
+                             f"n_lon) or 2-D with input_shape; got shape {X.shape}.")
+        if reset:
+            self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+            self.n_features_in_ = int(np.prod(self.input_shape_))
+            self._variable_names = names
+        elif tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} (variables, lat, "
+                             f"lon) but {type(self).__name__} was fitted on "
+                             f"{self.input_shape_}.")
+        return X, info
+
+    def _from_xarray(self, X, compute):
+        t, la, lo = self.time_dim, self.lat_dim, self.lon_dim
+        names = None
+        if type(X).__name__ == "Dataset":
+            dims = list(next(iter(X.data_vars.values())).dims) if X.data_vars else []
+            names = [str(v) for v in X.data_vars]
+        else:
+            dims = [d for d in X.dims if d != self.variable_dim]
+        if len(dims) != 3:
+            raise ValueError(f"xarray input must have time, lat and lon dims (and a "
+                             f"'{self.variable_dim}' dim for a DataArray); got dims "
+                             f"{tuple(X.dims)}.")
+        t = t or dims[0]
+        la = la or [d for d in dims if d != t][-2]
+        lo = lo or [d for d in dims if d != t][-1]
+        if type(X).__name__ == "Dataset":
+            values, info = xarray_to_numpy(X, [t, la, lo], variable_dim="variable",
+                                           variable_axis=1, compute=compute)
+        elif self.variable_dim in X.dims:
+            values, info = xarray_to_numpy(X, [t, self.variable_dim, la, lo], compute=compute)
+            names = [str(v) for v in X[self.variable_dim].values]
+        else:
+            values, info = xarray_to_numpy(X, [t, la, lo], compute=compute)
+            values = values[:, None]
+            names = [str(X.name)] if X.name is not None else None
+        info.time_dim = t
+        return values, info, names
+
+    def _check_values(self, X):
+        if np.isinf(X).any():
+            raise ValueError("X contains infinity; only finite values are allowed.")
+        nan = np.isnan(X)
+        if nan.any():
+            per_var = nan.reshape(X.shape[0], X.shape[1], -1).all(axis=(0, 2))
+            names = getattr(self, "_variable_names", None)
+            if per_var.any():
+                v = int(np.flatnonzero(per_var)[0])
+                label = f"{names[v]!r}" if names and v < len(names) else f"index {v}"
+                raise ValueError(f"Variable {label} of X is NaN everywhere; drop it.")
+            raise ValueError(
+                f"X contains {int(nan.sum())} NaN value(s) (NaN left after preprocessing?); "
+                "fill them first, e.g. with skstc.preprocessing.FieldNaNFiller.")
+
+    # ---- modules --------------------------------------------------------------------------
+    def _build_module(self, seed):
+        c, h, w = self.input_shape_
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if self.architecture == "dec":
+                return DenseAutoencoder(c * h * w, hidden_units=tuple(self.dense_units),
+                                        latent_dim=self.latent_dim, n_clusters=self.n_clusters,
+                                        alpha=self.alpha, sample_shape=(c, h, w))
+            return CNNLSTMAutoencoder(
+                c, (h, w), window=self.window, conv_channels=tuple(self.conv_channels),
+                lstm_hidden=self.lstm_hidden, lstm_layers=self.lstm_layers,
+                latent_dim=self.latent_dim, n_clusters=self.n_clusters, alpha=self.alpha,
+                use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
+                use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
+
+    def _codes_and_q(self, module, dataset):
+        n = len(dataset)
+        bs = max(self.batch_size, 256)
+        z, q = [], []
+        for s in range(0, n, bs * 16):
+            idx = torch.arange(s, min(n, s + bs * 16))
+            xb = {"x": dataset.batch(idx)["x"].numpy()}
+            zb, qb = self._predict_module(_codes_and_q, xb, module=module, batch_size=bs)
+            z.append(zb)
+            q.append(qb)
+        return np.concatenate(z), np.concatenate(q)
+
+    # ---- fit ------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Train the network and the clustering layer on the time steps of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_times, n_variables, n_lat, n_lon), (n_times, n_lat, n_lon)
+            or (n_times, n_features) with ``input_shape``; or an xarray Dataset/DataArray
+            Scaled fields (see :mod:`skstc.preprocessing`), in time order.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : DeepSpatiotemporalClustering
+        """
+        self._check_params()
+        X, _ = self._to_fields(X, reset=True)
+        n = X.shape[0]
+        if n < 2:
+            raise ValueError(f"X has {n} sample(s) (1 sample cannot be clustered); DSC needs "
+                             "at least 2 time steps.")
+        check_n_clusters(self.n_clusters, n, what="time steps")
+        self._check_values(X)
+        if np.ptp(X.reshape(n, -1), axis=0).max() == 0:
+            raise ValueError("X is constant over time (every time step is identical): there "
+                             "is nothing to cluster.")
+        rng = local_random_state(self.random_state)
+        module = self._build_module(draw_seed(rng))
+        p = np.full((n, self.n_clusters), 1.0 / self.n_clusters, dtype=np.float32)
+        dataset = _FieldWindows(X, p, self.window)
+        history = []
+        if self.pretrain_epochs and module.use_decoder:
+            module, hist = self._train_module(
+                module, dataset, criterion=DSCLoss,
+                criterion_params={"reconstruction_weight": 1.0, "clustering_weight": 0.0},
+                random_state=rng, max_epochs=self.pretrain_epochs,
+                iterator_train=_WindowBatches)
+            history += [dict(h, phase="pretrain") for h in hist]
+        z, _ = self._codes_and_q(module, dataset)
+        km = KMeans(self.n_clusters, n_init=self.n_init, random_state=rng).fit(z)
+        # put the codes on the Student-t kernel's scale: unit mean squared distance of a
+        # code to its k-means centre (else tiny codes give uniform q and a collapse)
+        within = km.inertia_ / n
+        scale = 1.0 / np.sqrt(within) if within > 0 else 1.0
+        with torch.no_grad():
+            module.head.scale.fill_(float(scale))
+            module.head.centers.copy_(torch.as_tensor(km.cluster_centers_ * scale,
+                                                      dtype=torch.float32))
+        labels = km.labels_.astype(np.int64).copy()
+        min_size = max(1, n // (20 * self.n_clusters))
+        updater = _TargetUpdates(self, dataset, labels, self.update_interval, self.tol,
+                                 min_size)
+        recon_w = self.reconstruction_weight if module.use_decoder else 0.0
+        module, hist = self._train_module(
+            module, dataset, criterion=DSCLoss,
+            criterion_params={"reconstruction_weight": recon_w, "clustering_weight": 1.0},
+            random_state=rng, iterator_train=_WindowBatches,
+            callbacks=(("dec_targets", updater),))
+        history += [dict(h, phase="cluster") for h in hist]
+        # skorch deep-copies callbacks at initialisation: read the state from the module's
+        # run through the returned history and recompute the final assignments.
+        self.module_ = module
+        z, q = self._codes_and_q(module, dataset)
+        self.labels_ = q.argmax(1)
+        self.cluster_centers_ = (module.head.centers.detach().cpu().numpy()
+                                 / float(module.head.scale))
+        self.history_ = history
+        cluster_rows = [h for h in history if h["phase"] == "cluster"]
+        last = cluster_rows[-1] if cluster_rows else {}
+        self.n_iter_ = int(sum(h.get("train_batch_count", 0) for h in cluster_rows))
+        self.converged_ = bool(np.isfinite(last.get("delta_label", np.nan))
+                               and last.get("delta_label") < self.tol)
+        self.n_reseeded_ = int(last.get("n_reseeded", 0))
+        self._warn_if_collapsed(q)
+        return self
+
+    def _warn_if_collapsed(self, q):
+        k = self.n_clusters
+        sizes = np.bincount(self.labels_, minlength=k)
+        n = len(self.labels_)
+        near_empty = int(np.sum(sizes < max(1, n // (20 * k))))
+        mean_max_q = float(q.max(1).mean())
+        self.cluster_sizes_ = sizes
+        if k > 1 and near_empty:
+            warnings.warn(
+                f"DeepSpatiotemporalClustering collapsed: {near_empty} of {k} clusters are "
+                f"empty or near-empty (sizes {sizes.tolist()}) despite re-seeding. Try "
+                "pretraining (pretrain_epochs), a lower lr, a shorter update_interval or "
+                "fewer clusters.", UserWarning, stacklevel=3)
+        elif k > 1 and mean_max_q < 1.0 / k + 0.05 * (1 - 1.0 / k):
+            warnings.warn(
+                "DeepSpatiotemporalClustering: soft assignments are nearly uniform (mean "
+                f"max q = {mean_max_q:.3f} for {k} clusters); the codes do not separate the "
+                "time steps.", UserWarning, stacklevel=3)
+
+    # ---- inference --------------------------------------------------------------------------
+    def _stream(self, X, what):
+        """Stream ``X`` in chunks with a window halo; return codes and/or q (bounded memory)."""
+        check_is_fitted(self, "module_")
+        fields, info = self._to_fields(X, reset=False, compute=False)
+        n = fields.shape[0]
+        h = self.window // 2
+        chunk = max(self.batch_size, 64) * 8
+        zs, qs = [], []
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            lo, hi = max(0, start - h), min(n, stop + h)
+            block = fields[lo:hi]
+            block = np.asarray(block.compute() if is_dask(block) else block, dtype=np.float32)
+            self._check_values(block)
+            ds = _FieldWindows(block, np.zeros((hi - lo, 1), np.float32), self.window)
+            idx = torch.arange(start - lo, stop - lo)
+            xb = {"x": ds.batch(idx)["x"].numpy()}
+            z, q = self._predict_module(_codes_and_q, xb)
+            zs.append(z)
+            qs.append(q)
+        if not zs:
+            raise ValueError("X has 0 time steps.")
+        return np.concatenate(zs), np.concatenate(qs), info
+
+    def _wrap(self, values, info, dims, name):
+        if not self.xarray_output or info is None:
+            return values
+        return wrap_output(values, info, (info.time_dim,) + tuple(dims), name=name)
+
+    def transform(self, X):
+        """Latent codes of the time steps.
+
+        Parameters
+        ----------
+        X : array-like or xarray object
+            Fields shaped as in :meth:`fit`; dask-backed input is streamed in chunks.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_times, latent_dim) (DataArray with ``xarray_output``)
+        """
+        z, _, info = self._stream(X, "z")
+        return self._wrap(z, info, ("latent",), "code")
+
+    def soft_assignments(self, X):
+        """Student-t soft assignments ``q`` of the time steps to the clusters.
+
+        Parameters
+        ----------
+        X : array-like or xarray object
+            Fields shaped as in :meth:`fit`.
+
+        Returns
+        -------
+        Q : ndarray of shape (n_times, n_clusters) (DataArray with ``xarray_output``)
+            Rows sum to one.
+        """
+        _, q, info = self._stream(X, "q")
+        return self._wrap(q, info, ("cluster",), "q")
+
+    def predict(self, X):
+        """Cluster of each time step (argmax of the soft assignments).
+
+        Parameters
+        ----------
+        X : array-like or xarray object
+            Fields shaped as in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_times,) (DataArray on time with ``xarray_output``)
+        """
+        _, q, info = self._stream(X, "q")
+        return self._wrap(q.argmax(1), info, (), "cluster")
+
+    def fit_predict(self, X, y=None):
+        """Fit and return ``labels_`` (as a DataArray on time with ``xarray_output``).
+
+        Parameters
+        ----------
+        X : array-like or xarray object
+            Fields shaped as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_times,)
+        """
+        self.fit(X)
+        if self.xarray_output and is_xarray(X):
+            _, info, _ = self._from_xarray(X, compute=False)
+            return self._wrap(self.labels_, info, (), "cluster")
+        return self.labels_
