@@ -15,7 +15,7 @@ from ._sampling import (
     extract_tiles,
     sample_cluster_triplets,
 )
-from ._training import TorchEstimatorMixin
+from ._training import TorchEstimatorMixin, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
 from .utils._random import draw_seed, local_random_state
@@ -558,7 +558,11 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
             est.set_params(n_clusters=self.n_clusters)
         if "random_state" in params:
             est.set_params(random_state=draw_seed(rng))
-        labels = est.fit_predict(series)
+        from threadpoolctl import threadpool_limits
+
+        # n_threads also bounds the clusterer's OpenMP/BLAS threads (restored afterwards)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            labels = est.fit_predict(series)
         centers = getattr(est, "cluster_centers_", None)
         if centers is None:
             centers = np.stack([series[labels == k].mean(0) if (labels == k).any()
@@ -734,7 +738,11 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         labels : ndarray of shape (n_tiles,)
         """
         check_is_fitted(self, "labels_")
-        return self.clusterer_.predict(self._series(X, self.module_)).astype(np.int64)
+        from threadpoolctl import threadpool_limits
+
+        series = self._series(X, self.module_)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            return self.clusterer_.predict(series).astype(np.int64)
 
     def fit_predict(self, X, y=None):
         """Fit and return ``labels_``."""
