@@ -239,6 +239,11 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     triplets are drawn from; ``labels_``, ``predict`` and ``transform`` have one row per input
     row. This is what lets scikit-learn's checks, cross-validation and grid search slice rows.
 
+    Memory: ``fit`` loads the training regions into memory (triplets are cut at random
+    positions); ``transform`` and ``predict`` read numpy, memory-mapped or dask-backed input
+    ``batch_size`` tiles at a time, so embedding a region larger than memory is bounded by
+    ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``).
+
     Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
     NaN; tiles with more than ``max_nan_fraction`` missing pixels are never used in training
     triplets; at inference missing values are replaced by ``fill_values_`` (per-band means
