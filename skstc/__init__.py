@@ -17,6 +17,9 @@ from ._multimodal import MultimodalConstrainedAE  # noqa: E402
 __all__ += ["MultimodalConstrainedAE", "LabelAugmenter", "MultimodalClassifier"]
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
+from ._tile2vec import Tile2VecSeriesKMeans  # noqa: E402
+
+__all__ += ["Tile2VecSeriesKMeans"]
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 from ._dsc import DeepSpatiotemporalClustering  # noqa: E402

@@ -207,8 +207,10 @@ def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01)
     >>> float(loss)  # relu(5 - 1 + 1)
     5.0
     """
-    d_n = _torch_t2v.sqrt(((z_anchor - z_neighbor) ** 2).sum(dim=1))
-    d_d = _torch_t2v.sqrt(((z_anchor - z_distant) ** 2).sum(dim=1))
+    # vector_norm has a zero (sub)gradient at distance 0, where sqrt(sum(d**2)) gives NaN
+    # (an anchor and its neighbour may be the very same tile)
+    d_n = _torch_t2v.linalg.vector_norm(z_anchor - z_neighbor, dim=1)
+    d_d = _torch_t2v.linalg.vector_norm(z_anchor - z_distant, dim=1)
     hinge = _F_t2v.relu(d_n - d_d + margin).mean()
     penalty = l2 * (_torch_t2v.linalg.norm(z_anchor) + _torch_t2v.linalg.norm(z_neighbor)
                     + _torch_t2v.linalg.norm(z_distant))

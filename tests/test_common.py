@@ -30,6 +30,18 @@ ESTIMATORS += [
 ]
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
+from sklearn.cluster import KMeans  # noqa: E402
+
+from skstc import Tile2VecSeriesKMeans  # noqa: E402
+
+# A 2-D array is read as one tile sequence per row (tile_size=1: one pixel, one date,
+# n_features bands) laid on a single-column grid; see the class Notes.
+ESTIMATORS.append((
+    Tile2VecSeriesKMeans(3, tile_size=1, embedding_dim=4, n_blocks=(1,), base_width=4,
+                         n_triplets=16, batch_size=16, max_epochs=1, refine_epochs=1,
+                         clusterer=KMeans(n_init=3), n_threads=1, random_state=0),
+    {},
+))
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 

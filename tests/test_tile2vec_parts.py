@@ -71,6 +71,16 @@ def test_triplet_loss_criterion_records_components():
     assert crit.components_["triplet"] == pytest.approx(1.0)
 
 
+def test_triplet_loss_gradient_finite_for_identical_tiles():
+    za = torch.ones(3, 4, requires_grad=True)
+    zn = torch.ones(3, 4, requires_grad=True)
+    zd = torch.zeros(3, 4, requires_grad=True)
+    loss, _ = tile2vec_triplet_loss(za, zn, zd, margin=5.0, l2=0.01)
+    loss.backward()
+    for z in (za, zn, zd):
+        assert torch.isfinite(z.grad).all()
+
+
 def test_triplet_loss_gradient_pushes_right_way():
     za = torch.zeros(1, 2)
     zn = torch.tensor([[2.0, 0.0]], requires_grad=True)

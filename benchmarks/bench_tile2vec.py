@@ -1,0 +1,326 @@
+"""Tile2VecSeriesKMeans benchmarks: the paper's tables, speed and memory, in one run.
+
+Parts (``--parts``, comma separated, default all):
+
+* ``synthetic``  Table 1/2 analogues on ``make_image_sequence`` (planted zones): ARI/NMI vs
+  the true zones, geographic silhouette / Calinski-Harabasz of the embedding partition vs the
+  pixel-based baseline (same K), silhouette and K-means error of the series before (f^g) and
+  after (f^c) refinement.
+* ``real``       the same on the real regions of ``../shared/data`` (Slovenia NDVI and
+  13-band, CBERS-4, Sinop MODIS, Landsat, Formosat-2), with NMI/ARI against the majority land
+  use per tile where labels exist (``lulc``, ``svm_class``).
+* ``throughput`` encoder tiles/s at inference (published TileNet, 4 bands, 50x50 tiles), as a
+  fraction of the machine's measured convolution throughput (GFLOP/s of one big 3x3 conv).
+* ``memory``     peak RSS of embedding a 20 x 3 x N x N dask-backed synthetic region for
+  N = 1024 and 4096 (16x the pixels) in fresh processes: streaming keeps the ratio near 1.
+* ``kmeans``     scikit-learn KMeans on flattened series vs
+  ``tslearn.TimeSeriesKMeans(metric="euclidean")`` on the same series: inertia and time.
+
+Run: ``python benchmarks/bench_tile2vec.py [--parts synthetic,kmeans] [--threads 1]``.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
+
+
+def _scores(model, X, regions_truth=None, seed=0):
+    """Table 1/2 numbers of a fitted model (+ agreement with a tile truth)."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    from sklearn.metrics import silhouette_score
+
+    from skstc.metrics import geographic_calinski_harabasz, geographic_silhouette, kmeans_error
+
+    out = {}
+    maps = [np.asarray(m) for m in model.label_maps_]
+    out["geo_sil"] = float(np.mean([geographic_silhouette(m) for m in maps
+                                    if len(np.unique(m)) > 1]))
+    out["geo_ch"] = float(np.mean([geographic_calinski_harabasz(m) for m in maps
+                                   if len(np.unique(m)) > 1]))
+    if model.encoder == "tilenet":
+        final = model.transform(X)
+        geo = model._series(X, model.geographic_module_)
+        for name, S, lab in (("fg", geo, model.geographic_labels_),
+                             ("fc", final, model.labels_)):
+            out[f"{name}_series_sil"] = float(silhouette_score(S, lab))
+            out[f"{name}_kmeans_err"] = kmeans_error(S, lab)
+            # scale-free error: K-means error over the total variance of the series
+            out[f"{name}_rel_err"] = kmeans_error(S, lab) / float(S.var(axis=0).sum())
+    if regions_truth is not None:
+        truth = np.concatenate([t.ravel() for t in regions_truth])
+        keep = truth >= 0
+        out["nmi"] = float(normalized_mutual_info_score(truth[keep], model.labels_[keep]))
+        out["ari"] = float(adjusted_rand_score(truth[keep], model.labels_[keep]))
+        if model.encoder == "tilenet":
+            out["nmi_fg"] = float(normalized_mutual_info_score(
+                truth[keep], model.geographic_labels_[keep]))
+    return out
+
+
+def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, **params):
+    from skstc import Tile2VecSeriesKMeans
+
+    t0 = time.perf_counter()
+    emb = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, n_threads=threads,
+                               random_state=seed, **params).fit(X)
+    t_emb = time.perf_counter() - t0
+    pix = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, encoder="pixel_mean",
+                               random_state=seed).fit(X)
+    return (dict(_scores(emb, X, truth), fit_s=t_emb),
+            _scores(pix, X, truth))
+
+
+NET = dict(embedding_dim=16, n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, batch_size=64,
+           max_epochs=5, refine_epochs=3, margin=1.0)
+
+
+def _print_row(name, emb, pix):
+    keys = ["geo_sil", "geo_ch", "nmi", "ari"]
+    cells = []
+    for k in keys:
+        if k in emb:
+            cells.append(f"{k} {emb[k]:.3f}/{pix[k]:.3f}")
+    print(f"  {name:<28} emb/pixel: " + "  ".join(cells))
+    print(f"  {'':<28} series silhouette f^g {emb['fg_series_sil']:.3f} -> f^c "
+          f"{emb['fc_series_sil']:.3f};  K-means error/total var f^g {emb['fg_rel_err']:.3f} "
+          f"-> f^c {emb['fc_rel_err']:.3f}  (fit {emb['fit_s']:.0f}s)", flush=True)
+
+
+def part_synthetic(args):
+    from skstc.datasets import make_image_sequence, tile_majority
+
+    print("== synthetic planted zones (2 regions 64x64, 6 dates, 3 bands, 4 zones; tile 8)")
+    rows = []
+    for seed in args.seeds:
+        images, zones = make_image_sequence(n_regions=2, n_times=6, n_bands=3, height=64,
+                                            width=64, n_zones=4, random_state=seed)
+        truth = [tile_majority(z, 8) for z in zones]
+        emb, pix = _fit_pair(images, 4, 8, args.threads, 0, truth, **NET)
+        _print_row(f"data seed {seed}", emb, pix)
+        rows.append((emb, pix))
+    for key in ("ari", "nmi", "geo_sil"):
+        e = np.mean([r[0][key] for r in rows])
+        p = np.mean([r[1][key] for r in rows])
+        print(f"  mean {key}: embedding {e:.3f}  pixel {p:.3f}")
+    for key in ("series_sil", "rel_err"):
+        print(f"  mean {key}: f^g {np.mean([r[0]['fg_' + key] for r in rows]):.3f}  "
+              f"f^c {np.mean([r[0]['fc_' + key] for r in rows]):.3f}")
+    return rows
+
+
+REAL = [
+    # file, K, tile_size, time subsample, labels
+    ("sentinel2_slovenia_ndvi.nc", 5, 10, 1),
+    ("sentinel2_slovenia_13band.nc", 5, 10, 1),
+    ("cbers4_awfi_2018.nc", 5, 5, 1),
+    ("sinop_modis_2000_2017.nc", 5, 4, 1),
+    ("landsat_lsts_2008-2013.nc", 5, 6, 1),
+    ("formosat2_tempcnn_image.nc", 4, 4, 1),
+]
+
+
+def part_real(args):
+    from skstc.datasets import load_image_series, tile_majority
+    from skstc.preprocessing import ImageBandScaler
+
+    print("== real regions (bands standardised; same K for embedding and pixel baseline)")
+    out = {}
+    for name, k, ts, step in REAL:
+        path = DATA / name
+        if not path.is_file():
+            print(f"  {name}: absent, skipped")
+            continue
+        images, labels = load_image_series(path)
+        images = images.isel(time=slice(None, None, step))
+        X = ImageBandScaler().fit_transform(images)
+        truth = None
+        if labels is not None:
+            lab = labels.values
+            if "svm" in name:   # per-pixel modal class over the 16 seasons
+                import xarray as xr
+
+                seasons = xr.open_dataset(path)["svm_class"].values
+                vals = np.unique(seasons)
+                counts = np.stack([(seasons == v).sum(0) for v in vals])
+                lab = vals[counts.argmax(0)]
+            truth = [tile_majority(lab, ts, ignore=0 if "lulc" in str(labels.name) else None)]
+        emb, pix = _fit_pair(X, k, ts, args.threads, 0, truth, **NET)
+        _print_row(f"{name} K={k} tile={ts}", emb, pix)
+        out[name] = (emb, pix)
+    return out
+
+
+def _tilenet_flops(net, size, bands):
+    import torch
+
+    flops = []
+
+    def hook(mod, inp, out):
+        k = mod.kernel_size[0] * mod.kernel_size[1]
+        flops.append(2 * out.numel() * mod.in_channels // mod.groups * k)
+
+    hs = [m.register_forward_hook(hook) for m in net.modules()
+          if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        net.encode(torch.zeros(1, bands, size, size))
+    for h in hs:
+        h.remove()
+    return float(sum(flops))
+
+
+def part_throughput(args):
+    import torch
+
+    from skstc._training import torch_threads
+    from skstc.nn import TileNet
+
+    print(f"== encoder throughput (published TileNet, 4 bands, 50x50 tiles, "
+          f"{args.threads} thread(s))")
+    def rate(fn, min_time=2.0):
+        fn()
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < min_time:
+            fn()
+            n += 1
+        return n / (time.perf_counter() - t0)
+
+    with torch_threads(args.threads), torch.no_grad():
+        # the machine's conv throughput: best of the 3x3 convs TileNet is made of
+        conv_rates = {}
+        for ch, size in ((64, 50), (128, 25), (256, 13), (512, 7)):
+            x = torch.randn(32, ch, size, size)
+            conv = torch.nn.Conv2d(ch, ch, 3, padding=1, bias=False).eval()
+            flop = 2 * ch * ch * 9 * size * size * 32
+            conv_rates[(ch, size)] = rate(lambda: conv(x)) * flop / 1e9
+        conv_gflops = max(conv_rates.values())
+        net = TileNet(4).eval()
+        per_tile = _tilenet_flops(net, 50, 4)
+        tiles = torch.randn(64, 4, 50, 50)
+        tps = rate(lambda: net.encode(tiles), min_time=10.0) * len(tiles)
+    for (ch, size), g in conv_rates.items():
+        print(f"  conv 3x3 {ch}->{ch} on {size}x{size}: {g:.1f} GFLOP/s")
+    frac = tps * per_tile / 1e9 / conv_gflops
+    print(f"  TileNet: {per_tile / 1e9:.2f} GFLOP/tile, {tps:.1f} tiles/s = "
+          f"{tps * per_tile / 1e9:.1f} GFLOP/s = {frac:.2f} of the conv throughput")
+    return {"conv_gflops": conv_gflops, "tiles_per_s": tps, "fraction": frac}
+
+
+_MEM_CHILD = r"""
+import resource, sys, time
+import numpy as np
+sys.path.insert(0, {root!r})
+import dask.array as da
+from skstc import Tile2VecSeriesKMeans
+n = int(sys.argv[1])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rng = np.random.RandomState(0)
+small = rng.rand(20, 3, 256, 256).astype(np.float32)
+model = Tile2VecSeriesKMeans(3, tile_size=128, neighborhood=64, embedding_dim=8, n_blocks=(1, 1), base_width=4,
+                             n_triplets=64, batch_size=16, max_epochs=1, refine=False,
+                             n_threads={threads}, random_state=0).fit(small)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+big = da.random.RandomState(0).random_sample((20, 3, n, n), chunks=(1, 3, 128, n)).astype(
+    np.float32)
+t0 = time.perf_counter()
+Z = model.transform(big)
+dt = time.perf_counter() - t0
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, after, Z.shape[0], dt)
+"""
+
+
+def part_memory(args):
+    print("== streaming memory: embed a dask-backed 20 x 3 x N x N region (tile 128, "
+          "batch_size 16)")
+    res = {}
+    for n in (1024, 4096):
+        code = _MEM_CHILD.format(root=str(ROOT), threads=args.threads)
+        out = subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True,
+                             text=True, check=True).stdout.split()
+        before, after, n_tiles, dt = int(out[0]), int(out[1]), int(out[2]), float(out[3])
+        res[n] = (after - before) / 1024
+        gb = 20 * 3 * n * n * 4 / 1e9
+        print(f"  N={n}: region {gb:.2f} GB float32, {n_tiles} tiles x 20 dates in {dt:.1f}s, "
+              f"peak RSS growth {res[n]:.0f} MB", flush=True)
+    print(f"  16x the pixels -> peak growth ratio {res[4096] / max(res[1024], 1):.2f}")
+    return res
+
+
+def part_kmeans(args):
+    from sklearn.cluster import KMeans
+
+    try:
+        from tslearn.clustering import TimeSeriesKMeans
+    except ImportError:
+        print("== kmeans: tslearn not installed (pip install 'skstc[bench]'), skipped")
+        return None
+    from skstc.datasets import make_image_sequence
+    from skstc import Tile2VecSeriesKMeans
+
+    print("== series K-means: sklearn KMeans (flattened) vs tslearn TimeSeriesKMeans "
+          "(euclidean)")
+    images, _ = make_image_sequence(n_regions=4, n_times=12, n_bands=3, height=128,
+                                    width=128, n_zones=6, random_state=0)
+    model = Tile2VecSeriesKMeans(6, tile_size=8, embedding_dim=16, n_blocks=(1,),
+                                 base_width=8, n_triplets=256, batch_size=64, max_epochs=1,
+                                 refine=False, n_threads=args.threads, random_state=0)
+    S = model.fit(images).transform(images)
+    n, T, D = S.shape[0], 12, 16
+    series = S.reshape(n, T, D)
+    print(f"  {n} series of {T} dates x {D} dims")
+
+    def inertia(labels):
+        tot = 0.0
+        for k in np.unique(labels):
+            m = S[labels == k]
+            tot += ((m - m.mean(0)) ** 2).sum()
+        return tot
+
+    from threadpoolctl import threadpool_limits
+
+    res = {}
+    for name, fn in (
+        ("sklearn", lambda: KMeans(6, n_init=5, random_state=0).fit(S).labels_),
+        ("tslearn", lambda: TimeSeriesKMeans(6, metric="euclidean", n_init=5,
+                                             random_state=0).fit(series).labels_),
+    ):
+        with threadpool_limits(args.threads):
+            fn()   # warm-up (numba compilation for tslearn)
+            best = np.inf
+            for _ in range(3):
+                t0 = time.perf_counter()
+                labels = fn()
+                best = min(best, time.perf_counter() - t0)
+        res[name] = (best, inertia(labels))
+    (ts, ti), (tt, tti) = res["sklearn"], res["tslearn"]
+    print(f"  sklearn {ts:.3f}s inertia {ti:.4g}; tslearn {tt:.3f}s inertia {tti:.4g}; "
+          f"inertia diff {abs(ti - tti) / tti:.2%}; speed ratio tslearn/sklearn {tt / ts:.1f}x")
+    return res
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="synthetic,real,throughput,memory,kmeans")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    results = {}
+    for part in args.parts.split(","):
+        results[part] = globals()[f"part_{part}"](args)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,760 @@
+"""Tile2VecSeriesKMeans: semantic partitions of regions from satellite image time series."""
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.cluster import KMeans
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._sampling import (
+    TileTripletSampler,
+    extract_tiles,
+    sample_cluster_triplets,
+)
+from ._training import TorchEstimatorMixin, effective_n_threads
+from .losses import TripletLoss
+from .nn import TileNet
+from .utils._random import draw_seed, local_random_state
+from .utils._validation import check_n_clusters
+from .utils._xarray import is_dask, is_xarray
+
+__all__ = ["Tile2VecSeriesKMeans"]
+
+_ENCODERS = ("tilenet", "pixel_mean")
+
+
+class _Region:
+    """One region's image stack (numpy or lazy) with its xarray coordinates."""
+
+    def __init__(self, data, y=None, x=None, name=None):
+        self.data = data            # (n_times, n_bands, height, width), numpy/dask/memmap
+        self.y, self.x = y, x       # pixel coordinates (xarray input) or None
+        self.name = name
+
+    @property
+    def shape(self):
+        return tuple(int(s) for s in self.data.shape)
+
+    def block(self, t0, t1, r0, r1, c0, c1):
+        """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array."""
+        blk = self.data[t0:t1, :, r0:r1, c0:c1]
+        if hasattr(blk, "compute"):
+            blk = blk.compute()
+        return np.asarray(blk, dtype=np.float32)
+
+    def load(self):
+        return self.block(0, self.shape[0], 0, self.shape[2], 0, self.shape[3])
+
+
+class _OnTheFlyTriplets:
+    """``iterator_train`` for the engine: fresh triplets every epoch from a local RNG.
+
+    Calling it returns a re-iterable whose every pass (one per epoch) yields
+    ``ceil(n_triplets / batch_size)`` batches ``({"anchor", "neighbor", "distant"}, dummy_y)``
+    drawn by ``sample_fn(n, rng)``.
+    """
+
+    def __init__(self, sample_fn, n_triplets, seed):
+        self.sample_fn = sample_fn
+        self.n_triplets = n_triplets
+        self.rng = np.random.RandomState(seed)
+        self.batch_size = None
+
+    def __call__(self, dataset, batch_size, generator=None, num_workers=0):
+        self.batch_size = int(batch_size)
+        return self
+
+    def __iter__(self):
+        n, bs = self.n_triplets, self.batch_size
+        sizes = [min(bs, n - s) for s in range(0, n, bs)]
+        if len(sizes) > 1 and sizes[-1] == 1:   # batch norm needs > 1 tile per batch
+            sizes[-2] += 1
+            sizes.pop()
+        for size in sizes:
+            trip = self.sample_fn(size, self.rng)
+            yield ({k: torch.as_tensor(v) for k, v in trip.items()},
+                   torch.zeros(size, dtype=torch.float32))
+
+
+class _Count(torch.utils.data.Dataset):
+    """Placeholder dataset: its length is the number of triplets per epoch."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):  # pragma: no cover - batches come from _OnTheFlyTriplets
+        raise IndexError("triplets are drawn on the fly")
+
+
+class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, BaseEstimator):
+    """Semantic land partitions from satellite image time series (Tile2Vec + series K-means).
+
+    1. A ResNet-18-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
+       Tile2Vec triplet loss (:func:`skstc.losses.tile2vec_triplet_loss`) on triplets drawn
+       on the fly from the images (:class:`skstc._sampling.TileTripletSampler`): a region
+       and a date at random, an anchor tile anywhere, a neighbour whose centre lies within
+       ``neighborhood`` pixels (Chebyshev) of the anchor's, a distant tile outside, all from
+       the same date.
+    2. Each tile of the grid of non-overlapping ``tile_size`` tiles (region by region,
+       row-major; right/bottom remainders narrower than a tile are dropped) becomes the
+       series of its embeddings at every date, ``(n_times, embedding_dim)``, flattened;
+       the series are clustered by K-means with Euclidean distance over the whole series
+       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default).
+    3. With ``refine=True`` the encoder is fine-tuned (f^c) on triplets drawn from that
+       clustering (:func:`skstc._sampling.sample_cluster_triplets`), the tiles re-embedded
+       and re-clustered. ``labels_`` is the final partition, ``geographic_labels_`` the one
+       before refinement.
+
+    Read more in the paper's analysis tools: :mod:`skstc.inspection`,
+    :mod:`skstc.metrics` (geographic silhouette), :mod:`skstc.plotting`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=5
+        Number of clusters.
+    tile_size : int, default=100
+        Side of the square tiles in pixels.
+    neighborhood : int or None, default=None
+        Radius in pixels (Chebyshev, between tile centres) of the neighbour tiles; distant
+        tiles are farther. None uses ``tile_size`` (neighbours may overlap the anchor).
+    embedding_dim : int, default=512
+        Size of a tile embedding.
+    n_blocks : tuple of int, default=(2, 2, 2, 2, 2)
+        Residual blocks per TileNet stage (the default is the published ResNet-18 TileNet).
+    base_width : int, default=64
+        Channels of the first TileNet stage.
+    n_triplets : int, default=10000
+        Triplets drawn per training epoch of f^g.
+    margin : float, default=50.0
+        Triplet-loss margin.
+    l2 : float, default=0.01
+        Weight of the embedding-norm penalty of the triplet loss.
+    augment : bool, default=True
+        Random flips/rot90 of the training tiles.
+    max_nan_fraction : float, default=0.5
+        Tiles with a larger fraction of missing pixels are kept out of triplets.
+    refine : bool, default=True
+        Run the clustering-based refinement f^c.
+    n_refine_triplets : int or None, default=None
+        Triplets per refinement epoch; None uses ``n_triplets``.
+    refine_epochs : int, default=5
+        Refinement epochs.
+    refine_lr : float or None, default=None
+        Learning rate of the refinement; None uses ``lr``.
+    encoder : {"tilenet", "pixel_mean"}, default="tilenet"
+        ``"pixel_mean"`` is the paper's pixel-based baseline: the series of a tile are its
+        mean band values at each date (no network, no refinement), clustered the same way.
+    clusterer : estimator or None, default=None
+        Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
+        set; None is ``KMeans(n_clusters, n_init=10)``. Pass
+        :class:`~sklearn.cluster.MiniBatchKMeans` for very many tiles.
+    input_shape : tuple (n_times, n_bands) or None, default=None
+        How to read a 2-D array (see Notes); None means one date.
+    grid_shape : tuple (n_rows, n_cols) or None, default=None
+        Tile grid of the rows of a 2-D array at fit time; None is ``(n_samples, 1)``.
+    max_epochs : int, default=10
+        Training epochs of f^g.
+    batch_size : int, default=50
+        Triplets per training batch and tiles per inference batch; input blocks are read
+        ``batch_size`` tiles at a time at inference, which bounds peak memory.
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+        Optimizer; a class (or ``functools.partial`` of one) is called as
+        ``optimizer(params, lr=lr)``.
+    tol : float, default=1e-4
+        Relative decrease of the training loss that counts as an improvement for early
+        stopping.
+    n_iter_no_change : int or None, default=None
+        Stop when the training loss has not improved by ``tol`` for this many epochs; None
+        trains for ``max_epochs``.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Torch device; "auto" takes CUDA when available, else the CPU.
+    n_threads : int or None, default=None
+        Torch intra-op threads during fit and transform, set and restored around the work.
+        None: ``OMP_NUM_THREADS`` when set, 1 outside the main thread, else the usable cores.
+    num_workers : int, default=0
+        Data-loading worker processes (unused: triplets are cut in the main process).
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks run during training.
+    verbose : int, default=0
+        0 is silent; 1 prints one progress line per epoch and the phases.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, triplet sampling and K-means through local generators;
+        the global numpy and torch RNG states are left unchanged.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_tiles,)
+        Final cluster of each tile (region by region, row-major).
+    label_maps_ : list of ndarray of shape (n_rows, n_cols) or of xarray.DataArray
+        ``labels_`` as one 2-D map per region; DataArrays on the tile-centre coordinates
+        when the input was xarray.
+    geographic_labels_, geographic_label_maps_ : as above, before refinement.
+    cluster_centers_ : ndarray of shape (n_clusters, n_times * embedding_dim)
+        Centroids of the final series.
+    geographic_cluster_centers_ : ndarray
+        Centroids before refinement.
+    inertia_, geographic_inertia_ : float
+        Sum of squared distances of the series to their centroid.
+    module_ : TileNet
+        Final encoder (f^c, or f^g without refinement); None for ``"pixel_mean"``.
+    geographic_module_ : TileNet
+        Encoder before refinement.
+    clusterer_ : estimator
+        Fitted clusterer of the final series.
+    history_ : list of dict
+        One record per epoch (``phase`` is ``"geographic"`` or ``"refine"``, ``train_loss``,
+        ``triplet``, ``l2``, ``d_neighbor``, ``d_distant``, ``dur``).
+    grid_shapes_ : list of tuple
+        Tile grid ``(n_rows, n_cols)`` of each region.
+    n_times_, n_bands_ : int
+        Dates and bands of the training images.
+    fill_values_ : ndarray of shape (n_bands,)
+        Per-band mean of the training images, used to fill missing values.
+    neighborhood_ : int
+        Neighbourhood radius used.
+    n_features_in_ : int
+        ``n_times * n_bands * tile_size**2``, the length of a flattened tile sequence.
+    n_iter_ : int
+        Iterations of the final clusterer.
+
+    Notes
+    -----
+    Input forms: ``(n_times, n_bands, height, width)`` for one region; a 5-D array
+    ``(n_regions, n_times, n_bands, height, width)`` or a list of 4-D arrays (regions of
+    different sizes); an ``xarray.DataArray`` with dims ``(time, band, y, x)`` and optionally
+    ``region`` (a missing ``band`` dim means one band), numpy- or dask-backed. A **2-D array**
+    ``(n_samples, n_features)`` is a set of tile sequences, one per row, each the C-order
+    flattening of ``(n_times, n_bands, tile_size, tile_size)`` with ``(n_times, n_bands) =
+    input_shape`` (None: one date, ``n_features / tile_size**2`` bands). At fit time the rows
+    are laid on the tile grid ``grid_shape`` (default a single column) to form the image the
+    triplets are drawn from; ``labels_``, ``predict`` and ``transform`` have one row per input
+    row. This is what lets scikit-learn's checks, cross-validation and grid search slice rows.
+
+    Memory: ``fit`` loads the training regions into memory (triplets are cut at random
+    positions); ``transform`` and ``predict`` read numpy, memory-mapped or dask-backed input
+    ``batch_size`` tiles at a time, so embedding a region larger than memory is bounded by
+    ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``).
+
+    Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
+    NaN; tiles with more than ``max_nan_fraction`` missing pixels are never used in training
+    triplets; at inference missing values are replaced by ``fill_values_`` (per-band means
+    of the training images) before encoding, so NaN never reaches an embedding. A 1-date
+    input is valid (Tile2Vec on one image, series of length 1).
+
+    Examples
+    --------
+    >>> from skstc import Tile2VecSeriesKMeans
+    >>> from skstc.datasets import make_image_sequence
+    >>> images, zones = make_image_sequence(n_regions=1, n_times=3, height=32, width=32,
+    ...                                     random_state=0)
+    >>> model = Tile2VecSeriesKMeans(n_clusters=4, tile_size=8, embedding_dim=8,
+    ...                              n_blocks=(1, 1), base_width=8, n_triplets=64,
+    ...                              max_epochs=1, refine_epochs=1, n_threads=1,
+    ...                              random_state=0).fit(images[0])
+    >>> model.labels_.shape, model.label_maps_[0].shape
+    ((16,), (4, 4))
+    >>> model.transform(images[0]).shape
+    (16, 24)
+    """
+
+    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=512,
+                 n_blocks=(2, 2, 2, 2, 2), base_width=64, n_triplets=10000, margin=50.0,
+                 l2=0.01, augment=True, max_nan_fraction=0.5, refine=True,
+                 n_refine_triplets=None, refine_epochs=5, refine_lr=None, encoder="tilenet",
+                 clusterer=None, input_shape=None, grid_shape=None, max_epochs=10,
+                 batch_size=50, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
+                 device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
+                 random_state=None):
+        self.n_clusters = n_clusters
+        self.tile_size = tile_size
+        self.neighborhood = neighborhood
+        self.embedding_dim = embedding_dim
+        self.n_blocks = n_blocks
+        self.base_width = base_width
+        self.n_triplets = n_triplets
+        self.margin = margin
+        self.l2 = l2
+        self.augment = augment
+        self.max_nan_fraction = max_nan_fraction
+        self.refine = refine
+        self.n_refine_triplets = n_refine_triplets
+        self.refine_epochs = refine_epochs
+        self.refine_lr = refine_lr
+        self.encoder = encoder
+        self.clusterer = clusterer
+        self.input_shape = input_shape
+        self.grid_shape = grid_shape
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.n_threads = n_threads
+        self.num_workers = num_workers
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # ---- parameters ---------------------------------------------------------------------
+    def _check_params(self):
+        self._check_engine_params()
+
+        def _int(name, low, allow_none=False):
+            val = getattr(self, name)
+            if val is None and allow_none:
+                return
+            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
+
+        _int("tile_size", 1)
+        _int("neighborhood", 0, allow_none=True)
+        _int("embedding_dim", 1)
+        _int("base_width", 1)
+        _int("n_triplets", 2)
+        _int("n_refine_triplets", 2, allow_none=True)
+        _int("refine_epochs", 1)
+        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters,
+                                                                numbers.Integral):
+            raise TypeError(f"n_clusters must be an integer, got {self.n_clusters!r}.")
+        if self.n_clusters < 1:
+            raise ValueError(f"n_clusters must be >= 1, got {self.n_clusters}.")
+        try:
+            blocks = tuple(int(b) for b in self.n_blocks)
+        except TypeError as exc:
+            raise TypeError(f"n_blocks must be a sequence of ints, got {self.n_blocks!r}.") \
+                from exc
+        if not blocks or min(blocks) < 1:
+            raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
+                             f"{self.n_blocks!r}.")
+        for name in ("margin", "l2"):
+            val = getattr(self, name)
+            if not isinstance(val, numbers.Real) or val < 0:
+                raise ValueError(f"{name} must be a float >= 0, got {val!r}.")
+        if not isinstance(self.max_nan_fraction, numbers.Real) or not (
+                0 <= self.max_nan_fraction < 1):
+            raise ValueError(f"max_nan_fraction must be in [0, 1), got "
+                             f"{self.max_nan_fraction!r}.")
+        if self.refine_lr is not None and not (isinstance(self.refine_lr, numbers.Real)
+                                               and self.refine_lr > 0):
+            raise ValueError(f"refine_lr must be a positive float or None, got "
+                             f"{self.refine_lr!r}.")
+        if self.encoder not in _ENCODERS:
+            raise ValueError(f"encoder must be one of {_ENCODERS}, got {self.encoder!r}.")
+        for name in ("input_shape", "grid_shape"):
+            val = getattr(self, name)
+            if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
+                raise ValueError(f"{name} must be None or a pair of positive ints, got "
+                                 f"{val!r}.")
+
+    # ---- input -> regions ---------------------------------------------------------------
+    def _regions(self, X, *, fitting):
+        """Turn any accepted input form into a list of :class:`_Region` (+ 2-D flag)."""
+        ts = self.tile_size
+        if is_xarray(X):
+            return self._xarray_regions(X), False
+        if isinstance(X, (list, tuple)) and len(X) and not np.isscalar(X[0]) and \
+                np.ndim(X[0]) == 4:
+            regions = [_Region(self._lazy_array(x, f"X[{i}]")) for i, x in enumerate(X)]
+            return regions, False
+        if is_dask(X) or (isinstance(X, np.ndarray) and X.ndim in (4, 5)):
+            arr = self._lazy_array(X, "X")
+            if arr.ndim == 4:
+                return [_Region(arr)], False
+            if arr.ndim == 5:
+                return [_Region(arr[i]) for i in range(arr.shape[0])], False
+        # 2-D tile-sequence rows
+        X2 = validate_data(self, X, reset=fitting, dtype=np.float32,
+                           ensure_all_finite="allow-nan", ensure_min_samples=1)
+        n_samples, n_features = X2.shape
+        if fitting:
+            if self.input_shape is None:
+                if n_features % (ts * ts):
+                    raise ValueError(
+                        f"X has {n_features} features per row, not a multiple of "
+                        f"tile_size**2 = {ts * ts}; set tile_size/input_shape.")
+                n_times, n_bands = 1, n_features // (ts * ts)
+            else:
+                n_times, n_bands = (int(v) for v in self.input_shape)
+                if n_times * n_bands * ts * ts != n_features:
+                    raise ValueError(
+                        f"X has {n_features} features per row but input_shape="
+                        f"{tuple(self.input_shape)} and tile_size={ts} need "
+                        f"{n_times * n_bands * ts * ts}.")
+            grid = (n_samples, 1) if self.grid_shape is None else tuple(
+                int(v) for v in self.grid_shape)
+            if grid[0] * grid[1] != n_samples:
+                raise ValueError(f"grid_shape={grid} holds {grid[0] * grid[1]} tiles but X "
+                                 f"has {n_samples} rows.")
+        else:
+            n_times, n_bands = self.n_times_, self.n_bands_
+            grid = (n_samples, 1)
+        tiles = X2.reshape(grid[0], grid[1], n_times, n_bands, ts, ts)
+        img = tiles.transpose(2, 3, 0, 4, 1, 5).reshape(n_times, n_bands, grid[0] * ts,
+                                                         grid[1] * ts)
+        return [_Region(np.ascontiguousarray(img))], True
+
+    @staticmethod
+    def _lazy_array(x, name):
+        if is_dask(x):
+            if x.dtype.kind not in "biuf":
+                raise TypeError(f"{name} must be numeric, got dtype {x.dtype}.")
+            return x
+        try:
+            arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+        except Exception as exc:
+            raise TypeError(f"{name} could not be converted to a numeric array: {exc}") \
+                from exc
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}.")
+        if arr.ndim != 4 and arr.ndim != 5:
+            raise ValueError(f"{name} must be (n_times, n_bands, height, width), got shape "
+                             f"{arr.shape}.")
+        return arr
+
+    def _xarray_regions(self, X):
+        if type(X).__name__ == "Dataset":
+            raise TypeError("Pass a DataArray with dims (time, band, y, x), not a Dataset "
+                            "(e.g. ds['reflectance']).")
+        da = X
+        if "band" not in da.dims:
+            da = da.expand_dims(band=1)
+        need = ("time", "band", "y", "x")
+        missing = [d for d in need if d not in da.dims]
+        extra = [d for d in da.dims if d not in need and d != "region"]
+        if missing or extra:
+            raise ValueError(f"X has dims {tuple(X.dims)}; expected (time, band, y, x) and "
+                             f"optionally region (missing {missing}, unexpected {extra}).")
+        if da.dtype.kind not in "biuf":
+            raise TypeError(f"X must be numeric, got dtype {da.dtype}.")
+        order = (("region",) if "region" in da.dims else ()) + need
+        da = da.transpose(*order)
+
+        def _coord(d, dim):
+            return np.asarray(d[dim].values) if dim in d.coords else None
+
+        if "region" in da.dims:
+            return [_Region(da.isel(region=i).data, _coord(da, "y"), _coord(da, "x"),
+                            name=(da["region"].values[i] if "region" in da.coords else i))
+                    for i in range(da.sizes["region"])]
+        return [_Region(da.data, _coord(da, "y"), _coord(da, "x"))]
+
+    def _check_regions(self, regions, *, fitting):
+        ts = self.tile_size
+        shapes = [r.shape for r in regions]
+        if not shapes:
+            raise ValueError("X holds no region.")
+        n_times, n_bands = shapes[0][0], shapes[0][1]
+        for i, s in enumerate(shapes):
+            if s[1] != n_bands:
+                raise ValueError(f"All regions must have the same bands: region 0 has "
+                                 f"{n_bands}, region {i} has {s[1]}.")
+            if s[0] != n_times:
+                raise ValueError(f"All regions must have the same dates: region 0 has "
+                                 f"{n_times}, region {i} has {s[0]}.")
+            if s[0] < 1 or s[1] < 1:
+                raise ValueError(f"Region {i} has an empty time or band axis (shape {s}).")
+        if fitting:
+            for i, s in enumerate(shapes):
+                n_tiles = (s[2] // ts) * (s[3] // ts)
+                if n_tiles < 2:
+                    raise ValueError(
+                        f"Region {i} of {s[2]}x{s[3]} pixels holds {n_tiles} tile(s) of "
+                        f"{ts}x{ts}; at least two tiles per region are needed (X has "
+                        f"{n_tiles} sample(s) there). Use a smaller tile_size.")
+        else:
+            if n_bands != self.n_bands_:
+                raise ValueError(f"X has {n_bands} bands but the model was fitted on "
+                                 f"{self.n_bands_}.")
+            if n_times != self.n_times_:
+                raise ValueError(f"X has {n_times} dates but the model was fitted on "
+                                 f"{self.n_times_}; predict needs the same dates.")
+            for i, s in enumerate(shapes):
+                if s[2] < ts or s[3] < ts:
+                    raise ValueError(f"Region {i} of {s[2]}x{s[3]} pixels is smaller than one "
+                                     f"tile of {ts}x{ts}.")
+        return n_times, n_bands
+
+    # ---- tile series --------------------------------------------------------------------
+    def _tile_series(self, regions, module):
+        """Series of every grid tile: ``(n_tiles, n_times, dim)`` and missing fractions.
+
+        Reads the input ``batch_size`` tiles at a time (one tile row, a few dates).
+        """
+        ts, bs = self.tile_size, max(int(self.batch_size), 1)
+        n_times = regions[0].shape[0]
+        grids = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
+        n_tiles = sum(g[0] * g[1] for g in grids)
+        dim = self.n_bands_ if module is None else self.embedding_dim
+        out = np.empty((n_tiles, n_times, dim), dtype=np.float32)
+        nan_frac = np.empty((n_times, n_tiles), dtype=np.float32)
+        fill = self.fill_values_.astype(np.float32)[None, :, None, None]
+        offset = 0
+        for region, (gh, gw) in zip(regions, grids):
+            cols_per = min(gw, bs)
+            dates_per = max(1, bs // cols_per)
+            for i in range(gh):
+                for c0 in range(0, gw, cols_per):
+                    c1 = min(gw, c0 + cols_per)
+                    nc = c1 - c0
+                    for t0 in range(0, n_times, dates_per):
+                        t1 = min(n_times, t0 + dates_per)
+                        blk = region.block(t0, t1, i * ts, (i + 1) * ts, c0 * ts, c1 * ts)
+                        nt, nb = blk.shape[0], blk.shape[1]
+                        tiles = blk.reshape(nt, nb, ts, nc, ts).transpose(0, 3, 1, 2, 4)
+                        tiles = tiles.reshape(nt * nc, nb, ts, ts)
+                        miss = np.isnan(tiles)
+                        frac = miss.any(axis=1).mean(axis=(1, 2))
+                        if miss.any():
+                            tiles = np.where(miss, fill, tiles)
+                        if module is None:
+                            emb = tiles.mean(axis=(2, 3))
+                        else:
+                            emb = self._predict_module(lambda m, xb: m.encode(xb), tiles,
+                                                       module=module, batch_size=bs)
+                        idx = offset + i * gw + np.arange(c0, c1)
+                        out[idx, t0:t1] = emb.reshape(nt, nc, dim).transpose(1, 0, 2)
+                        nan_frac[t0:t1, idx] = frac.reshape(nt, nc)
+            offset += gh * gw
+        return out, nan_frac
+
+    def _label_maps(self, labels, regions, is_2d):
+        ts = self.tile_size
+        maps, offset = [], 0
+        for region in regions:
+            gh, gw = region.shape[2] // ts, region.shape[3] // ts
+            lm = labels[offset:offset + gh * gw].reshape(gh, gw)
+            offset += gh * gw
+            if region.y is not None and region.x is not None and not is_2d:
+                import xarray as xr
+
+                yc = region.y[:gh * ts].reshape(gh, ts).mean(axis=1) if np.issubdtype(
+                    region.y.dtype, np.number) else region.y[ts // 2::ts][:gh]
+                xc = region.x[:gw * ts].reshape(gw, ts).mean(axis=1) if np.issubdtype(
+                    region.x.dtype, np.number) else region.x[ts // 2::ts][:gw]
+                lm = xr.DataArray(lm, dims=("y", "x"), coords={"y": yc, "x": xc},
+                                  name="cluster")
+            maps.append(lm)
+        return maps
+
+    # ---- fit ----------------------------------------------------------------------------
+    def _fit_clusterer(self, series, rng):
+        if self.clusterer is None:
+            est = KMeans(n_clusters=self.n_clusters, n_init=10)
+        else:
+            est = clone(self.clusterer)
+        params = est.get_params()
+        if "n_clusters" in params:
+            est.set_params(n_clusters=self.n_clusters)
+        if "random_state" in params:
+            est.set_params(random_state=draw_seed(rng))
+        from threadpoolctl import threadpool_limits
+
+        # n_threads also bounds the clusterer's OpenMP/BLAS threads (restored afterwards)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            labels = est.fit_predict(series)
+        centers = getattr(est, "cluster_centers_", None)
+        if centers is None:
+            centers = np.stack([series[labels == k].mean(0) if (labels == k).any()
+                                else np.full(series.shape[1], np.nan)
+                                for k in range(self.n_clusters)])
+        inertia = float(((series - centers[labels]) ** 2).sum())
+        return est, labels.astype(np.int64), np.asarray(centers, np.float32), inertia
+
+    def _log(self, msg):
+        if self.verbose:
+            print(f"[Tile2VecSeriesKMeans] {msg}", flush=True)
+
+    def fit(self, X, y=None):
+        """Train the tile encoder, cluster the tile series and (optionally) refine.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+            Image time series (see the class Notes for the accepted forms).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Tile2VecSeriesKMeans
+        """
+        self._check_params()
+        regions, is_2d = self._regions(X, fitting=True)
+        n_times, n_bands = self._check_regions(regions, fitting=True)
+        ts = self.tile_size
+        self.n_times_, self.n_bands_ = n_times, n_bands
+        self.n_features_in_ = n_times * n_bands * ts * ts
+        self.grid_shapes_ = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
+        n_tiles = sum(g[0] * g[1] for g in self.grid_shapes_)
+        check_n_clusters(self.n_clusters, n_tiles, what="tiles")
+        images = [r.load() for r in regions]
+        for i, img in enumerate(images):
+            if np.isinf(img).any():
+                raise ValueError(f"Region {i} contains infinity; only finite values or NaN "
+                                 "(missing) are allowed.")
+        sums = np.zeros(n_bands)
+        counts = np.zeros(n_bands)
+        for img in images:
+            sums += np.nansum(img, axis=(0, 2, 3), dtype=np.float64)
+            counts += np.isfinite(img).sum(axis=(0, 2, 3))
+        if (counts == 0).any():
+            raise ValueError(f"Band(s) {np.flatnonzero(counts == 0).tolist()} are missing "
+                             "(NaN) everywhere.")
+        self.fill_values_ = (sums / counts).astype(np.float32)
+        self.neighborhood_ = ts if self.neighborhood is None else int(self.neighborhood)
+        rng = local_random_state(self.random_state)
+        self.history_ = []
+
+        if self.encoder == "pixel_mean":
+            self.module_ = self.geographic_module_ = None
+            series, _ = self._tile_series([_Region(img) for img in images], None)
+            flat = series.reshape(n_tiles, -1)
+            self._log(f"pixel baseline: clustering {n_tiles} tile series")
+            est, labels, centers, inertia = self._fit_clusterer(flat, rng)
+            self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
+            self._set_partition("", labels, centers, inertia, regions, is_2d)
+            self.clusterer_ = est
+            self.n_iter_ = int(getattr(est, "n_iter_", 0))
+            return self
+
+        sampler = TileTripletSampler(images, ts, self.neighborhood_,
+                                     max_nan_fraction=self.max_nan_fraction,
+                                     fill_values=self.fill_values_, augment=self.augment)
+        self._log(f"training the tile encoder on {self.n_triplets} triplets per epoch")
+        stream = _OnTheFlyTriplets(sampler.sample, self.n_triplets, draw_seed(rng))
+        module, hist = self._train_module(
+            TileNet, _Count(self.n_triplets),
+            module_params={"in_channels": n_bands, "embedding_dim": self.embedding_dim,
+                           "n_blocks": tuple(self.n_blocks), "base_width": self.base_width},
+            criterion=TripletLoss, criterion_params={"margin": self.margin, "l2": self.l2},
+            random_state=rng, iterator_train=stream)
+        self.history_ += [dict(h, phase="geographic") for h in hist]
+        self.geographic_module_ = module
+        self._log(f"embedding {n_tiles} tiles x {n_times} dates")
+        local = [_Region(img) for img in images]
+        series, nan_frac = self._tile_series(local, module)
+        flat = series.reshape(n_tiles, -1)
+        est, labels, centers, inertia = self._fit_clusterer(flat, rng)
+        self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
+
+        sizes = np.bincount(labels, minlength=self.n_clusters)
+        can_refine = (sizes >= 2).any() and len(np.unique(centers[sizes > 0], axis=0)) > 1
+        if self.refine and not can_refine:
+            warnings.warn("Refinement skipped: no cluster has two tiles and a distinct other "
+                          "cluster to draw triplets from; labels_ is the geographic partition.",
+                          UserWarning, stacklevel=2)
+        if self.refine and can_refine:
+            module = copy.deepcopy(module)
+            tile_index = self._tile_positions()
+            valid = (nan_frac <= self.max_nan_fraction) & (nan_frac < 1)
+            n_ref = self.n_refine_triplets or self.n_triplets
+
+            def cluster_triplets(n, r):
+                a, nbr, d, t = sample_cluster_triplets(labels, centers, n, n_times, r,
+                                                       valid=valid)
+                out = {}
+                for role, idx in (("anchor", a), ("neighbor", nbr), ("distant", d)):
+                    reg, tl = tile_index[0][idx], tile_index[1][idx]
+                    out[role] = extract_tiles(images, reg, t, tl, ts, self.fill_values_,
+                                              augment=self.augment, random_state=r)
+                return out
+
+            self._log(f"refinement: {self.refine_epochs} epoch(s) of {n_ref} cluster "
+                      "triplets")
+            stream = _OnTheFlyTriplets(cluster_triplets, n_ref, draw_seed(rng))
+            module, hist = self._train_module(
+                module, _Count(n_ref), criterion=TripletLoss,
+                criterion_params={"margin": self.margin, "l2": self.l2}, random_state=rng,
+                max_epochs=self.refine_epochs, lr=self.refine_lr, iterator_train=stream)
+            self.history_ += [dict(h, phase="refine") for h in hist]
+            series, _ = self._tile_series(local, module)
+            flat = series.reshape(n_tiles, -1)
+            est, labels, centers, inertia = self._fit_clusterer(flat, rng)
+        self.module_ = module
+        self.clusterer_ = est
+        self._set_partition("", labels, centers, inertia, regions, is_2d)
+        self.n_iter_ = int(getattr(est, "n_iter_", len(self.history_)))
+        return self
+
+    def _set_partition(self, prefix, labels, centers, inertia, regions, is_2d):
+        setattr(self, f"{prefix}labels_", labels)
+        setattr(self, f"{prefix}cluster_centers_", centers)
+        setattr(self, f"{prefix}inertia_", inertia)
+        setattr(self, f"{prefix}label_maps_", self._label_maps(labels, regions, is_2d))
+
+    def _tile_positions(self):
+        """Region index and top-left pixel of every grid tile (fit order)."""
+        ts = self.tile_size
+        reg, tl = [], []
+        for g, (gh, gw) in enumerate(self.grid_shapes_):
+            rr, cc = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
+            reg.append(np.full(gh * gw, g))
+            tl.append(np.stack([rr.ravel() * ts, cc.ravel() * ts], axis=1))
+        return np.concatenate(reg), np.concatenate(tl)
+
+    # ---- inference ----------------------------------------------------------------------
+    def _series(self, X, module=None):
+        regions, _ = self._regions(X, fitting=False)
+        self._check_regions(regions, fitting=False)
+        series, _ = self._tile_series(regions, module)
+        return series.reshape(series.shape[0], -1)
+
+    def transform(self, X):
+        """Series embeddings of the grid tiles of ``X``.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+            Image time series with the training bands and dates (see the class Notes).
+
+        Returns
+        -------
+        series : ndarray of shape (n_tiles, n_times * embedding_dim)
+            (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32.
+        """
+        check_is_fitted(self, "labels_")
+        return self._series(X, self.module_)
+
+    def predict(self, X):
+        """Cluster of every grid tile of ``X`` (same bands and dates as the training data).
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+
+        Returns
+        -------
+        labels : ndarray of shape (n_tiles,)
+        """
+        check_is_fitted(self, "labels_")
+        from threadpoolctl import threadpool_limits
+
+        series = self._series(X, self.module_)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            return self.clusterer_.predict(series).astype(np.int64)
+
+    def fit_predict(self, X, y=None):
+        """Fit and return ``labels_``."""
+        return self.fit(X).labels_
+
+    def predict_label_maps(self, X):
+        """Cluster maps of the regions of ``X``, one 2-D array (or DataArray) per region."""
+        labels = self.predict(X)
+        regions, is_2d = self._regions(X, fitting=False)
+        return self._label_maps(labels, regions, is_2d)
