@@ -355,10 +355,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         elif is_dask(X) and compute:
             X = X.compute()
         if not is_dask(X):
-            arr = X if isinstance(X, np.ndarray) else None
-            ndim = np.ndim(X) if arr is None and not hasattr(X, "tocsr") else getattr(
-                X, "ndim", 2)
-            if ndim in (3, 4):
+            if getattr(X, "ndim", None) in (3, 4) and not hasattr(X, "tocsr"):
                 arr = np.asarray(X)
                 if arr.dtype.kind == "c":
                     raise ValueError("Complex data not supported.")
