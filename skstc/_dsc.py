@@ -447,6 +447,21 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                 use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
                 use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
 
+    @staticmethod
+    def _set_normalisation(module, X):
+        mean = X.mean(axis=0, dtype=np.float64)
+        anomalies_sd = np.sqrt(((X - mean) ** 2).mean(axis=(0, 2, 3)))
+        anomalies_sd = np.where(anomalies_sd > 0, anomalies_sd, 1.0)
+        with torch.no_grad():
+            if isinstance(module, DenseAutoencoder):
+                spread = np.broadcast_to(anomalies_sd[:, None, None], mean.shape)
+                module.shift.copy_(torch.as_tensor(mean.ravel(), dtype=torch.float32))
+                module.spread.copy_(torch.as_tensor(spread.ravel(), dtype=torch.float32))
+            else:
+                module.shift.copy_(torch.as_tensor(mean, dtype=torch.float32))
+                module.spread.copy_(torch.as_tensor(anomalies_sd[:, None, None],
+                                                    dtype=torch.float32))
+
     def _codes_and_q(self, module, dataset):
         n = len(dataset)
         bs = max(self.batch_size, 256)
@@ -488,6 +503,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                              "is nothing to cluster.")
         rng = local_random_state(self.random_state)
         module = self._build_module(draw_seed(rng))
+        self._set_normalisation(module, X)
         p = np.full((n, self.n_clusters), 1.0 / self.n_clusters, dtype=np.float32)
         dataset = _FieldWindows(X, p, self.window)
         history = []
