@@ -116,6 +116,7 @@ class _TargetUpdates(Callback):
         net.history.record("delta_label", self.delta_)
         net.history.record("n_target_updates", self.n_updates_)
         net.history.record("n_reseeded", self.n_reseeded_)
+        net.history.record("n_iter", self.iteration_)
 
     def _update(self, net, check):
         est = self.estimator
@@ -255,7 +256,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     history_ : list of dict
         One record per epoch: ``phase`` ("pretrain" or "cluster"), ``train_loss``, ``recon``,
         ``kl``, and in the clustering phase ``delta_label`` (fraction of changed assignments
-        at the last target update), ``n_target_updates`` and ``n_reseeded``.
+        at the last target update), ``n_target_updates``, ``n_reseeded`` and ``n_iter``
+        (cumulative mini-batch iterations).
     converged_ : bool
         Whether the stopping rule on changed assignments was met.
     n_reseeded_ : int
@@ -545,7 +547,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         self.history_ = history
         cluster_rows = [h for h in history if h["phase"] == "cluster"]
         last = cluster_rows[-1] if cluster_rows else {}
-        self.n_iter_ = int(sum(h.get("train_batch_count", 0) for h in cluster_rows))
+        self.n_iter_ = int(last.get("n_iter", 0))
         self.converged_ = bool(np.isfinite(last.get("delta_label", np.nan))
                                and last.get("delta_label") < self.tol)
         self.n_reseeded_ = int(last.get("n_reseeded", 0))
