@@ -116,6 +116,7 @@ class _TargetUpdates(Callback):
         net.history.record("delta_label", self.delta_)
         net.history.record("n_target_updates", self.n_updates_)
         net.history.record("n_reseeded", self.n_reseeded_)
+        net.history.record("n_iter", self.iteration_)
 
     def _update(self, net, check):
         est = self.estimator
@@ -255,7 +256,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     history_ : list of dict
         One record per epoch: ``phase`` ("pretrain" or "cluster"), ``train_loss``, ``recon``,
         ``kl``, and in the clustering phase ``delta_label`` (fraction of changed assignments
-        at the last target update), ``n_target_updates`` and ``n_reseeded``.
+        at the last target update), ``n_target_updates``, ``n_reseeded`` and ``n_iter``
+        (cumulative mini-batch iterations).
     converged_ : bool
         Whether the stopping rule on changed assignments was met.
     n_reseeded_ : int
@@ -355,10 +357,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         elif is_dask(X) and compute:
             X = X.compute()
         if not is_dask(X):
-            arr = X if isinstance(X, np.ndarray) else None
-            ndim = np.ndim(X) if arr is None and not hasattr(X, "tocsr") else getattr(
-                X, "ndim", 2)
-            if ndim in (3, 4):
+            if getattr(X, "ndim", None) in (3, 4) and not hasattr(X, "tocsr"):
                 arr = np.asarray(X)
                 if arr.dtype.kind == "c":
                     raise ValueError("Complex data not supported.")
@@ -450,6 +449,21 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                 use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
                 use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
 
+    @staticmethod
+    def _set_normalisation(module, X):
+        mean = X.mean(axis=0, dtype=np.float64)
+        anomalies_sd = np.sqrt(((X - mean) ** 2).mean(axis=(0, 2, 3)))
+        anomalies_sd = np.where(anomalies_sd > 0, anomalies_sd, 1.0)
+        with torch.no_grad():
+            if isinstance(module, DenseAutoencoder):
+                spread = np.broadcast_to(anomalies_sd[:, None, None], mean.shape)
+                module.shift.copy_(torch.as_tensor(mean.ravel(), dtype=torch.float32))
+                module.spread.copy_(torch.as_tensor(spread.ravel(), dtype=torch.float32))
+            else:
+                module.shift.copy_(torch.as_tensor(mean, dtype=torch.float32))
+                module.spread.copy_(torch.as_tensor(anomalies_sd[:, None, None],
+                                                    dtype=torch.float32))
+
     def _codes_and_q(self, module, dataset):
         n = len(dataset)
         bs = max(self.batch_size, 256)
@@ -491,6 +505,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                              "is nothing to cluster.")
         rng = local_random_state(self.random_state)
         module = self._build_module(draw_seed(rng))
+        self._set_normalisation(module, X)
         p = np.full((n, self.n_clusters), 1.0 / self.n_clusters, dtype=np.float32)
         dataset = _FieldWindows(X, p, self.window)
         history = []
@@ -532,7 +547,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         self.history_ = history
         cluster_rows = [h for h in history if h["phase"] == "cluster"]
         last = cluster_rows[-1] if cluster_rows else {}
-        self.n_iter_ = int(sum(h.get("train_batch_count", 0) for h in cluster_rows))
+        self.n_iter_ = int(last.get("n_iter", 0))
         self.converged_ = bool(np.isfinite(last.get("delta_label", np.nan))
                                and last.get("delta_label") < self.tol)
         self.n_reseeded_ = int(last.get("n_reseeded", 0))

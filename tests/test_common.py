@@ -44,6 +44,16 @@ ESTIMATORS.append((
 ))
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
+from skstc import DeepSpatiotemporalClustering  # noqa: E402
+
+ESTIMATORS.append((
+    # 2-D input without input_shape is read as n_features variables on a 1x1 grid, so a
+    # single convolution block (no pooling) is used.
+    DeepSpatiotemporalClustering(n_clusters=3, latent_dim=3, conv_channels=(4,), lstm_hidden=4,
+                                 pretrain_epochs=2, max_epochs=2, batch_size=16, n_init=2,
+                                 lr=1e-2, n_threads=1, random_state=0),
+    {},
+))
 
 
 def _expected_failed_checks(estimator):

@@ -59,3 +59,139 @@ def test_pickle_clone_pipeline(fields):
                          DeepSpatiotemporalClustering(3, input_shape=X.shape[1:], **TINY))
     labels = pipe.fit_predict(X.reshape(60, -1))
     assert labels.shape == (60,)
+
+
+RECOVERY = dict(latent_dim=6, conv_channels=(8, 16), lstm_hidden=16, pretrain_epochs=30,
+                max_epochs=20, batch_size=16, n_threads=1)
+
+
+@pytest.fixture(scope="module")
+def regimes():
+    X, y = make_climate_fields(n_times=120, n_regimes=3, grid_shape=(12, 12),
+                               seasonal_amplitude=0.3, random_state=0)
+    return FieldMinMaxScaler().fit_transform(X).astype(np.float32), y
+
+
+def test_planted_regime_recovery(regimes):
+    X, y = regimes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no collapse warning either
+        est = DeepSpatiotemporalClustering(3, random_state=0, **RECOVERY).fit(X)
+    assert adjusted_rand_score(y, est.labels_) > 0.9
+    assert np.bincount(est.labels_, minlength=3).min() >= 10
+    assert est.converged_ and est.n_reseeded_ == 0
+    # the threshold is not met without training (codes of the random network, no
+    # clustering phase to speak of)
+    broken = DeepSpatiotemporalClustering(3, pretrain_epochs=0, max_epochs=1, lr=1e-7,
+                                          random_state=0,
+                                          **{k: v for k, v in RECOVERY.items()
+                                             if k not in ("pretrain_epochs", "max_epochs")})
+    assert adjusted_rand_score(y, broken.fit(X).labels_) < 0.9
+
+
+def test_stopping_rule_on_changed_assignments(regimes):
+    X, _ = regimes
+    params = dict(RECOVERY, pretrain_epochs=5, update_interval=4, random_state=0)
+    # tol=1: the first check (any change < 100%) stops training after update_interval steps
+    early = DeepSpatiotemporalClustering(3, tol=1.0, **params).fit(X)
+    assert early.converged_ and early.n_iter_ == 4
+    assert early.history_[-1]["delta_label"] < 1.0
+    assert early.history_[-1]["n_target_updates"] == 2
+    # tol=0 can never be met: all max_epochs run, targets updated every 4 iterations
+    full = DeepSpatiotemporalClustering(3, tol=0.0, **dict(params, max_epochs=4)).fit(X)
+    batches = int(np.ceil(120 / 16))
+    assert not full.converged_ and full.n_iter_ == 4 * batches
+    assert full.history_[-1]["n_target_updates"] == 1 + (4 * batches) // 4
+    assert [h["phase"] for h in full.history_].count("cluster") == 4
+
+
+def test_empty_centre_is_reseeded_and_collapse_warns(fields):
+    from skstc._dsc import _FieldWindows, _TargetUpdates
+
+    X, _ = fields
+    est = DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    module = est.module_
+    with torch_no_grad():
+        module.head.centers[0] = 1e4  # an unreachable centre: cluster 0 is empty
+    p = np.zeros((60, 3), np.float32)
+    labels = est.labels_.copy()
+    upd = _TargetUpdates(est, _FieldWindows(X, p, 1), labels, 1, 0.0, min_size=2).initialize()
+
+    class Net:
+        module_ = module
+
+    upd._update(Net, check=True)
+    assert upd.n_reseeded_ == 1
+    assert np.bincount(labels, minlength=3)[0] >= 1
+    assert np.abs(module.head.centers.detach().numpy()[0]).max() < 1e3
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-5)
+    # detection of a collapsed result
+    est.labels_ = np.zeros(60, dtype=int)
+    with pytest.warns(UserWarning, match="collapsed: 2 of 3"):
+        est._warn_if_collapsed(np.full((60, 3), 1 / 3))
+    est.labels_ = np.arange(60) % 3
+    with pytest.warns(UserWarning, match="nearly uniform"):
+        est._warn_if_collapsed(np.full((60, 3), 1 / 3))
+
+
+def torch_no_grad():
+    import torch
+
+    return torch.no_grad()
+
+
+@pytest.mark.parametrize("architecture", ["cnn", "cnn_ae", "cnn_lstm", "dec"])
+def test_ablations_run(fields, architecture):
+    X, _ = fields
+    est = DeepSpatiotemporalClustering(3, architecture=architecture, dense_units=(16,),
+                                       **TINY).fit(X)
+    assert est.labels_.shape == (60,)
+    has_decoder = architecture in ("cnn_ae", "dec")
+    assert ("recon" in est.history_[-1]) == has_decoder
+    assert any(h["phase"] == "pretrain" for h in est.history_) == has_decoder
+
+
+def test_xarray_input_and_output():
+    ds, regime = make_climate_fields(n_times=40, grid_shape=(8, 8), as_xarray=True,
+                                     random_state=0)
+    ds = ds.rename(time="valid_time", lat="latitude", lon="longitude")
+    est = DeepSpatiotemporalClustering(3, xarray_output=True, **TINY)
+    labels = est.fit_predict(ds)
+    assert labels.dims == ("valid_time",)
+    np.testing.assert_array_equal(labels["valid_time"].values, ds["valid_time"].values)
+    np.testing.assert_array_equal(labels.values, est.labels_)
+    z = est.transform(ds)
+    assert z.dims == ("valid_time", "latent") and z.shape == (40, 4)
+    da = ds.to_dataarray(dim="variable").transpose("valid_time", "variable", ...)
+    np.testing.assert_allclose(est.transform(da).values, z.values, rtol=1e-5)
+    # a dask-backed Dataset is streamed
+    pytest.importorskip("dask")
+    np.testing.assert_array_equal(est.predict(ds.chunk({"valid_time": 7})).values,
+                                  labels.values)
+    plain = clone(est).set_params(xarray_output=False).fit(ds)
+    assert isinstance(plain.predict(ds), np.ndarray)
+
+
+def test_bad_input(fields):
+    X, _ = fields
+    with pytest.raises(ValueError, match="smaller than the 2 poolings"):
+        DeepSpatiotemporalClustering(3, **dict(TINY, conv_channels=(4, 4, 4))).fit(X[:, :, :3, :3])
+    with pytest.raises(ValueError, match="n_clusters=70 is larger than the number of time"):
+        DeepSpatiotemporalClustering(70, **TINY).fit(X)
+    with pytest.raises(ValueError, match="constant over time"):
+        DeepSpatiotemporalClustering(3, **TINY).fit(np.ones((20, 2, 8, 8)))
+    bad = X.copy()
+    bad[3, 1, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN left after preprocessing"):
+        DeepSpatiotemporalClustering(3, **TINY).fit(bad)
+    ds, _ = make_climate_fields(n_times=20, grid_shape=(8, 8), as_xarray=True, random_state=0)
+    ds["var1"][:] = np.nan
+    with pytest.raises(ValueError, match="'var1'.*NaN everywhere"):
+        DeepSpatiotemporalClustering(3, **TINY).fit(ds)
+    with pytest.raises(ValueError, match="architecture"):
+        DeepSpatiotemporalClustering(3, **dict(TINY, architecture="lstm")).fit(X)
+    with pytest.raises(ValueError, match="window"):
+        DeepSpatiotemporalClustering(3, **dict(TINY, window=0)).fit(X)
+    est = DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    with pytest.raises(ValueError, match="fitted on"):
+        est.predict(X[:, :1])

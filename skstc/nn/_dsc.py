@@ -93,6 +93,14 @@ class CNNLSTMAutoencoder(nn.Module):
         the "CNN" ablations.
     use_decoder : bool, default=True
         False drops the decoder ("encoder only" ablations: clustering loss alone).
+
+    Notes
+    -----
+    The buffers ``shift`` (channels, height, width) and ``spread`` (channels, 1, 1)
+    normalise the input, ``(x - shift) / spread``, and map the reconstruction back; they
+    default to 0 and 1 and are set by the estimator to the training mean field and the
+    per-variable standard deviation of the anomalies, so that the optimisation does not
+    depend on the scaling of the input (min-max scaled fields have a small variance).
     """
 
     def __init__(self, in_channels, grid_shape, *, window=1,
@@ -136,6 +144,10 @@ class CNNLSTMAutoencoder(nn.Module):
             self.deconv = nn.Sequential(*dec)
         self.head = ClusteringHead(n_clusters, latent_dim, alpha)
         self._last_channels = prev
+        # input normalisation (set from the training data by the estimator): the network
+        # sees (x - shift) / spread and the reconstruction is mapped back to the input space
+        self.register_buffer("shift", torch.zeros(self.in_channels, *self.grid_shape))
+        self.register_buffer("spread", torch.ones(self.in_channels, 1, 1))
 
     def _steps(self, x):
         if x.dim() == 4:
@@ -147,7 +159,7 @@ class CNNLSTMAutoencoder(nn.Module):
 
     def encode(self, x, **_):
         """Latent codes of shape (batch, latent_dim)."""
-        x = self._steps(x)
+        x = (self._steps(x) - self.shift) / self.spread
         b, w, c, h, wd = x.shape
         ph, pw = self.padded_shape
         if self.lstm is None:
@@ -168,7 +180,8 @@ class CNNLSTMAutoencoder(nn.Module):
         """Reconstruction of the centre step, shape (batch, channels, height, width)."""
         h = self.from_latent(z).reshape(-1, self._last_channels, *self.code_grid)
         out = self.deconv(F.relu(h))
-        return out[:, :, : self.grid_shape[0], : self.grid_shape[1]]
+        out = out[:, :, : self.grid_shape[0], : self.grid_shape[1]]
+        return out * self.spread + self.shift
 
     def forward(self, x, **_):
         """Return a dict with ``z``, ``q`` and (with a decoder) ``recon``."""
@@ -215,6 +228,8 @@ class DenseAutoencoder(nn.Module):
         dec.append(nn.Linear(back[-1], int(n_features)))
         self.decoder = nn.Sequential(*dec)
         self.head = ClusteringHead(n_clusters, latent_dim, alpha)
+        self.register_buffer("shift", torch.zeros(int(n_features)))
+        self.register_buffer("spread", torch.ones(int(n_features)))
 
     def _centre(self, x):
         if x.dim() == 5:  # (batch, window, ...) -> the centre step
@@ -223,12 +238,12 @@ class DenseAutoencoder(nn.Module):
 
     def encode(self, x, **_):
         """Latent codes of shape (batch, latent_dim)."""
-        return self.encoder(self._centre(x))
+        return self.encoder((self._centre(x) - self.shift) / self.spread)
 
     def forward(self, x, **_):
         """Return a dict with ``z``, ``q`` and ``recon``."""
         z = self.encode(x)
-        recon = self.decoder(z)
+        recon = self.decoder(z) * self.spread + self.shift
         if self.sample_shape is not None:
             recon = recon.reshape((-1,) + self.sample_shape)
         return {"z": z, "q": self.head(z), "recon": recon}

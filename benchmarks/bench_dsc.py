@@ -1,0 +1,302 @@
+"""DeepSpatiotemporalClustering: the DSC paper's Table 2 analogue, speed and streaming memory.
+
+Parts (``--part``, default all):
+
+* ``synthetic``: :func:`skstc.datasets.make_climate_fields` (365 days, planted regimes,
+  seasonal cycle, noise), min-max scaled per variable. DSC (window=1 as published, the
+  wider window, with and without pretraining), k-means and agglomerative (Ward) on the
+  flattened scaled fields, DEC and the paper's ablations (CNN encoder only, CNN
+  autoencoder, CNN-LSTM encoder only). Silhouette (Euclidean and cosine), Davies-Bouldin,
+  cluster RMSE, inter-cluster distance and average cluster variance on the scaled input,
+  plus ARI/NMI against the planted regimes; mean and standard deviation over the seeds
+  (every run counts: no selection by the metrics).
+* ``real``: the same table on ERA5 DJF 2025/26 (``msl`` and ``vo850``, 6-hourly, North
+  Atlantic-European sector 80N-30N, 60W-40E, 2.5 deg), read with
+  :func:`skstc.datasets.load_era5` from ``../shared/data`` (skipped when absent).
+* ``speed``: time per epoch of the engine vs a plain torch loop on the same module, data,
+  batches and loss (ratio plain/engine, target >= 0.9), and of one target update (codes and
+  q on all samples) vs a plain no-grad loop.
+* ``memory``: predicting a long record (40 years of daily fields, a lazily generated dask
+  array never held in memory) in streamed chunks: peak RSS increase vs the array's size.
+
+The networks are narrower than the published stack (conv_channels=(16, 32, 64, 128),
+latent 32) so that the 5-seed table runs on two shared CPU cores; the speed part also times
+the published 64-64-128-256-512 stack.
+
+Run: ``python benchmarks/bench_dsc.py [--part synthetic] [--seeds 5] [--threads 1]``.
+"""
+
+import argparse
+import os
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.cluster import AgglomerativeClustering, KMeans
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from skstc import DeepSpatiotemporalClustering
+from skstc._dsc import _FieldWindows, _WindowBatches
+from skstc._training import torch_threads
+from skstc.datasets import load_era5, make_climate_fields
+from skstc.losses import DSCLoss
+from skstc.metrics import cluster_quality_scores
+from skstc.preprocessing import FieldMinMaxScaler
+
+DATA = Path(os.environ.get("SKSTC_DATA_DIR",
+                           Path(__file__).resolve().parents[2] / "shared" / "data"))
+METRICS = ["silhouette", "silhouette_cosine", "davies_bouldin", "cluster_rmse",
+           "average_intercluster_distance", "average_cluster_variance"]
+NET = dict(conv_channels=(16, 32, 64, 128), lstm_hidden=64, latent_dim=32, batch_size=32,
+           max_epochs=40, pretrain_epochs=20, update_interval=10, tol=1e-3)
+
+
+def dsc_methods(threads):
+    base = dict(NET, n_threads=threads)
+    return {
+        "DSC window=1 (published, no pretraining)": dict(base, window=1, pretrain_epochs=0),
+        "DSC window=1": dict(base, window=1),
+        "DSC window=3": dict(base, window=3),
+        "DSC window=5": dict(base, window=5),
+        "DEC (dense AE)": dict(base, architecture="dec", latent_dim=10,
+                               dense_units=(500, 500, 2000)),
+        "ablation: CNN encoder only": dict(base, architecture="cnn"),
+        "ablation: CNN autoencoder": dict(base, architecture="cnn_ae"),
+        "ablation: CNN-LSTM encoder only": dict(base, architecture="cnn_lstm", window=3),
+    }
+
+
+def run_table(X, k, seeds, threads, y=None, title=""):
+    flat = X.reshape(len(X), -1)
+    rows = {}
+
+    def add(name, labels, seconds, extra=None):
+        scores = cluster_quality_scores(flat, labels)
+        if y is not None:
+            scores["ARI"] = adjusted_rand_score(y, labels)
+            scores["NMI"] = normalized_mutual_info_score(y, labels)
+        scores["seconds"] = seconds
+        if extra:
+            scores.update(extra)
+        rows.setdefault(name, []).append(scores)
+
+    for seed in seeds:
+        t = time.perf_counter()
+        add("k-means (raw scaled fields)",
+            KMeans(k, n_init=10, random_state=seed).fit_predict(flat), time.perf_counter() - t)
+        if seed == seeds[0]:  # deterministic
+            t = time.perf_counter()
+            agg = AgglomerativeClustering(k, linkage="ward").fit_predict(flat)
+            add("agglomerative (Ward)", agg, time.perf_counter() - t)
+        for name, params in dsc_methods(threads).items():
+            t = time.perf_counter()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                est = DeepSpatiotemporalClustering(k, random_state=seed, **params).fit(X)
+            collapsed = any("collapsed" in str(w.message) or "uniform" in str(w.message)
+                            for w in caught)
+            add(name, est.labels_, time.perf_counter() - t,
+                {"n_iter": est.n_iter_, "converged": float(est.converged_),
+                 "collapsed": float(collapsed), "reseeded": est.n_reseeded_})
+            print(f"  [{title}] seed {seed} {name}: "
+                  + (f"ARI {rows[name][-1]['ARI']:.3f} " if y is not None else "")
+                  + f"sil {rows[name][-1]['silhouette']:.3f} "
+                  f"({rows[name][-1]['seconds']:.0f}s, n_iter {est.n_iter_}, "
+                  f"converged {est.converged_}, collapsed {collapsed})", flush=True)
+    print_table(rows, y is not None, title)
+    return rows
+
+
+def print_table(rows, with_truth, title):
+    cols = METRICS + (["ARI", "NMI"] if with_truth else []) + ["seconds"]
+    short = {"silhouette": "sil", "silhouette_cosine": "sil_cos", "davies_bouldin": "DB",
+             "cluster_rmse": "RMSE", "average_intercluster_distance": "inter_d",
+             "average_cluster_variance": "var", "seconds": "sec"}
+    print(f"\n### {title} (mean ± std over runs; n = runs)\n")
+    print("| method | n | " + " | ".join(short.get(c, c) for c in cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for name, runs in rows.items():
+        cells = []
+        for c in cols:
+            vals = np.array([r[c] for r in runs], dtype=float)
+            cells.append(f"{np.nanmean(vals):.3f} ± {np.nanstd(vals):.3f}" if len(vals) > 1
+                         else f"{vals[0]:.3f}")
+        print(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
+    extra = [(n, r) for n, r in rows.items() if "collapsed" in r[0]]
+    if extra:
+        print("\n| method | converged runs | collapsed runs | mean n_iter | re-seeded |")
+        print("|---|---|---|---|---|")
+        for name, runs in extra:
+            print(f"| {name} | {sum(r['converged'] for r in runs):.0f}/{len(runs)} | "
+                  f"{sum(r['collapsed'] for r in runs):.0f}/{len(runs)} | "
+                  f"{np.mean([r['n_iter'] for r in runs]):.0f} | "
+                  f"{sum(r['reseeded'] for r in runs):.0f} |")
+    print(flush=True)
+
+
+def part_synthetic(args):
+    X, y = make_climate_fields(n_times=365, n_regimes=5, n_variables=3, grid_shape=(24, 24),
+                               random_state=2024)
+    X = FieldMinMaxScaler().fit_transform(X).astype(np.float32)
+    print(f"synthetic: X {X.shape}, regimes {np.bincount(y)}")
+    run_table(X, 5, list(range(args.seeds)), args.threads, y=y, title="synthetic, 5 regimes")
+
+
+def era5_sector():
+    ds = load_era5(DATA / "era5_msl_vo850_djf2025-26_6h.nc")
+    lon = ((ds["lon"] + 180) % 360) - 180
+    ds = ds.assign_coords(lon=lon).sortby("lon")
+    return ds.sel(lat=slice(80, 30), lon=slice(-60, 40))
+
+
+def part_real(args):
+    if not (DATA / "era5_msl_vo850_djf2025-26_6h.nc").is_file():
+        print("real data absent: skipped")
+        return
+    ds = era5_sector()
+    X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+    print(f"ERA5 DJF 2025/26 msl+vo850, sector grid {X.shape}")
+    run_table(X, 7, list(range(args.seeds)), args.threads, title="ERA5 DJF msl+vo850, k=7")
+
+
+def _plain_epoch(module, dataset, batch_size, opt, crit, gen):
+    module.train()
+    for xb, _ in _WindowBatches(dataset, batch_size, gen):
+        out = module(**xb)
+        loss = crit(out, None, xb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def part_speed(args):
+    rng = np.random.RandomState(0)
+    X, _ = make_climate_fields(n_times=365, n_variables=3, grid_shape=(24, 24), random_state=0)
+    X = FieldMinMaxScaler().fit_transform(X).astype(np.float32)
+    for label, chans in [("reduced stack (16,32,64,128)", (16, 32, 64, 128)),
+                         ("published stack (64,64,128,256,512)", (64, 64, 128, 256, 512))]:
+        epochs = 4
+        est = DeepSpatiotemporalClustering(5, conv_channels=chans, lstm_hidden=64, latent_dim=32,
+                                           window=3, n_threads=args.threads, random_state=0)
+        est._check_params()
+        est._to_fields(X, reset=True)
+        p = np.full((len(X), 5), 0.2, np.float32)
+        ds = _FieldWindows(X, p, 3)
+        crit_params = {"reconstruction_weight": 1.0, "clustering_weight": 1.0}
+        best_engine, best_plain, best_dur = np.inf, np.inf, np.inf
+        for rep in range(2):
+            module = est._build_module(rep)
+            t = time.perf_counter()
+            _, hist = est._train_module(module, ds, criterion=DSCLoss,
+                                        criterion_params=crit_params, random_state=rng,
+                                        max_epochs=epochs, iterator_train=_WindowBatches)
+            best_engine = min(best_engine, (time.perf_counter() - t) / epochs)
+            best_dur = min(best_dur, float(np.mean([h["dur"] for h in hist])))
+            module = est._build_module(rep)
+            opt = torch.optim.Adam(module.parameters(), lr=1e-3)
+            crit = DSCLoss(**crit_params)
+            gen = torch.Generator().manual_seed(rep)
+            with torch_threads(args.threads):
+                t = time.perf_counter()
+                for _ in range(epochs):
+                    _plain_epoch(module, ds, 32, opt, crit, gen)
+                best_plain = min(best_plain, (time.perf_counter() - t) / epochs)
+        # one target update: codes + q on all samples (best of 3, both warm)
+        est.module_ = module
+        t_engine_upd, t_plain_upd = np.inf, np.inf
+        for _ in range(3):
+            t = time.perf_counter()
+            est._codes_and_q(module, ds)
+            t_engine_upd = min(t_engine_upd, time.perf_counter() - t)
+            with torch_threads(args.threads), torch.no_grad():
+                module.eval()
+                t = time.perf_counter()
+                for s in range(0, len(X), 256):
+                    xb = ds.batch(torch.arange(s, min(len(X), s + 256)))["x"]
+                    module.head(module.encode(xb))
+                t_plain_upd = min(t_plain_upd, time.perf_counter() - t)
+        print(f"speed, {label}, window=3, 365 samples of 3x24x24, batch 32, "
+              f"{args.threads} thread(s):")
+        print(f"  epoch incl. net set-up: engine {best_engine:.3f}s, plain loop "
+              f"{best_plain:.3f}s, ratio plain/engine = {best_plain / best_engine:.3f}")
+        print(f"  epoch as recorded by the engine (history 'dur'): {best_dur:.3f}s, ratio "
+              f"plain/engine = {best_plain / best_dur:.3f}")
+        print(f"  target update (all samples): engine {t_engine_upd:.3f}s, plain "
+              f"{t_plain_upd:.3f}s, ratio = {t_plain_upd / t_engine_upd:.3f}", flush=True)
+
+
+def _rss():
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def part_memory(args):
+    import dask.array as da
+
+    X, _ = make_climate_fields(n_times=365, n_variables=3, grid_shape=(32, 32), random_state=0)
+    scaler = FieldMinMaxScaler().fit(X)
+    Xs = scaler.transform(X).astype(np.float32)
+    est = DeepSpatiotemporalClustering(5, conv_channels=(16, 32, 64, 128), lstm_hidden=64,
+                                       latent_dim=32, window=3, pretrain_epochs=2, max_epochs=2,
+                                       n_threads=args.threads, random_state=0).fit(Xs)
+    n_long = args.years * 365 + 10
+    chunk = 365
+
+    def block(block_info=None):
+        loc = block_info[None]["array-location"][0]
+        rng = np.random.RandomState(loc[0])
+        return rng.rand(loc[1] - loc[0], 3, 32, 32).astype(np.float32)
+
+    long = da.map_blocks(block, dtype=np.float32,
+                         chunks=((chunk,) * (n_long // chunk) + ((n_long % chunk,)
+                                                                 if n_long % chunk else ()),
+                                 (3,), (32,), (32,)))
+    full_mb = n_long * 3 * 32 * 32 * 4 / 1e6
+    peak = [_rss()]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _rss())
+            time.sleep(0.01)
+
+    cold = _rss()
+    est.predict(long[:2 * 365])  # warm-up: torch kernels, dask thread pool and its arenas
+    base = _rss()
+    peak[0] = base
+    th = threading.Thread(target=sample)
+    th.start()
+    t = time.perf_counter()
+    labels = est.predict(long)
+    dt = time.perf_counter() - t
+    stop.set()
+    th.join()
+    print(f"memory: predict on {n_long} daily fields ({args.years} years, 3x32x32, "
+          f"{full_mb:.0f} MB if loaded) in {dt:.1f}s: warm-up on 2 years took "
+          f"{(base - cold) / 1e6:.0f} MB; peak RSS increase during the long predict "
+          f"{(peak[0] - base) / 1e6:.0f} MB ({(peak[0] - base) / 1e6 / full_mb:.2f} of the "
+          f"full array); {len(labels)} labels", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["synthetic", "real", "speed", "memory", "all"],
+                        default="all")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--years", type=int, default=40, help="length of the memory record")
+    args = parser.parse_args(argv)
+    parts = ["speed", "memory", "synthetic", "real"] if args.part == "all" else [args.part]
+    for part in parts:
+        t = time.perf_counter()
+        globals()[f"part_{part}"](args)
+        print(f"[{part} done in {time.perf_counter() - t:.0f}s]\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
