@@ -15,7 +15,8 @@ def _fill_levels(kind, n_timesteps, rng):
 
     ``"intermittent"`` (farm ponds and river segments): full during a wet season of random
     length starting in the same month (+- 1) every year, empty otherwise. ``"annual"``
-    (seasonal lakes): a sinusoidal annual cycle aligned with the calendar (+- 1 month). ``"slow"`` (stable lakes): the same range of levels as ``"annual"`` but changing
+    (seasonal lakes): a sinusoidal annual cycle aligned with the calendar (+- 1 month).
+    ``"slow"`` (stable lakes): the same range of levels as ``"annual"`` but changing
     over several years, so the two lake types have identically distributed fraction maps and
     differ only in their dynamics.
     """
