@@ -59,7 +59,7 @@ def data_sets(quick):
     # the published lambda=0.01 was set for 64x64 maps: keep its per-pixel weight
     out.append(("synthetic", X, y, dict(spatial_shape=(s, s), embedding_dim=32,
                                         channels=(8, 16, 32), hidden_size=32,
-                                        spatial_weight=0.01 * 4096 / (s * s), lr=5e-3,
+                                        spatial_weight=0.01 * 4096 / (s * s), lr=3e-3,
                                         max_epochs=30 if quick else 60)))
     sinop = REPO.parent / "shared" / "data" / "sinop_modis_2000_2017.nc"
     if sinop.is_file():
@@ -72,7 +72,7 @@ def data_sets(quick):
             Xs, ys = Xs[keep], ys[keep]
         out.append(("sinop", Xs, ys, dict(spatial_shape=(9, 9), embedding_dim=32,
                                           channels=(8, 16), hidden_size=32,
-                                          spatial_weight=0.01 * 4096 / 81, lr=5e-3,
+                                          spatial_weight=0.01 * 4096 / 81, lr=3e-3,
                                           max_epochs=15 if quick else 30)))
     return out
 
@@ -167,8 +167,8 @@ def tables2_3(datasets, seeds, clf_epochs):
                     results.setdefault((mode, labels_name), []).append(
                         macro_f1(clf, X[test], y[test]))
             # a linear model on the embeddings (needs scaling) after augmentation
-            lin = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
-                                 n_clusters=min(50, len(train) // 4), random_state=seed)
+            scaled_lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+            lin = LabelAugmenter(scaled_lr, n_clusters=min(50, len(train) // 4), random_state=seed)
             lin.fit(Z, y_train)
             results.setdefault(("logreg on embeddings", "augmented"), []).append(
                 macro_f1(lin, ae.transform(X[test]), y[test]))

@@ -1,4 +1,4 @@
-"""LabelAugmenter: cluster-based label augmentation (Algorithm 2), a semi-supervised meta-estimator."""
+"""LabelAugmenter: cluster-based label augmentation (Algorithm 2), a meta-estimator."""
 
 import numbers
 

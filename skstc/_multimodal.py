@@ -300,7 +300,9 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         For ``clustering_loss="pairwise"``: add the DEC and pairwise terms at every step, or
         alternate between them from step to step (Zhang et al.).
     spatial_weight : float, default=0.01
-        Weight of the map reconstruction error (the paper's lambda).
+        Weight of the map reconstruction error (the paper's lambda). With
+        ``reconstruction="sum"`` the published value was set for 64 x 64 maps; for other map
+        sizes ``0.01 * 4096 / (height * width)`` keeps the same weight per pixel.
     temporal_weight : float, default=1.0
         Weight of the series reconstruction error.
     constraint_weight : float, default=1.0

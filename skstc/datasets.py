@@ -14,22 +14,24 @@ def _fill_levels(kind, n_timesteps, rng):
     """Monthly wet-area fraction in [0, 1] of one object for a temporal ``kind``.
 
     ``"intermittent"`` (farm ponds and river segments): full during a wet season of random
-    length, empty otherwise, once a year. ``"annual"`` (seasonal lakes): a sinusoidal annual
-    cycle. ``"slow"`` (stable lakes): the same range of levels as ``"annual"`` but changing
+    length starting in the same month (+- 1) every year, empty otherwise. ``"annual"``
+    (seasonal lakes): a sinusoidal annual cycle aligned with the calendar (+- 1 month).
+    ``"slow"`` (stable lakes): the same range of levels as ``"annual"`` but changing
     over several years, so the two lake types have identically distributed fraction maps and
     differ only in their dynamics.
     """
     t = np.arange(n_timesteps)
     if kind == "intermittent":
         wet = rng.randint(4, 8)
-        start = rng.randint(12)
+        start = 5 + rng.randint(-1, 2)  # the wet season follows the calendar (+- 1 month)
         in_season = ((t - start) % 12) < wet
         level = np.where(in_season, rng.uniform(0.75, 1.0, n_timesteps),
                          rng.uniform(0.0, 0.08, n_timesteps))
     else:
         mean, amp = rng.uniform(0.6, 0.75), rng.uniform(0.2, 0.25)
         if kind == "annual":
-            phase = rng.uniform(0, 2 * np.pi)
+            # calendar-aligned annual cycle (+- 1 month), as for lakes of one region
+            phase = 2 * np.pi * rng.uniform(-1, 1) / 12
             level = mean + amp * np.sin(2 * np.pi * t / 12 + phase)
         else:
             # one slow cycle over the record, from a random phase: annual-free dynamics

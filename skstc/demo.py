@@ -24,6 +24,48 @@ def _register(title):
 
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+@_register("MultimodalConstrainedAE + LabelAugmenter (10 labels per class)")
+def _demo_multimodal(ax, random_state=0):
+    """Few-label water-body classification on synthetic objects (map + area series)."""
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skstc import LabelAugmenter, MultimodalConstrainedAE
+    from skstc.datasets import WATER_BODY_CLASSES, make_water_bodies
+
+    s = 16
+    X, y = make_water_bodies(160, n_timesteps=36, map_size=s, random_state=random_state)
+    rng = np.random.RandomState(random_state)
+    y_few = np.full_like(y, -1)
+    for c in range(4):
+        keep = rng.choice(np.flatnonzero(y == c), 10, replace=False)
+        y_few[keep] = c
+    ae = MultimodalConstrainedAE(4, spatial_shape=(s, s), embedding_dim=32, channels=(8, 16),
+                                 hidden_size=32, spatial_weight=0.01 * 4096 / (s * s),
+                                 lr=3e-3, max_epochs=30, n_threads=1,
+                                 random_state=random_state).fit(X, y_few)
+    Z = ae.transform(X)
+    aug = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+                         n_clusters=20, random_state=random_state).fit(Z, y_few)
+    test = y_few == -1
+    new = (aug.transduction_ != -1) & test
+    scores = {
+        "macro-F1 on the unlabelled objects": f1_score(y[test], aug.predict(Z[test]),
+                                                       average="macro"),
+        "labels added by LabelAugmenter": int(new.sum()),
+        "precision of the added labels": float((aug.transduction_[new] == y[new]).mean())
+        if new.any() else float("nan"),
+    }
+    if ax is not None:
+        P = PCA(2).fit_transform(StandardScaler().fit_transform(Z))
+        for c, name in enumerate(WATER_BODY_CLASSES):
+            ax.scatter(*P[y == c].T, s=8, label=name)
+        ax.legend(fontsize=7)
+    return scores
+
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
 @_register("Tile2VecSeriesKMeans: planted land zones")

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
 
 _TINY_MM = dict(spatial_shape=(1, 1), embedding_dim=4, channels=(2,), hidden_size=4,
-                max_epochs=2, n_threads=1, random_state=0)
+                max_epochs=1, n_threads=1, random_state=0)
 _MINUS_ONE = ("-1 marks unlabelled rows (scikit-learn's semi-supervised convention), so the "
               "check's binary target {-1, 1} has only one labelled class")
 ESTIMATORS += [
@@ -19,8 +19,8 @@ ESTIMATORS += [
         "check_fit2d_1feature": "one feature cannot hold a map (spatial_shape=(1, 1)) and a "
                                 "series of at least one step; a clear ValueError is raised",
     }),
-    (MultimodalClassifier(hidden_units=8, **dict(_TINY_MM, embedding_dim=8, max_epochs=30,
-                                                  lr=1e-2)), {
+    (MultimodalClassifier(hidden_units=8, **dict(_TINY_MM, embedding_dim=8, max_epochs=10,
+                                                  lr=3e-2)), {
         "check_classifiers_classes": _MINUS_ONE,
         "check_fit2d_1feature": "one feature cannot hold a map (spatial_shape=(1, 1)) and a "
                                 "series of at least one step; a clear ValueError is raised",

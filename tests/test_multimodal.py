@@ -222,3 +222,80 @@ def test_classifier_modes(small):
         MultimodalClassifier(freeze_encoder=True, **TINY).fit(X, y_few)
     with pytest.raises(ValueError, match="2 classes"):
         MultimodalClassifier(**TINY).fit(X, np.where(y_few == 1, 1, -1))
+
+
+# ---- recovery of the synthetic classes ------------------------------------------------------
+RECOVERY = dict(spatial_shape=(16, 16), embedding_dim=32, channels=(8, 16), hidden_size=32,
+                spatial_weight=0.01 * 4096 / 256, lr=3e-3, max_epochs=30, n_threads=1)
+
+
+@pytest.fixture(scope="module")
+def water():
+    X, y = make_water_bodies(160, n_timesteps=36, map_size=16, random_state=0)
+    return X, y, few_labels(y, 10)
+
+
+def _few_label_f1(ae, X, y, y_few):
+    """Scaled logistic regression on the 40 labelled embeddings; macro-F1 on the rest."""
+    Z = ae.transform(X)
+    lab = y_few >= 0
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(Z[lab], y[lab])
+    return f1_score(y[~lab], clf.predict(Z[~lab]), average="macro"), clf.predict(Z)
+
+
+def test_synthetic_recovery_uses_both_modalities(water):
+    """The fused model separates all four classes; a single modality cannot (it confuses one
+    pair), so the threshold fails for a model whose embedding lost either modality."""
+    X, y, y_few = water
+    ae = MultimodalConstrainedAE(4, random_state=0, **RECOVERY).fit(X, y_few)
+    f1, pred = _few_label_f1(ae, X, y, y_few)
+    assert f1 > 0.9, f1
+    unl = y_few < 0
+    # shape-only pair (ponds vs rivers) and dynamics-only pair (stable vs seasonal lakes)
+    for a, b in ((0, 1), (2, 3)):
+        rows = unl & np.isin(y, [a, b])
+        assert (pred[rows] == y[rows]).mean() > 0.85, (a, b)
+    # both modalities move the embedding: swapping either one changes it
+    n_map = 256
+    Z = ae.transform(X)
+    perm = np.random.RandomState(0).permutation(len(X))
+    swap_map = np.hstack([X[perm, :n_map], X[:, n_map:]])
+    swap_series = np.hstack([X[:, :n_map], X[perm, n_map:]])
+    spread = np.linalg.norm(Z - Z.mean(0), axis=1).mean()
+    for Xs in (swap_map, swap_series):
+        assert np.linalg.norm(ae.transform(Xs) - Z, axis=1).mean() > 0.3 * spread
+    # training did not collapse the embedding
+    assert ae.history_[-1]["collapse"] < 0.95
+    assert all(np.isfinite(h["collapse"]) for h in ae.history_)
+
+
+@pytest.mark.slow
+def test_single_modality_fails_the_recovery_threshold(water):
+    X, y, y_few = water
+    for modalities, pair in (("spatial", (2, 3)), ("temporal", (0, 1))):
+        ae = MultimodalConstrainedAE(4, modalities=modalities, random_state=0,
+                                     **RECOVERY).fit(X, y_few)
+        f1, pred = _few_label_f1(ae, X, y, y_few)
+        assert f1 < 0.9, (modalities, f1)
+        rows = (y_few < 0) & np.isin(y, pair)
+        assert (pred[rows] == y[rows]).mean() < 0.85, modalities
+
+
+# ---- real data ------------------------------------------------------------------------------
+@pytest.mark.realdata
+def test_sinop_objects_few_labels(data_file):
+    """Objects cut from the Sinop MODIS cube (9x9 NDVI window + series, SVM pseudo-labels)."""
+    from skstc.datasets import load_sinop_objects
+
+    X, y, codes = load_sinop_objects(data_file("sinop_modis_2000_2017.nc"), window=9,
+                                     stride=2, min_class_count=20)
+    X = np.hstack([X[:, :81], X[:, 81::4]])     # every 4th 16-day step keeps the test short
+    y_few = few_labels(y, 10)
+    ae = MultimodalConstrainedAE(len(codes), spatial_shape=(9, 9), embedding_dim=16,
+                                 channels=(8,), hidden_size=16, spatial_weight=0.01 * 4096 / 81,
+                                 lr=3e-3, max_epochs=10, n_threads=1, random_state=0)
+    ae.fit(X, y_few)
+    assert np.isfinite(ae.transform(X)).all()
+    f1, _ = _few_label_f1(ae, X, y, y_few)
+    # better than always predicting one class (macro-F1 of a constant <= 1 / n_classes)
+    assert f1 > 1.5 / len(codes), f1

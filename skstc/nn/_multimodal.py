@@ -164,8 +164,9 @@ class MultimodalAutoencoder(nn.Module):
         When given, a learnable ``cluster_centers`` parameter ``(n_clusters, embedding_dim)``
         is created (DEC-style clustering heads).
 
-    Forward: ``forward(maps, series, index=None)`` -> dict with ``z`` (fused embedding), ``z_spatial``,
-    ``z_temporal``, ``map_hat`` and ``series_hat`` (absent entries for a disabled modality).
+    Forward: ``forward(maps, series, index=None)`` -> dict with ``z`` (fused embedding),
+    ``z_spatial``, ``z_temporal``, ``map_hat`` and ``series_hat`` (absent entries for a
+    disabled modality).
     """
 
     def __init__(self, spatial_shape, n_timesteps, embedding_dim=256, mode="both",
