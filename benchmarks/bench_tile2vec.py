@@ -335,7 +335,13 @@ def main(argv=None):
     parser.add_argument("--parts", default="synthetic,real,throughput,memory,kmeans")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--big", action="store_true",
+                        help="a larger encoder trained longer (64-d, 4 stages of width 16, "
+                             "2048 triplets x 10 epochs) for the synthetic and real parts")
     args = parser.parse_args(argv)
+    if args.big:
+        NET.update(embedding_dim=64, n_blocks=(1, 1, 1, 1), base_width=16, n_triplets=2048,
+                   max_epochs=10, refine_epochs=5)
     warnings.filterwarnings("ignore", category=UserWarning)
     results = {}
     for part in args.parts.split(","):
