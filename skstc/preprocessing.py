@@ -347,6 +347,100 @@ class ImageBandScaler(_TransformerMixin_t2v, _BaseEstimator_t2v):
         return _one(X)
 
 
+class ImageToTiles(_TransformerMixin_t2v, _BaseEstimator_t2v):
+    """Cut image time series into the rows of non-overlapping tile sequences.
+
+    Each tile of the grid of ``tile_size`` x ``tile_size`` tiles (region by region,
+    row-major; right/bottom remainders narrower than a tile are dropped) becomes one row, the
+    C-order flattening of its ``(n_times, n_bands, tile_size, tile_size)`` values. These rows
+    are the 2-D form :class:`~skstc.Tile2VecSeriesKMeans` reads (with
+    ``input_shape=(n_times, n_bands)`` and, for training on one region, ``grid_shape``).
+
+    Parameters
+    ----------
+    tile_size : int, default=100
+        Side of the tiles in pixels.
+
+    Attributes
+    ----------
+    grid_shapes_ : list of tuple
+        Tile grid ``(n_rows, n_cols)`` of each region seen in ``fit``.
+    input_shape_ : tuple
+        ``(n_times, n_bands)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstc.preprocessing import ImageToTiles
+    >>> rows = ImageToTiles(tile_size=2).fit_transform(np.zeros((3, 4, 5, 6)))
+    >>> rows.shape
+    (6, 48)
+    """
+
+    def __init__(self, tile_size=100):
+        self.tile_size = tile_size
+
+    @staticmethod
+    def _regions(X):
+        import numpy as np
+
+        from .utils._xarray import is_xarray
+
+        if is_xarray(X):
+            da = X if "band" in X.dims else X.expand_dims(band=1)
+            order = (("region",) if "region" in da.dims else ()) + ("time", "band", "y", "x")
+            arr = np.asarray(da.transpose(*order).values, dtype=np.float32)
+        elif isinstance(X, (list, tuple)):
+            return [np.asarray(x, dtype=np.float32) for x in X]
+        else:
+            arr = np.asarray(X, dtype=np.float32)
+        if arr.ndim == 4:
+            return [arr]
+        if arr.ndim == 5:
+            return list(arr)
+        raise ValueError(f"X must be (n_times, n_bands, height, width) or have a leading region "
+                         f"axis; got shape {arr.shape}.")
+
+    def _cut(self, regions):
+        import numpy as np
+
+        ts = int(self.tile_size)
+        rows, grids = [], []
+        for img in regions:
+            if img.ndim != 4:
+                raise ValueError(f"Each region must be 4-D, got shape {img.shape}.")
+            t, b, h, w = img.shape
+            gh, gw = h // ts, w // ts
+            if gh == 0 or gw == 0:
+                raise ValueError(f"A region of {h}x{w} pixels is smaller than one tile of "
+                                 f"{ts}x{ts}.")
+            crop = img[:, :, :gh * ts, :gw * ts].reshape(t, b, gh, ts, gw, ts)
+            rows.append(crop.transpose(2, 4, 0, 1, 3, 5).reshape(gh * gw, -1))
+            grids.append((gh, gw))
+        return np.concatenate(rows), grids
+
+    def fit(self, X, y=None):
+        """Record the tile grid and ``(n_times, n_bands)`` of ``X``."""
+        import numbers
+
+        if not isinstance(self.tile_size, numbers.Integral) or self.tile_size < 1:
+            raise ValueError(f"tile_size must be a positive integer, got {self.tile_size!r}.")
+        regions = self._regions(X)
+        _, self.grid_shapes_ = self._cut(regions)
+        self.input_shape_ = tuple(int(v) for v in regions[0].shape[:2])
+        return self
+
+    def transform(self, X):
+        """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        regions = self._regions(X)
+        if tuple(regions[0].shape[:2]) != self.input_shape_:
+            raise ValueError(f"X has (n_times, n_bands) = {tuple(regions[0].shape[:2])}, "
+                             f"fitted on {self.input_shape_}.")
+        return self._cut(regions)[0]
+
 # --- DeepSpatiotemporalClustering (issue 5) ---
 
 import numpy as np  # noqa: E402

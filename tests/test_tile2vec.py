@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from skstc import Tile2VecSeriesKMeans
 from skstc.datasets import load_image_series, make_image_sequence, tile_majority
 from skstc.metrics import geographic_silhouette
-from skstc.preprocessing import ImageBandScaler
+from skstc.preprocessing import ImageBandScaler, ImageToTiles
 
 TINY = dict(tile_size=8, embedding_dim=8, n_blocks=(1,), base_width=4, n_triplets=64,
             batch_size=32, max_epochs=1, refine_epochs=1, n_threads=1, random_state=0)
@@ -127,6 +127,9 @@ def test_two_d_rows_are_flattened_tile_sequences(small):
     img = images[0]
     rows = img[:, :, :32, :40].reshape(3, 2, 4, 8, 5, 8).transpose(2, 4, 0, 1, 3, 5)
     rows = rows.reshape(20, -1)
+    cutter = ImageToTiles(tile_size=8).fit(img)
+    np.testing.assert_array_equal(cutter.transform(img), rows)
+    assert cutter.grid_shapes_ == [(4, 5)] and cutter.input_shape_ == (3, 2)
     np.testing.assert_allclose(model.transform(rows), model.transform(img), rtol=1e-5,
                                atol=1e-5)
     np.testing.assert_array_equal(model.predict(rows), model.labels_)

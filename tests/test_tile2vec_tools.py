@@ -37,7 +37,8 @@ def test_make_image_sequence_zones_are_compact_and_seasonal():
     shuffled = np.random.RandomState(0).permutation(tiles.ravel()).reshape(tiles.shape)
 
     def same_as_neighbour(m):
-        return np.mean(np.concatenate([(m[1:] == m[:-1]).ravel(), (m[:, 1:] == m[:, :-1]).ravel()]))
+        pairs = [(m[1:] == m[:-1]).ravel(), (m[:, 1:] == m[:, :-1]).ravel()]
+        return np.mean(np.concatenate(pairs))
 
     # Voronoi zones are spatially compact: adjacent tiles mostly share their zone
     assert same_as_neighbour(tiles) > 0.6 > 0.4 > same_as_neighbour(shuffled)
