@@ -195,3 +195,45 @@ def test_bad_input(fields):
     est = DeepSpatiotemporalClustering(3, **TINY).fit(X)
     with pytest.raises(ValueError, match="fitted on"):
         est.predict(X[:, :1])
+
+
+@pytest.mark.realdata
+def test_realdata_era5_djf_regimes(data_file):
+    from skstc.datasets import load_era5
+    from skstc.metrics import cluster_rmse
+
+    ds = load_era5(data_file("era5_msl_vo850_djf2025-26_6h.nc"), resample="1D")
+    lon = ((ds["lon"] + 180) % 360) - 180
+    ds = ds.assign_coords(lon=lon).sortby("lon").sel(lat=slice(80, 30), lon=slice(-60, 40))
+    X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+    assert X.shape == (90, 2, 21, 41)
+    est = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 16),
+                                       lstm_hidden=16, pretrain_epochs=30, max_epochs=20,
+                                       batch_size=16, n_threads=1, random_state=0,
+                                       xarray_output=True)
+    scaled = ds.copy(data={k: X[:, i] for i, k in enumerate(ds.data_vars)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = est.fit(scaled).predict(scaled)
+    assert labels.dims == ("time",) and labels.sizes["time"] == 90
+    assert np.bincount(est.labels_, minlength=4).min() >= 5
+    # tighter than a random partition of the same sizes, and persistent from day to day
+    rng = np.random.RandomState(0)
+    random_rmse = np.mean([cluster_rmse(X, rng.permutation(est.labels_)) for _ in range(20)])
+    assert cluster_rmse(X, est.labels_) < 0.97 * random_rmse
+    same_next_day = np.mean(est.labels_[1:] == est.labels_[:-1])
+    chance = np.sum((np.bincount(est.labels_) / 90) ** 2)
+    assert same_next_day > chance + 0.1
+
+
+@pytest.mark.realdata
+def test_realdata_other_era5_files_load_and_cluster(data_file):
+    from skstc.datasets import load_era5
+
+    uk = load_era5(data_file("era5_t2m_uk_2019-03_hourly.nc"), resample="6h")
+    ens = load_era5(data_file("era5_levels_members_2017-01.nc"))
+    for ds, k in ((uk, 3), (ens, 2)):
+        X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+        est = DeepSpatiotemporalClustering(k, **dict(TINY, conv_channels=(4, 8, 8))).fit(X)
+        assert est.labels_.shape == (ds.sizes["time"],)
+        assert len(np.unique(est.labels_)) >= 2
