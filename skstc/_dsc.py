@@ -20,6 +20,7 @@ from .utils._xarray import is_dask, is_xarray, wrap_output, xarray_to_numpy
 __all__ = ["DeepSpatiotemporalClustering"]
 
 _ARCHITECTURES = ("cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec")
+_PREDICT_CHUNK_BATCHES = 16  # time steps loaded at once when predicting = 16 * batch_size
 
 
 def _codes_and_q(module, batch):
@@ -580,7 +581,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         fields, info = self._to_fields(X, reset=False, compute=False)
         n = fields.shape[0]
         h = self.window // 2
-        chunk = max(self.batch_size, 64) * 8
+        chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
         zs, qs = [], []
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)

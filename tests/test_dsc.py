@@ -237,3 +237,22 @@ def test_realdata_other_era5_files_load_and_cluster(data_file):
         est = DeepSpatiotemporalClustering(k, **dict(TINY, conv_channels=(4, 8, 8))).fit(X)
         assert est.labels_.shape == (ds.sizes["time"],)
         assert len(np.unique(est.labels_)) >= 2
+
+
+def test_streamed_prediction_matches_in_memory_across_chunk_borders(fields):
+    X, _ = fields
+    da = pytest.importorskip("dask.array")
+    est = DeepSpatiotemporalClustering(3, window=5, **TINY).fit(X)
+    full = est.transform(X)
+    np.testing.assert_allclose(est._codes_and_q(est.module_, _windows(X, 5))[0], full,
+                               rtol=1e-5, atol=1e-6)
+    est.set_params(batch_size=1)  # 16 time steps per chunk: 4 chunk borders with halos
+    np.testing.assert_allclose(est.transform(da.from_array(X, chunks=(9, -1, -1, -1))), full,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(est.transform(X), full, rtol=1e-5, atol=1e-6)
+
+
+def _windows(X, window):
+    from skstc._dsc import _FieldWindows
+
+    return _FieldWindows(X, np.zeros((len(X), 1), np.float32), window)
