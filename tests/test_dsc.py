@@ -256,3 +256,18 @@ def _windows(X, window):
     from skstc._dsc import _FieldWindows
 
     return _FieldWindows(X, np.zeros((len(X), 1), np.float32), window)
+
+
+def test_reproducible_and_global_rng_untouched(fields):
+    import torch
+
+    X, _ = fields
+    torch_state = torch.get_rng_state().clone()
+    np_state = np.random.get_state()
+    a = DeepSpatiotemporalClustering(3, window=3, **TINY).fit(X)
+    b = DeepSpatiotemporalClustering(3, window=3, **TINY).fit(X)
+    DeepSpatiotemporalClustering(3, **dict(TINY, random_state=None)).fit(X)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    assert np.array_equal(np_state[1], np.random.get_state()[1])
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
