@@ -137,6 +137,11 @@ class _TargetUpdates(Callback):
         self.labels[:] = labels
         self.dataset.p[:] = target_distribution(q.astype(np.float64)).astype(np.float32)
         self.n_updates_ += 1
+        if est.verbose:
+            print(f"target update {self.n_updates_} (iteration {self.iteration_}): "
+                  f"changed assignments {self.delta_:.4f}, cluster sizes "
+                  f"{np.bincount(labels, minlength=k).tolist()}, re-seeded "
+                  f"{self.n_reseeded_}", flush=True)
 
     def _reseed(self, module, z, labels, small, sizes):
         centers = module.head.centers.detach().cpu().numpy()

@@ -271,3 +271,12 @@ def test_reproducible_and_global_rng_untouched(fields):
     assert np.array_equal(np_state[1], np.random.get_state()[1])
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_verbose_progress(fields, capsys):
+    X, _ = fields
+    DeepSpatiotemporalClustering(3, verbose=1, **TINY).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "target update 1" in out and "cluster sizes" in out
+    DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    assert capsys.readouterr().out == ""
