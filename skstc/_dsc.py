@@ -20,6 +20,7 @@ from .utils._xarray import is_dask, is_xarray, wrap_output, xarray_to_numpy
 __all__ = ["DeepSpatiotemporalClustering"]
 
 _ARCHITECTURES = ("cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec")
+_PREDICT_CHUNK_BATCHES = 16  # time steps loaded at once when predicting = 16 * batch_size
 
 
 def _codes_and_q(module, batch):
@@ -136,6 +137,11 @@ class _TargetUpdates(Callback):
         self.labels[:] = labels
         self.dataset.p[:] = target_distribution(q.astype(np.float64)).astype(np.float32)
         self.n_updates_ += 1
+        if est.verbose:
+            print(f"target update {self.n_updates_} (iteration {self.iteration_}): "
+                  f"changed assignments {self.delta_:.4f}, cluster sizes "
+                  f"{np.bincount(labels, minlength=k).tolist()}, re-seeded "
+                  f"{self.n_reseeded_}", flush=True)
 
     def _reseed(self, module, z, labels, small, sizes):
         centers = module.head.centers.detach().cpu().numpy()
@@ -580,7 +586,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         fields, info = self._to_fields(X, reset=False, compute=False)
         n = fields.shape[0]
         h = self.window // 2
-        chunk = max(self.batch_size, 64) * 8
+        chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
         zs, qs = [], []
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)

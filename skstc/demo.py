@@ -98,6 +98,35 @@ def _demo_tile2vec(ax, random_state=0):
 # --- DeepSpatiotemporalClustering (issue 5) ---
 
 
+@_register("DeepSpatiotemporalClustering: planted weather regimes")
+def _demo_dsc(ax, random_state=0):
+    """Cluster 240 synthetic daily fields with planted regimes; compare with k-means."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    from skstc import DeepSpatiotemporalClustering
+    from skstc.datasets import make_climate_fields
+    from skstc.preprocessing import FieldMinMaxScaler
+
+    X, y = make_climate_fields(n_times=240, n_regimes=4, grid_shape=(16, 16),
+                               seasonal_amplitude=0.5, random_state=random_state)
+    X = FieldMinMaxScaler().fit_transform(X).astype(np.float32)
+    dsc = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 32),
+                                       lstm_hidden=32, pretrain_epochs=30, max_epochs=30,
+                                       n_threads=1, random_state=random_state).fit(X)
+    km = KMeans(4, n_init=10, random_state=random_state).fit_predict(X.reshape(len(X), -1))
+    if ax is not None:
+        days = np.arange(len(y))
+        ax.step(days, y + 0.15, where="mid", label="planted regime")
+        ax.step(days, dsc.labels_ - 0.15, where="mid", label="DSC cluster")
+        ax.set_xlabel("day")
+        ax.set_ylabel("regime / cluster")
+        ax.legend(fontsize=7, loc="upper right")
+    return {"ARI DSC vs planted regimes": adjusted_rand_score(y, dsc.labels_),
+            "ARI k-means (raw fields)": adjusted_rand_score(y, km),
+            "DSC clustering iterations": dsc.n_iter_}
+
+
 def main(argv=None):
     """Run every registered demo, print scores and save one figure."""
     parser = argparse.ArgumentParser(prog="python -m skstc.demo", description=__doc__)

@@ -195,3 +195,88 @@ def test_bad_input(fields):
     est = DeepSpatiotemporalClustering(3, **TINY).fit(X)
     with pytest.raises(ValueError, match="fitted on"):
         est.predict(X[:, :1])
+
+
+@pytest.mark.realdata
+def test_realdata_era5_djf_regimes(data_file):
+    from skstc.datasets import load_era5
+    from skstc.metrics import cluster_rmse
+
+    ds = load_era5(data_file("era5_msl_vo850_djf2025-26_6h.nc"), resample="1D")
+    lon = ((ds["lon"] + 180) % 360) - 180
+    ds = ds.assign_coords(lon=lon).sortby("lon").sel(lat=slice(80, 30), lon=slice(-60, 40))
+    X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+    assert X.shape == (90, 2, 21, 41)
+    est = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 16),
+                                       lstm_hidden=16, pretrain_epochs=30, max_epochs=20,
+                                       batch_size=16, n_threads=1, random_state=0,
+                                       xarray_output=True)
+    scaled = ds.copy(data={k: X[:, i] for i, k in enumerate(ds.data_vars)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = est.fit(scaled).predict(scaled)
+    assert labels.dims == ("time",) and labels.sizes["time"] == 90
+    assert np.bincount(est.labels_, minlength=4).min() >= 5
+    # tighter than a random partition of the same sizes, and persistent from day to day
+    rng = np.random.RandomState(0)
+    random_rmse = np.mean([cluster_rmse(X, rng.permutation(est.labels_)) for _ in range(20)])
+    assert cluster_rmse(X, est.labels_) < 0.97 * random_rmse
+    same_next_day = np.mean(est.labels_[1:] == est.labels_[:-1])
+    chance = np.sum((np.bincount(est.labels_) / 90) ** 2)
+    assert same_next_day > chance + 0.1
+
+
+@pytest.mark.realdata
+def test_realdata_other_era5_files_load_and_cluster(data_file):
+    from skstc.datasets import load_era5
+
+    uk = load_era5(data_file("era5_t2m_uk_2019-03_hourly.nc"), resample="6h")
+    ens = load_era5(data_file("era5_levels_members_2017-01.nc"))
+    for ds, k in ((uk, 3), (ens, 2)):
+        X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+        est = DeepSpatiotemporalClustering(k, **dict(TINY, conv_channels=(4, 8, 8))).fit(X)
+        assert est.labels_.shape == (ds.sizes["time"],)
+        assert len(np.unique(est.labels_)) >= 2
+
+
+def test_streamed_prediction_matches_in_memory_across_chunk_borders(fields):
+    X, _ = fields
+    da = pytest.importorskip("dask.array")
+    est = DeepSpatiotemporalClustering(3, window=5, **TINY).fit(X)
+    full = est.transform(X)
+    np.testing.assert_allclose(est._codes_and_q(est.module_, _windows(X, 5))[0], full,
+                               rtol=1e-5, atol=1e-6)
+    est.set_params(batch_size=1)  # 16 time steps per chunk: 4 chunk borders with halos
+    np.testing.assert_allclose(est.transform(da.from_array(X, chunks=(9, -1, -1, -1))), full,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(est.transform(X), full, rtol=1e-5, atol=1e-6)
+
+
+def _windows(X, window):
+    from skstc._dsc import _FieldWindows
+
+    return _FieldWindows(X, np.zeros((len(X), 1), np.float32), window)
+
+
+def test_reproducible_and_global_rng_untouched(fields):
+    import torch
+
+    X, _ = fields
+    torch_state = torch.get_rng_state().clone()
+    np_state = np.random.get_state()
+    a = DeepSpatiotemporalClustering(3, window=3, **TINY).fit(X)
+    b = DeepSpatiotemporalClustering(3, window=3, **TINY).fit(X)
+    DeepSpatiotemporalClustering(3, **dict(TINY, random_state=None)).fit(X)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    assert np.array_equal(np_state[1], np.random.get_state()[1])
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_verbose_progress(fields, capsys):
+    X, _ = fields
+    DeepSpatiotemporalClustering(3, verbose=1, **TINY).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "target update 1" in out and "cluster sizes" in out
+    DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    assert capsys.readouterr().out == ""
