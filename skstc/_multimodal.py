@@ -15,8 +15,8 @@ from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_cla
 from ._training import TorchEstimatorMixin, batch_loader
 from .losses import (
     constrained_cosine_loss,
-    dec_kl_loss,
     embedding_collapse,
+    kl_clustering_loss,
     pairwise_constraint_loss,
     reconstruction_error,
     student_t_assignment,
@@ -195,7 +195,7 @@ class _MultimodalLoss(torch.nn.Module):
             pairs = sample_class_pairs(y, self.generator)
             return constrained_cosine_loss(z, pairs, eps=self.eps, center=self.constraint_center)
         q = student_t_assignment(z, self.centers, self.dec_alpha)
-        kl = dec_kl_loss(q, self.target[X["index"]].to(q.device))
+        kl = kl_clustering_loss(self.target[X["index"]].to(q.device), q)
         if self.clustering_loss == "dec":
             return kl
         pairs = sample_class_pairs(y, self.generator)

@@ -4,11 +4,14 @@ Every sampler takes a :class:`torch.Generator` or :class:`numpy.random.RandomSta
 never the global RNG.
 """
 
+import numpy as np
+import torch
+
+from .utils._random import local_random_state
+
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 
 def sample_class_pairs(y, generator=None, pairs_factor=2):
@@ -150,19 +153,17 @@ class ClassBalancedBatchSampler:
 
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
-import numpy as _np_t2v  # noqa: E402
 
 
 def _t2v_numpy_rng(random_state):
     """A RandomState from a torch.Generator, a RandomState, an int or None (never global)."""
-    if isinstance(random_state, _np_t2v.random.RandomState):
+    if isinstance(random_state, np.random.RandomState):
         return random_state
     if type(random_state).__name__ == "Generator" and hasattr(random_state, "manual_seed"):
         import torch
 
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=random_state))
-        return _np_t2v.random.RandomState(seed)
-    from .utils._random import local_random_state
+        return np.random.RandomState(seed)
 
     return local_random_state(random_state)
 
@@ -172,9 +173,9 @@ def _t2v_nan_integral(image):
 
     Returns an int32 array of shape ``(n_times, h + 1, w + 1)``.
     """
-    miss = _np_t2v.isnan(image).any(axis=1)
-    out = _np_t2v.zeros((miss.shape[0], miss.shape[1] + 1, miss.shape[2] + 1), dtype=_np_t2v.int32)
-    out[:, 1:, 1:] = miss.cumsum(axis=1, dtype=_np_t2v.int32).cumsum(axis=2, dtype=_np_t2v.int32)
+    miss = np.isnan(image).any(axis=1)
+    out = np.zeros((miss.shape[0], miss.shape[1] + 1, miss.shape[2] + 1), dtype=np.int32)
+    out[:, 1:, 1:] = miss.cumsum(axis=1, dtype=np.int32).cumsum(axis=2, dtype=np.int32)
     return out
 
 
@@ -193,10 +194,10 @@ def _t2v_sample_outside(rng, center, n_pos, radius):
     at least one exists).
     """
     n = center.shape[0]
-    lo = _np_t2v.maximum(center - radius, 0)
-    hi = _np_t2v.minimum(center + radius, _np_t2v.asarray(n_pos) - 1)
+    lo = np.maximum(center - radius, 0)
+    hi = np.minimum(center + radius, np.asarray(n_pos) - 1)
     n_in = hi - lo + 1
-    n_out = _np_t2v.asarray(n_pos)[None, :] - n_in
+    n_out = np.asarray(n_pos)[None, :] - n_in
     # region A: row outside the band, any column; region B: row inside, column outside
     area_a = n_out[:, 0] * n_pos[1]
     area_b = n_in[:, 0] * n_out[:, 1]
@@ -204,16 +205,16 @@ def _t2v_sample_outside(rng, center, n_pos, radius):
 
     def _outside(k, axis):
         # k-th admissible position outside [lo, hi] along ``axis``
-        return _np_t2v.where(k < lo[:, axis], k, hi[:, axis] + 1 + (k - lo[:, axis]))
+        return np.where(k < lo[:, axis], k, hi[:, axis] + 1 + (k - lo[:, axis]))
 
     u = rng.random_sample((n, 2))
-    out = _np_t2v.empty((n, 2), dtype=_np_t2v.int64)
-    k_row = _np_t2v.floor(u[:, 0] * _np_t2v.maximum(n_out[:, 0], 1)).astype(_np_t2v.int64)
-    k_col = _np_t2v.floor(u[:, 1] * _np_t2v.maximum(n_out[:, 1], 1)).astype(_np_t2v.int64)
-    any_col = _np_t2v.floor(u[:, 1] * n_pos[1]).astype(_np_t2v.int64)
-    in_row = lo[:, 0] + _np_t2v.floor(u[:, 0] * n_in[:, 0]).astype(_np_t2v.int64)
-    out[:, 0] = _np_t2v.where(pick_a, _outside(k_row, 0), in_row)
-    out[:, 1] = _np_t2v.where(pick_a, any_col, _outside(k_col, 1))
+    out = np.empty((n, 2), dtype=np.int64)
+    k_row = np.floor(u[:, 0] * np.maximum(n_out[:, 0], 1)).astype(np.int64)
+    k_col = np.floor(u[:, 1] * np.maximum(n_out[:, 1], 1)).astype(np.int64)
+    any_col = np.floor(u[:, 1] * n_pos[1]).astype(np.int64)
+    in_row = lo[:, 0] + np.floor(u[:, 0] * n_in[:, 0]).astype(np.int64)
+    out[:, 0] = np.where(pick_a, _outside(k_row, 0), in_row)
+    out[:, 1] = np.where(pick_a, any_col, _outside(k_col, 1))
     return out
 
 
@@ -229,14 +230,14 @@ def augment_tiles(tiles, rng):
     -------
     tiles : ndarray of the same shape (a new array)
     """
-    tiles = _np_t2v.array(tiles, copy=True)
+    tiles = np.array(tiles, copy=True)
     flip = rng.randint(0, 2, size=len(tiles)).astype(bool)
     tiles[flip] = tiles[flip][..., ::-1]
     k = rng.randint(0, 4, size=len(tiles))
     for rot in (1, 2, 3):
         sel = k == rot
         if sel.any():
-            tiles[sel] = _np_t2v.rot90(tiles[sel], rot, axes=(2, 3))
+            tiles[sel] = np.rot90(tiles[sel], rot, axes=(2, 3))
     return tiles
 
 
@@ -283,8 +284,8 @@ class TileTripletSampler:
         self.max_nan_fraction = float(max_nan_fraction)
         self.augment = augment
         n_bands = self.images[0].shape[1]
-        self.fill_values = (_np_t2v.zeros(n_bands, dtype=_np_t2v.float32) if fill_values is None
-                            else _np_t2v.asarray(fill_values, dtype=_np_t2v.float32))
+        self.fill_values = (np.zeros(n_bands, dtype=np.float32) if fill_values is None
+                            else np.asarray(fill_values, dtype=np.float32))
         ts, nb = self.tile_size, self.neighborhood
         self.n_positions_ = []
         for img in self.images:
@@ -293,7 +294,7 @@ class TileTripletSampler:
                                  f"than one tile of {ts}x{ts}.")
             self.n_positions_.append((img.shape[2] - ts + 1, img.shape[3] - ts + 1))
         # anchors with an admissible distant tile: some position farther than nb
-        self._weights = _np_t2v.array([
+        self._weights = np.array([
             self._n_anchor_positions(npos) for npos in self.n_positions_], dtype=float)
         if self._weights.sum() == 0:
             largest = max(max(p) - 1 for p in self.n_positions_)
@@ -302,26 +303,26 @@ class TileTripletSampler:
                 f"than {largest} pixels apart in any region, so no distant tile can be drawn. "
                 f"Use neighborhood < {largest} or a smaller tile_size.")
         self._integrals = ([_t2v_nan_integral(img) for img in self.images]
-                           if any(_np_t2v.isnan(img).any() for img in self.images) else None)
+                           if any(np.isnan(img).any() for img in self.images) else None)
 
     def _n_anchor_positions(self, n_pos):
         # an anchor at row r has a distant position iff max(r, R-1-r, c, C-1-c) > nb
         nb = self.neighborhood
-        rows = _np_t2v.arange(n_pos[0])
-        cols = _np_t2v.arange(n_pos[1])
-        far_r = _np_t2v.maximum(rows, n_pos[0] - 1 - rows) > nb
-        far_c = _np_t2v.maximum(cols, n_pos[1] - 1 - cols) > nb
+        rows = np.arange(n_pos[0])
+        cols = np.arange(n_pos[1])
+        far_r = np.maximum(rows, n_pos[0] - 1 - rows) > nb
+        far_c = np.maximum(cols, n_pos[1] - 1 - cols) > nb
         return int(n_pos[0] * n_pos[1] - (~far_r).sum() * (~far_c).sum())
 
     def _anchors(self, rng, n_pos, n):
         nb = self.neighborhood
-        out = _np_t2v.empty((n, 2), dtype=_np_t2v.int64)
-        todo = _np_t2v.arange(n)
+        out = np.empty((n, 2), dtype=np.int64)
+        todo = np.arange(n)
         while todo.size:
-            cand = _np_t2v.stack([rng.randint(0, n_pos[0], todo.size),
+            cand = np.stack([rng.randint(0, n_pos[0], todo.size),
                                   rng.randint(0, n_pos[1], todo.size)], axis=1)
-            ok = ((_np_t2v.maximum(cand[:, 0], n_pos[0] - 1 - cand[:, 0]) > nb)
-                  | (_np_t2v.maximum(cand[:, 1], n_pos[1] - 1 - cand[:, 1]) > nb))
+            ok = ((np.maximum(cand[:, 0], n_pos[0] - 1 - cand[:, 0]) > nb)
+                  | (np.maximum(cand[:, 1], n_pos[1] - 1 - cand[:, 1]) > nb))
             out[todo[ok]] = cand[ok]
             todo = todo[~ok]
         return out
@@ -343,12 +344,12 @@ class TileTripletSampler:
         """
         rng = _t2v_numpy_rng(random_state)
         n_times = self.images[0].shape[0]
-        pos = {"region": _np_t2v.empty(n_triplets, dtype=_np_t2v.int64),
-               "time": _np_t2v.empty(n_triplets, dtype=_np_t2v.int64),
-               "anchor": _np_t2v.empty((n_triplets, 2), dtype=_np_t2v.int64),
-               "neighbor": _np_t2v.empty((n_triplets, 2), dtype=_np_t2v.int64),
-               "distant": _np_t2v.empty((n_triplets, 2), dtype=_np_t2v.int64)}
-        todo = _np_t2v.arange(n_triplets)
+        pos = {"region": np.empty(n_triplets, dtype=np.int64),
+               "time": np.empty(n_triplets, dtype=np.int64),
+               "anchor": np.empty((n_triplets, 2), dtype=np.int64),
+               "neighbor": np.empty((n_triplets, 2), dtype=np.int64),
+               "distant": np.empty((n_triplets, 2), dtype=np.int64)}
+        todo = np.arange(n_triplets)
         p = self._weights / self._weights.sum()
         for _ in range(1000):
             if not todo.size:
@@ -357,15 +358,15 @@ class TileTripletSampler:
             time = rng.randint(0, n_times, todo.size)
             pos["region"][todo] = region
             pos["time"][todo] = time
-            ok = _np_t2v.ones(todo.size, dtype=bool)
-            for g in _np_t2v.unique(region):
-                sel = _np_t2v.flatnonzero(region == g)
+            ok = np.ones(todo.size, dtype=bool)
+            for g in np.unique(region):
+                sel = np.flatnonzero(region == g)
                 n_pos = self.n_positions_[g]
                 a = self._anchors(rng, n_pos, sel.size)
-                lo = _np_t2v.maximum(a - self.neighborhood, 0)
-                hi = _np_t2v.minimum(a + self.neighborhood, _np_t2v.asarray(n_pos) - 1)
-                nbr = lo + _np_t2v.floor(rng.random_sample(a.shape) * (hi - lo + 1)).astype(
-                    _np_t2v.int64)
+                lo = np.maximum(a - self.neighborhood, 0)
+                hi = np.minimum(a + self.neighborhood, np.asarray(n_pos) - 1)
+                nbr = lo + np.floor(rng.random_sample(a.shape) * (hi - lo + 1)).astype(
+                    np.int64)
                 d = _t2v_sample_outside(rng, a, n_pos, self.neighborhood)
                 pos["anchor"][todo[sel]] = a
                 pos["neighbor"][todo[sel]] = nbr
@@ -433,19 +434,19 @@ def extract_tiles(images, region, time, top_left, tile_size, fill_values=None, *
     """
     n_bands = images[0].shape[1]
     n = len(region)
-    out = _np_t2v.empty((n, n_bands, tile_size, tile_size), dtype=_np_t2v.float32)
-    offs = _np_t2v.arange(tile_size)
-    bands = _np_t2v.arange(n_bands)
-    for g in _np_t2v.unique(region):
-        sel = _np_t2v.flatnonzero(region == g)
+    out = np.empty((n, n_bands, tile_size, tile_size), dtype=np.float32)
+    offs = np.arange(tile_size)
+    bands = np.arange(n_bands)
+    for g in np.unique(region):
+        sel = np.flatnonzero(region == g)
         rows = top_left[sel, 0][:, None] + offs
         cols = top_left[sel, 1][:, None] + offs
         out[sel] = images[g][time[sel][:, None, None, None], bands[None, :, None, None],
                              rows[:, None, :, None], cols[:, None, None, :]]
     if fill_values is not None:
-        fill = _np_t2v.broadcast_to(_np_t2v.asarray(fill_values, dtype=_np_t2v.float32)
+        fill = np.broadcast_to(np.asarray(fill_values, dtype=np.float32)
                                     [None, :, None, None], out.shape)
-        nan = _np_t2v.isnan(out)
+        nan = np.isnan(out)
         if nan.any():
             out[nan] = fill[nan]
     if augment:
@@ -481,34 +482,34 @@ def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=N
         Tile indices and the date.
     """
     rng = _t2v_numpy_rng(random_state)
-    labels = _np_t2v.asarray(labels)
+    labels = np.asarray(labels)
     n_clusters = centers.shape[0]
-    sizes = _np_t2v.bincount(labels, minlength=n_clusters).astype(float)
-    order = _np_t2v.argsort(labels, kind="stable")
-    starts = _np_t2v.concatenate([[0], _np_t2v.cumsum(sizes)[:-1]]).astype(_np_t2v.int64)
-    dist = _np_t2v.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+    sizes = np.bincount(labels, minlength=n_clusters).astype(float)
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    dist = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
     w = sizes[None, :] * dist
-    _np_t2v.fill_diagonal(w, 0.0)
-    p_anchor = _np_t2v.where((sizes >= 2) & (w.sum(1) > 0), sizes, 0.0)
+    np.fill_diagonal(w, 0.0)
+    p_anchor = np.where((sizes >= 2) & (w.sum(1) > 0), sizes, 0.0)
     if p_anchor.sum() == 0:
         raise ValueError("Refinement triplets need a cluster of at least two tiles and another "
                          "non-empty cluster at a positive distance.")
     p_anchor /= p_anchor.sum()
-    cum = _np_t2v.cumsum(w, axis=1)
-    out = [_np_t2v.empty(n_triplets, dtype=_np_t2v.int64) for _ in range(4)]
-    todo = _np_t2v.arange(n_triplets)
+    cum = np.cumsum(w, axis=1)
+    out = [np.empty(n_triplets, dtype=np.int64) for _ in range(4)]
+    todo = np.arange(n_triplets)
     for _ in range(1000):
         if not todo.size:
             break
         m = todo.size
         c = rng.choice(n_clusters, size=m, p=p_anchor)
-        size_c = sizes[c].astype(_np_t2v.int64)
+        size_c = sizes[c].astype(np.int64)
         ia = rng.randint(0, 2**31 - 1, m) % size_c
         ineigh = (ia + 1 + rng.randint(0, 2**31 - 1, m) % (size_c - 1)) % size_c
         u = rng.random_sample(m) * cum[c, -1]
         d = (cum[c] <= u[:, None]).sum(1)
-        d = _np_t2v.minimum(d, n_clusters - 1)
-        idist = rng.randint(0, 2**31 - 1, m) % sizes[d].astype(_np_t2v.int64)
+        d = np.minimum(d, n_clusters - 1)
+        idist = rng.randint(0, 2**31 - 1, m) % sizes[d].astype(np.int64)
         t = rng.randint(0, n_times, m)
         a, nbr, ds = order[starts[c] + ia], order[starts[c] + ineigh], order[starts[d] + idist]
         for arr, val in zip(out, (a, nbr, ds, t)):

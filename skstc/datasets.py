@@ -1,11 +1,15 @@
 """Synthetic generators (``make_*``, with ground truth) and readers (``load_*``)."""
 
+import numbers
+
+import numpy as np
+
+from .utils._random import local_random_state
+
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
-import numbers  # noqa: E402
 
-import numpy as np  # noqa: E402
 
 WATER_BODY_CLASSES = ("farm_pond", "river_segment", "stable_lake", "seasonal_lake")
 
@@ -126,7 +130,6 @@ def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02
     ((8, 280), [0, 1, 2, 3])
     """
     from .preprocessing import FractionMapFeatures
-    from .utils._random import local_random_state
 
     for name, val, low in (("n_samples", n_samples, 1), ("n_timesteps", n_timesteps, 1),
                            ("map_size", map_size, 1)):
@@ -335,7 +338,6 @@ def _interp_nan_time(cube):
 # --- Tile2VecSeriesKMeans (issue 4) ---
 def _t2v_textures(kind, yy, xx, phase):
     """Zero-mean texture of a given kind on pixel grids ``yy``, ``xx`` (values ~[-1, 1])."""
-    import numpy as np
 
     if kind == 0:    # flat
         return np.zeros_like(yy, dtype=np.float32)
@@ -407,11 +409,8 @@ def make_image_sequence(n_regions=2, n_times=12, n_bands=3, height=64, width=64,
     >>> images.shape, zones.shape
     ((1, 12, 3, 32, 32), (1, 32, 32))
     """
-    import numbers
 
-    import numpy as np
 
-    from .utils._random import local_random_state
 
     for name, val, low in (("n_regions", n_regions, 1), ("n_times", n_times, 1),
                            ("n_bands", n_bands, 1), ("height", height, 1), ("width", width, 1),
@@ -498,7 +497,6 @@ def tile_majority(label_map, tile_size, *, ignore=None):
     -------
     tile_labels : ndarray of shape (height // tile_size, width // tile_size)
     """
-    import numpy as np
 
     label_map = np.asarray(label_map)
     gh, gw = label_map.shape[0] // tile_size, label_map.shape[1] // tile_size
@@ -536,7 +534,6 @@ def load_image_series(path):
     labels : xarray.DataArray of dims (y, x) or None
         Per-pixel land-use / class map when the file has one.
     """
-    import numpy as np
     import xarray as xr
 
     ds = xr.open_dataset(path)
@@ -570,10 +567,6 @@ def load_image_series(path):
 
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
-
-import numpy as np  # noqa: E402
-
-from .utils._random import local_random_state  # noqa: E402
 
 
 def _smooth_patterns(rng, n, n_variables, grid_shape, n_bumps, width):

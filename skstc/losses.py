@@ -1,10 +1,84 @@
 """Loss functions as pure torch callables (triplet, constrained cosine pair, DEC KL)."""
 
+import torch
+from torch import nn
+from torch.nn import functional as F
+
 # --- shared ---
 
+def student_t_assignment(z, centers, alpha=1.0):
+    """DEC soft assignment of codes to centres with a Student-t kernel.
+
+    ``q_ij = (1 + ||z_i - mu_j||^2 / alpha)^(-(alpha + 1) / 2)``, normalised over ``j``
+    (computed in log space for stability).
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n_samples, latent_dim)
+        Codes.
+    centers : torch.Tensor of shape (n_clusters, latent_dim)
+        Centres.
+    alpha : float, default=1.0
+        Degrees of freedom.
+
+    Returns
+    -------
+    q : torch.Tensor of shape (n_samples, n_clusters)
+        Rows sum to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skstc.losses import student_t_assignment
+    >>> student_t_assignment(torch.tensor([[0.0]]), torch.tensor([[0.0], [1.0]]))
+    tensor([[0.6667, 0.3333]])
+    """
+    dist2 = torch.cdist(z, centers).pow(2)
+    logits = -(alpha + 1.0) / 2.0 * torch.log1p(dist2 / alpha)
+    return torch.softmax(logits, dim=1)
+
+
+def target_distribution(q):
+    """DEC target ``p_ij = (q_ij^2 / f_j) / sum_l (q_il^2 / f_l)`` with ``f_j = sum_i q_ij``.
+
+    Parameters
+    ----------
+    q : torch.Tensor or ndarray of shape (n_samples, n_clusters)
+        Soft assignments.
+
+    Returns
+    -------
+    p : same type as ``q``
+        Sharpened, cluster-frequency-normalised targets; rows sum to one. A tensor result
+        is detached from the graph (targets are constants).
+    """
+    if isinstance(q, torch.Tensor):
+        q = q.detach()
+    weight = q ** 2 / q.sum(0)
+    return weight / weight.sum(1)[:, None]
+
+
+def kl_clustering_loss(p, q, eps=1e-10):
+    """``KL(P || Q) = sum_ij p_ij log(p_ij / q_ij)``, averaged over the samples.
+
+    Parameters
+    ----------
+    p : torch.Tensor of shape (n_samples, n_clusters)
+        Targets (treated as constants).
+    q : torch.Tensor of shape (n_samples, n_clusters)
+        Soft assignments.
+    eps : float, default=1e-10
+        Guard for ``log(0)``.
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+    """
+    p = p.detach()
+    return (p * (torch.log(p + eps) - torch.log(q + eps))).sum(1).mean()
+
+
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
-import torch  # noqa: E402
-from torch.nn import functional as _F  # noqa: E402
 
 
 def reconstruction_error(pred, target, reduction="sum"):
@@ -45,7 +119,7 @@ def cosine_pair_loss(z, idx_i, idx_j, eps=1e-8):
     -------
     losses : Tensor of shape (n_pairs,)
     """
-    cos = _F.cosine_similarity(z[idx_i], z[idx_j], dim=-1, eps=1e-12)
+    cos = F.cosine_similarity(z[idx_i], z[idx_j], dim=-1, eps=1e-12)
     return -torch.log(cos.abs() + eps)
 
 
@@ -76,48 +150,6 @@ def constrained_cosine_loss(z, pairs, eps=1e-8, center=False):
         z = z - z.mean(dim=0, keepdim=True)
     per_class = [cosine_pair_loss(z, i, j, eps).mean() for i, j in pairs]
     return torch.stack(per_class).mean()
-
-
-def student_t_assignment(z, centers, alpha=1.0):
-    """DEC soft assignment ``q_ij`` with a Student's t kernel.
-
-    ``q_ij = (1 + ||z_i - mu_j||^2 / alpha)^(-(alpha + 1) / 2)``, normalised over ``j``.
-
-    Parameters
-    ----------
-    z : Tensor of shape (batch, dim)
-    centers : Tensor of shape (n_clusters, dim)
-    alpha : float, default=1.0
-        Degrees of freedom.
-
-    Returns
-    -------
-    q : Tensor of shape (batch, n_clusters), rows summing to 1.
-    """
-    dist2 = torch.cdist(z, centers).pow(2)
-    q = (1.0 + dist2 / alpha).pow(-(alpha + 1.0) / 2.0)
-    return q / q.sum(dim=1, keepdim=True)
-
-
-def target_distribution(q):
-    """DEC sharpened target ``p_ij = (q_ij^2 / f_j) / sum_k (q_ik^2 / f_k)``, ``f_j = sum_i q_ij``.
-
-    Parameters
-    ----------
-    q : Tensor of shape (batch, n_clusters)
-
-    Returns
-    -------
-    p : Tensor of shape (batch, n_clusters), detached from the graph.
-    """
-    q = q.detach()
-    weight = q.pow(2) / q.sum(dim=0, keepdim=True)
-    return weight / weight.sum(dim=1, keepdim=True)
-
-
-def dec_kl_loss(q, p, eps=1e-12):
-    """``KL(P || Q)`` averaged over the batch (DEC clustering loss)."""
-    return (p * (torch.log(p + eps) - torch.log(q + eps))).sum(dim=1).mean()
 
 
 def pairwise_constraint_loss(q, must_link=None, cannot_link=None, eps=1e-8):
@@ -164,14 +196,11 @@ def embedding_collapse(z):
     -------
     collapse : float
     """
-    u = _F.normalize(z.detach(), dim=-1, eps=1e-12)
+    u = F.normalize(z.detach(), dim=-1, eps=1e-12)
     return float(u.mean(dim=0).pow(2).sum())
 
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
-import torch as _torch_t2v  # noqa: E402
-from torch import nn as _nn_t2v  # noqa: E402
-from torch.nn import functional as _F_t2v  # noqa: E402
 
 
 def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01):
@@ -209,17 +238,17 @@ def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01)
     """
     # vector_norm has a zero (sub)gradient at distance 0, where sqrt(sum(d**2)) gives NaN
     # (an anchor and its neighbour may be the very same tile)
-    d_n = _torch_t2v.linalg.vector_norm(z_anchor - z_neighbor, dim=1)
-    d_d = _torch_t2v.linalg.vector_norm(z_anchor - z_distant, dim=1)
-    hinge = _F_t2v.relu(d_n - d_d + margin).mean()
-    penalty = l2 * (_torch_t2v.linalg.norm(z_anchor) + _torch_t2v.linalg.norm(z_neighbor)
-                    + _torch_t2v.linalg.norm(z_distant))
+    d_n = torch.linalg.vector_norm(z_anchor - z_neighbor, dim=1)
+    d_d = torch.linalg.vector_norm(z_anchor - z_distant, dim=1)
+    hinge = F.relu(d_n - d_d + margin).mean()
+    penalty = l2 * (torch.linalg.norm(z_anchor) + torch.linalg.norm(z_neighbor)
+                    + torch.linalg.norm(z_distant))
     loss = hinge + penalty
     return loss, {"triplet": hinge, "l2": penalty, "d_neighbor": d_n.mean(),
                   "d_distant": d_d.mean()}
 
 
-class TripletLoss(_nn_t2v.Module):
+class TripletLoss(nn.Module):
     """Tile2Vec triplet loss as an engine criterion (see :func:`tile2vec_triplet_loss`).
 
     ``forward(y_pred, y_true=None, X=None)`` takes ``y_pred = (z_anchor, z_neighbor,
@@ -248,78 +277,6 @@ class TripletLoss(_nn_t2v.Module):
 
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
-
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-
-def student_t_assignment(z, centers, alpha=1.0):
-    """DEC soft assignment of codes to centres with a Student-t kernel.
-
-    ``q_ij = (1 + ||z_i - mu_j||^2 / alpha)^(-(alpha + 1) / 2)``, normalised over ``j``
-    (computed in log space for stability).
-
-    Parameters
-    ----------
-    z : torch.Tensor of shape (n_samples, latent_dim)
-        Codes.
-    centers : torch.Tensor of shape (n_clusters, latent_dim)
-        Centres.
-    alpha : float, default=1.0
-        Degrees of freedom.
-
-    Returns
-    -------
-    q : torch.Tensor of shape (n_samples, n_clusters)
-        Rows sum to one.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skstc.losses import student_t_assignment
-    >>> student_t_assignment(torch.tensor([[0.0]]), torch.tensor([[0.0], [1.0]]))
-    tensor([[0.6667, 0.3333]])
-    """
-    dist2 = torch.cdist(z, centers).pow(2)
-    logits = -(alpha + 1.0) / 2.0 * torch.log1p(dist2 / alpha)
-    return torch.softmax(logits, dim=1)
-
-
-def target_distribution(q):
-    """DEC target ``p_ij = (q_ij^2 / f_j) / sum_l (q_il^2 / f_l)`` with ``f_j = sum_i q_ij``.
-
-    Parameters
-    ----------
-    q : torch.Tensor or ndarray of shape (n_samples, n_clusters)
-        Soft assignments.
-
-    Returns
-    -------
-    p : same type as ``q``
-        Sharpened, cluster-frequency-normalised targets; rows sum to one.
-    """
-    weight = q ** 2 / q.sum(0)
-    return weight / weight.sum(1)[:, None]
-
-
-def kl_clustering_loss(p, q, eps=1e-10):
-    """``KL(P || Q) = sum_ij p_ij log(p_ij / q_ij)``, averaged over the samples.
-
-    Parameters
-    ----------
-    p : torch.Tensor of shape (n_samples, n_clusters)
-        Targets (treated as constants).
-    q : torch.Tensor of shape (n_samples, n_clusters)
-        Soft assignments.
-    eps : float, default=1e-10
-        Guard for ``log(0)``.
-
-    Returns
-    -------
-    loss : torch.Tensor (scalar)
-    """
-    p = p.detach()
-    return (p * (torch.log(p + eps) - torch.log(q + eps))).sum(1).mean()
 
 
 class DSCLoss(nn.Module):

@@ -1,13 +1,19 @@
 """Clustering and semi-supervised metrics that complement :mod:`sklearn.metrics`."""
 
+import numpy as np
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    pairwise_distances_argmin_min,
+    silhouette_score,
+)
+
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
 def _t2v_grid_coords(label_map):
-    import numpy as np
-
     label_map = np.asarray(label_map)
     if label_map.ndim != 2:
         raise ValueError(f"label_map must be 2-D (rows, cols) of tile labels, got shape "
@@ -45,7 +51,6 @@ def geographic_silhouette(label_map, *, sample_size=None, random_state=None):
     >>> round(geographic_silhouette(halves), 3)
     0.31
     """
-    from sklearn.metrics import silhouette_score
 
     coords, labels = _t2v_grid_coords(label_map)
     return float(silhouette_score(coords, labels, sample_size=sample_size,
@@ -64,7 +69,6 @@ def geographic_calinski_harabasz(label_map):
     -------
     score : float (higher = more compact, better separated areas)
     """
-    from sklearn.metrics import calinski_harabasz_score
 
     coords, labels = _t2v_grid_coords(label_map)
     return float(calinski_harabasz_score(coords, labels))
@@ -91,8 +95,6 @@ def kmeans_error(X, labels, centers=None):
     >>> kmeans_error([[0.0], [2.0], [10.0]], [0, 0, 1])
     0.6666666666666666
     """
-    import numpy as np
-
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
     if X.ndim != 2 or labels.shape != (X.shape[0],):
@@ -110,10 +112,6 @@ def kmeans_error(X, labels, centers=None):
 
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
-
-import numpy as np  # noqa: E402
-from sklearn.metrics import davies_bouldin_score, pairwise_distances_argmin_min  # noqa: E402
-from sklearn.metrics import silhouette_score as _sk_silhouette_score  # noqa: E402
 
 
 def _flat_labelled(X, labels):
@@ -282,7 +280,7 @@ def silhouette(X, labels, *, metric="euclidean", sample_size=None, random_state=
     1.0
     """
     X, codes = _flat_labelled(X, labels)
-    return float(_sk_silhouette_score(X, codes, metric=metric, sample_size=sample_size,
+    return float(silhouette_score(X, codes, metric=metric, sample_size=sample_size,
                                       random_state=random_state))
 
 

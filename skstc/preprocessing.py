@@ -1,15 +1,17 @@
 """Public transformers that turn raw spatiotemporal data into model input."""
 
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .utils._validation import check_numeric_array, reshape_samples
+from .utils._xarray import is_xarray, xarray_to_numpy
+
 # --- shared ---
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
-import numbers  # noqa: E402
-
-import numpy as np  # noqa: E402
-from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
-from sklearn.utils.validation import check_is_fitted  # noqa: E402
-
-from .utils._xarray import is_xarray as _is_xarray_obj  # noqa: E402
 
 
 def stack_modalities(maps, series):
@@ -157,7 +159,7 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
 
     def _as_stacks(self, masks):
         """Return a list of (n_months, h, w) arrays (or one 4-D array)."""
-        if _is_xarray_obj(masks):
+        if is_xarray(masks):
             masks = np.asarray(masks.values)
         if isinstance(masks, (list, tuple)):
             if len(masks) == 0:
@@ -245,11 +247,9 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
 
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
-from sklearn.base import BaseEstimator as _BaseEstimator_t2v  # noqa: E402
-from sklearn.base import TransformerMixin as _TransformerMixin_t2v  # noqa: E402
 
 
-class ImageBandScaler(_TransformerMixin_t2v, _BaseEstimator_t2v):
+class ImageBandScaler(TransformerMixin, BaseEstimator):
     """Standardise each band of image time series (NaN-aware), keeping the image layout.
 
     The band axis is axis ``-3`` of ``(n_times, n_bands, height, width)``,
@@ -347,7 +347,7 @@ class ImageBandScaler(_TransformerMixin_t2v, _BaseEstimator_t2v):
         return _one(X)
 
 
-class ImageToTiles(_TransformerMixin_t2v, _BaseEstimator_t2v):
+class ImageToTiles(TransformerMixin, BaseEstimator):
     """Cut image time series into the rows of non-overlapping tile sequences.
 
     Each tile of the grid of ``tile_size`` x ``tile_size`` tiles (region by region,
@@ -443,12 +443,6 @@ class ImageToTiles(_TransformerMixin_t2v, _BaseEstimator_t2v):
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 
-import numpy as np  # noqa: E402
-from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
-from sklearn.utils.validation import check_is_fitted  # noqa: E402
-
-from .utils._validation import check_numeric_array, reshape_samples  # noqa: E402
-from .utils._xarray import is_xarray, xarray_to_numpy  # noqa: E402
 
 # Gridded fields (n_times, n_variables, n_lat, n_lon): NaN filling and min-max scaling.
 
