@@ -41,6 +41,7 @@ __all__ = [
     "TorchEstimatorMixin",
     "StopTraining",
     "batch_loader",
+    "document_engine_params",
     "effective_n_threads",
     "resolve_device",
 ]
@@ -53,35 +54,54 @@ _OPTIMIZERS = {
 }
 
 ENGINE_PARAMS_DOC = """\
-max_epochs : int
-        Number of passes over the training data (upper bound when early stopping is on).
-    batch_size : int
-        Mini-batch size.
-    lr : float, default=1e-3
-        Learning rate of the optimizer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        Optimizer; a class (or ``functools.partial`` of one) is called as
-        ``optimizer(params, lr=lr)``.
-    tol : float, default=1e-4
-        Relative decrease of the training loss that counts as an improvement for early stopping.
-    n_iter_no_change : int or None, default=None
-        Stop when the training loss has not improved by ``tol`` for this many epochs; None
-        trains for ``max_epochs``.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Torch device; "auto" takes CUDA when available, else the CPU.
-    n_threads : int or None, default=None
-        Torch intra-op threads during fit and transform, set and restored around the work.
-        None: ``OMP_NUM_THREADS`` when set (joblib's workers set it), 1 outside the main thread,
-        else the usable cores.
-    num_workers : int, default=0
-        Data-loading worker processes.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks run during training.
-    verbose : int, default=0
-        0 is silent; 1 prints one progress line per epoch with the losses.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, data order and sampling through local generators; the
-        global numpy and torch RNG states are left unchanged."""
+optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+    Optimizer; a class (or ``functools.partial`` of one) is called as
+    ``optimizer(params, lr=lr)``.
+tol : float, default=1e-4
+    Relative decrease of the training loss that counts as an improvement for early stopping.
+n_iter_no_change : int or None, default=None
+    Stop when the training loss has not improved by ``tol`` for this many epochs; None
+    trains for ``max_epochs``.
+device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+    Torch device; "auto" takes CUDA when available, else the CPU.
+n_threads : int or None, default=None
+    Torch intra-op threads during fit and transform, set and restored around the work.
+    None: ``OMP_NUM_THREADS`` when set (joblib's workers set it), 1 outside the main thread,
+    else the usable cores.
+num_workers : int, default=0
+    Data-loading worker processes.
+callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+    Extra skorch callbacks run during training.
+verbose : int, default=0
+    0 is silent; 1 prints one progress line per epoch with the losses.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, data order and sampling through local generators; the
+    global numpy and torch RNG states are left unchanged. None draws fresh OS entropy
+    (never numpy's global RNG)."""
+
+_ENGINE_DOC_MARKER = "<engine parameters>"
+
+
+def document_engine_params(cls):
+    """Class decorator: replace the ``<engine parameters>`` line of the docstring.
+
+    The engine parameters shared by every estimator (``optimizer`` to ``random_state``) are
+    documented once, in :data:`ENGINE_PARAMS_DOC`; the estimator's docstring holds the marker
+    line where they belong (its own ``max_epochs``, ``batch_size`` and ``lr``, whose defaults
+    differ, are written out). The marker's indentation is kept, so it works whether or not
+    the interpreter strips docstring indentation (Python >= 3.13 does).
+    """
+    doc = cls.__doc__
+    if doc is None:  # python -OO
+        return cls
+    lines = doc.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() == _ENGINE_DOC_MARKER:
+            indent = line[: len(line) - len(line.lstrip())]
+            shared = [indent + row if row else row for row in ENGINE_PARAMS_DOC.split("\n")]
+            cls.__doc__ = "\n".join(lines[:i] + shared + lines[i + 1:])
+            return cls
+    raise ValueError(f"{cls.__name__}'s docstring has no {_ENGINE_DOC_MARKER!r} line.")
 
 
 class StopTraining(Exception):

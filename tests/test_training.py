@@ -301,3 +301,27 @@ def test_batches_cover_data_once_per_epoch_and_custom_batch_sampler():
                       random_state=0, max_epochs=1, iterator_train=fixed_batches)
     np.testing.assert_array_equal(seen[0], X[[0, 1]])
     np.testing.assert_array_equal(seen[1], X[[2, 3, 4]])
+
+
+def test_document_engine_params_fills_the_marker_at_its_indentation():
+    from skstc._training import ENGINE_PARAMS_DOC, document_engine_params
+
+    for indent in ("    ", ""):  # Python < 3.13 keeps docstring indentation, >= 3.13 strips it
+        class Est:
+            pass
+
+        Est.__doc__ = (f"Title.\n\n{indent}Parameters\n{indent}----------\n"
+                       f"{indent}lr : float\n{indent}    Step.\n{indent}<engine parameters>\n\n"
+                       f"{indent}Attributes\n")
+        document_engine_params(Est)
+        lines = Est.__doc__.split("\n")
+        assert "<engine parameters>" not in Est.__doc__
+        assert f"{indent}random_state : int, RandomState instance or None, default=None" in lines
+        assert f"{indent}    Torch device; \"auto\" takes CUDA when available, else the CPU." in lines
+        assert len(lines) == 10 - 1 + len(ENGINE_PARAMS_DOC.split("\n"))
+
+    class NoMarker:
+        """Title."""
+
+    with pytest.raises(ValueError, match="no '<engine parameters>' line"):
+        document_engine_params(NoMarker)
