@@ -74,3 +74,31 @@ def test_every_expected_failure_has_a_reason():
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def _public_estimator_classes():
+    import inspect
+
+    from sklearn.base import BaseEstimator
+
+    import skstc
+    import skstc.preprocessing
+
+    found = [getattr(skstc, name) for name in skstc.__all__]
+    found += [obj for _, obj in inspect.getmembers(skstc.preprocessing, inspect.isclass)
+              if obj.__module__ == "skstc.preprocessing" and not obj.__name__.startswith("_")]
+    return [cls for cls in found if inspect.isclass(cls) and issubclass(cls, BaseEstimator)]
+
+
+def test_docstrings_document_every_parameter_in_order():
+    """numpydoc ``Parameters`` of every public estimator == its ``__init__`` signature."""
+    import inspect
+
+    docscrape = __import__("pytest").importorskip("numpydoc.docscrape")
+    for cls in _public_estimator_classes():
+        params = [name for name, p in inspect.signature(cls.__init__).parameters.items()
+                  if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        documented = []
+        for entry in docscrape.NumpyDocString(inspect.getdoc(cls))["Parameters"]:
+            documented += [name.strip() for name in entry.name.split(",")]
+        assert documented == params, cls.__name__
