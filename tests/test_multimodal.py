@@ -104,6 +104,27 @@ def test_fit_transform_predict_inverse(small):
     assert np.isfinite(rec[:, :64]).all() and np.isnan(rec[:, 64:]).all()
 
 
+def test_budget_gives_small_data_several_steps_per_epoch(small):
+    """With 48 objects and the paper's batch of 256 an epoch would be one optimiser step;
+    the batch is capped so that every epoch has at least min_steps_per_epoch steps."""
+    from skorch.callbacks import Callback
+
+    class CountSteps(Callback):
+        steps = []          # class-level: the engine deep-copies user callbacks
+
+        def on_epoch_begin(self, net, **kwargs):
+            type(self).steps.append(0)
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            type(self).steps[-1] += int(training)
+
+    X, _, y_few = small
+    for y_fit in (None, y_few):                 # plain and class-balanced batches
+        CountSteps.steps = []
+        MultimodalConstrainedAE(4, **dict(TINY, callbacks=[CountSteps()])).fit(X, y_fit)
+        assert len(CountSteps.steps) == 2 and min(CountSteps.steps) >= 8, CountSteps.steps
+
+
 def test_reproducible_and_global_rng_untouched(small):
     X, _, y_few = small
     torch_state = torch.get_rng_state().clone()
@@ -360,6 +381,11 @@ def test_synthetic_recovery_uses_both_modalities(water):
     spread = np.linalg.norm(Z - Z.mean(0), axis=1).mean()
     for Xs in (swap_map, swap_series):
         assert np.linalg.norm(ae.transform(Xs) - Z, axis=1).mean() > 0.3 * spread
+    # trained within the budget: the series is reconstructed better than by the mean series
+    series = X[:, n_map:]
+    rec = ae.inverse_transform(Z)[:, n_map:]
+    mean_baseline = ((series - series.mean(0)) ** 2).sum(1).mean()
+    assert ((rec - series) ** 2).sum(1).mean() < 0.5 * mean_baseline
     # training did not collapse the embedding
     assert ae.history_[-1]["collapse"] < 0.95
     assert all(np.isfinite(h["collapse"]) for h in ae.history_)
