@@ -24,7 +24,6 @@ result on stdout, and appended to ``--out`` when given).
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -265,8 +264,11 @@ def speed(quick):
     series = X[:, s * s:].copy()
 
     def plain():
-        """The same module, criterion and optimizer in a hand-written loop; returns the
-        seconds spent in the epochs (as the engine's time is the sum of its epoch times)."""
+        """Train the same module, criterion and optimizer in a hand-written loop.
+
+        Returns the seconds spent in the epochs (the engine's time is the sum of its epoch
+        times).
+        """
         prev = torch.get_num_threads()
         torch.set_num_threads(THREADS)
         with torch.random.fork_rng():
@@ -299,7 +301,7 @@ def speed(quick):
     for _ in range(3):      # interleaved, so that load changes hit both
         t_plain.append(plain())
         t_engine.append(engine())
-    ratios = [p / e for p, e in zip(t_plain, t_engine)]
+    ratios = [p / e for p, e in zip(t_plain, t_engine, strict=True)]
     row = dict(n=n, epochs=epochs, batch_size=batch,
                samples_per_s_engine=n * epochs / float(np.median(t_engine)),
                samples_per_s_plain=n * epochs / float(np.median(t_plain)),

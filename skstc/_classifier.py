@@ -253,8 +253,11 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
                                     {"maps": maps, "series": series})
 
     def decision_function(self, X):
-        """Logits of shape (n_samples, n_classes); for 2 classes the logit difference of
-        shape (n_samples,) (positive favours ``classes_[1]``), as scikit-learn expects."""
+        """Return the logits of shape (n_samples, n_classes).
+
+        For 2 classes, the logit difference of shape (n_samples,) (positive favours
+        ``classes_[1]``), as scikit-learn expects.
+        """
         logits = self._logits(X)
         if logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
@@ -273,7 +276,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(logits, axis=1)]
 
     def embed(self, X):
-        """Encoder embeddings of shape (n_samples, embedding_dim) (after training)."""
+        """Return the encoder embeddings of shape (n_samples, embedding_dim) (after training)."""
         check_is_fitted(self)
         maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
         return self._predict_module(lambda m, b: _encode(m.autoencoder, b),

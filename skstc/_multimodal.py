@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 
 from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
 from ._training import TorchEstimatorMixin, batch_loader

@@ -113,7 +113,7 @@ def labelled_f1_score(y_true, y_pred, *, average="macro", unlabelled=-1, sample_
 
 def make_labelled_scorer(metric, *, response_method="predict", greater_is_better=True,
                          unlabelled=-1, **kwargs):
-    """A scorer for ``scoring=`` (GridSearchCV, cross_validate) that ignores unlabelled rows.
+    """Build a scorer for ``scoring=`` (GridSearchCV, cross_validate) ignoring unlabelled rows.
 
     Wraps :func:`sklearn.metrics.make_scorer` around :func:`labelled_score`, so that
     model selection on few-label data (``y`` with ``-1`` for unlabelled rows, as fed to

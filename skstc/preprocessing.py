@@ -192,7 +192,7 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
         return tuple(int(v) for v in self.mask_shape)
 
     def _as_stacks(self, masks, *, reset):
-        """Validated list of (n_months, h, w) arrays, or one 4-D array."""
+        """Return a validated list of (n_months, h, w) arrays, or one 4-D array."""
         from sklearn.utils.validation import check_array, validate_data
 
         mask_shape = self._check_params()

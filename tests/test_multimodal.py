@@ -105,8 +105,11 @@ def test_fit_transform_predict_inverse(small):
 
 
 def test_budget_gives_small_data_several_steps_per_epoch(small):
-    """With 48 objects and the paper's batch of 256 an epoch would be one optimiser step;
-    the batch is capped so that every epoch has at least min_steps_per_epoch steps."""
+    """Give every epoch at least min_steps_per_epoch optimiser steps on small data.
+
+    With 48 objects and the paper's batch of 256 an epoch would be one optimiser step; the
+    batch size is capped instead.
+    """
     from skorch.callbacks import Callback
 
     class CountSteps(Callback):
@@ -179,8 +182,11 @@ def test_dataset_input_checks_each_modality(small):
 
 
 def test_transform_streams_in_batches(small):
-    """transform never feeds the network more than batch_size rows at once, so its memory
-    does not grow with n_samples beyond the output (the benchmark measures the MB)."""
+    """Stream transform in batches of at most batch_size rows.
+
+    Its memory then does not grow with n_samples beyond the output (the benchmark measures
+    the MB).
+    """
     X, _, y_few = small
     ae = MultimodalConstrainedAE(4, **dict(TINY, batch_size=64)).fit(X, y_few)
     big = np.tile(X, (50, 1))                         # 2400 rows
@@ -251,8 +257,11 @@ def test_pipeline_and_grid_search(small):
 
 
 def test_grid_search_scores_the_labelled_rows_only(small):
-    """GridSearchCV over Pipeline(AE, LabelAugmenter(LogisticRegression)) with the public
-    labelled-rows scorer: each split score equals macro-F1 on that fold's labelled rows."""
+    """Score a GridSearchCV over Pipeline(AE, LabelAugmenter) on the labelled rows only.
+
+    With the public labelled-rows scorer, each split score equals the macro-F1 on that
+    fold's labelled rows.
+    """
     X, y, _ = small
     y_semi = few_labels(y, 6)                      # 24 labelled, 24 unlabelled rows
     pipe = Pipeline([("ae", MultimodalConstrainedAE(4, **TINY)),
@@ -321,8 +330,11 @@ def test_classifier_modes(small):
 
 
 def test_classifier_standardizes_the_embedding(small):
-    """standardize=True scales each embedding feature by the labelled rows' statistics
-    under the initial encoder: with a frozen encoder the head sees z-scores."""
+    """Standardise each embedding feature by the labelled rows' statistics.
+
+    The statistics are those of the initial encoder: with a frozen encoder the head sees
+    z-scores.
+    """
     X, _, y_few = small
     ae = MultimodalConstrainedAE(4, **TINY).fit(X, y_few)
     kw = dict(hidden_units=8, max_epochs=1, n_threads=1, random_state=0)
@@ -425,8 +437,11 @@ def test_sinop_objects_few_labels(data_file):
 
 @pytest.mark.realdata
 def test_slovenia_objects_few_labels(data_file):
-    """Objects cut from the Sentinel-2 Slovenia patch (9x9 mean-NDVI window + the centre
-    pixel's series, land-use labels), standardised column-wise, 10 labels per class."""
+    """Learn few-label objects cut from the Sentinel-2 Slovenia patch.
+
+    9x9 mean-NDVI window + the centre pixel's series, land-use labels, standardised
+    column-wise, 10 labels per class.
+    """
     from sklearn.preprocessing import StandardScaler as Scaler
 
     from skstc.datasets import load_slovenia_objects

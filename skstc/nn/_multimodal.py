@@ -87,7 +87,7 @@ class SpatialDecoder(nn.Module):
         self.linear = nn.Linear(embedding_dim, channels[0] * self.start[1] * self.start[2])
         layers = []
         outs = list(channels[1:]) + [1]
-        for i, (c_in, c_out) in enumerate(zip(channels, outs)):
+        for i, (c_in, c_out) in enumerate(zip(channels, outs, strict=True)):
             layers.append(nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1))
             if i < n_up - 1:
                 layers.append(nn.ReLU())
