@@ -381,6 +381,8 @@ def main():
     parser.add_argument("--data", default="synthetic,sinop,slovenia")
     parser.add_argument("--out", default=None, help="append the JSON rows to this file")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--ae-epochs", type=int, default=None,
+                        help="override the autoencoders' max_epochs (a smaller training budget)")
     args = parser.parse_args()
     global _OUT, THREADS
     _OUT, THREADS = args.out, args.threads
@@ -390,6 +392,9 @@ def main():
     clf_epochs = 30 if args.quick else 60
     datasets = (data_sets(args.quick, args.data.split(","))
                 if {"table1", "table23"} & set(parts) else [])
+    if args.ae_epochs is not None:
+        for *_, settings in datasets:
+            settings["max_epochs"] = args.ae_epochs
     t0 = time.perf_counter()
     if "speed" in parts:
         speed(args.quick)
@@ -400,7 +405,7 @@ def main():
     if "table23" in parts:
         tables2_3(datasets, seeds, clf_epochs)
     emit(dict(total_seconds=time.perf_counter() - t0, quick=args.quick, seeds=seeds,
-              parts=parts, data=[d[0] for d in datasets]))
+              parts=parts, data=[d[0] for d in datasets], ae_epochs=args.ae_epochs))
 
 
 if __name__ == "__main__":
