@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 
 from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
 from ._training import TorchEstimatorMixin, batch_loader
@@ -35,7 +35,7 @@ _CHUNK = 4096
 # ---------------------------------------------------------------------------------------------
 # input handling shared by the multimodal estimators
 # ---------------------------------------------------------------------------------------------
-def _dataset_to_2d(ds):
+def _dataset_to_2d(ds, spatial_shape):
     """``xarray.Dataset`` with ``fraction_map (sample, y, x)`` and ``area (sample, time)``."""
     missing = [v for v in ("fraction_map", "area") if v not in ds.data_vars]
     if missing:
@@ -53,6 +53,13 @@ def _dataset_to_2d(ds):
         raise ValueError(
             f"fraction_map must be 3-D (sample, y, x) and area 2-D (sample, time); got "
             f"{fmap.dims} and {area.dims}.")
+    if maps.shape[1:] != tuple(spatial_shape):
+        raise ValueError(
+            f"the spatial modality (fraction_map) has maps of shape {maps.shape[1:]} but "
+            f"spatial_shape={tuple(spatial_shape)}; resample the maps or set spatial_shape.")
+    if series.shape[1] == 0:
+        raise ValueError("the temporal modality (area) has length 0; at least one time step "
+                         "is required.")
     from .preprocessing import stack_modalities
 
     coords = {sample: np.asarray(fmap[sample].values)} if sample in fmap.coords else {}
@@ -93,7 +100,7 @@ def _validate_multimodal(est, X, spatial_shape, *, reset):
             raise TypeError(
                 "an xarray input must be a Dataset with 'fraction_map' (sample, y, x) and "
                 "'area' (sample, time); for a DataArray pass its values.")
-        X, edge = _dataset_to_2d(X)
+        X, edge = _dataset_to_2d(X, spatial_shape)
     X = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
     maps, series = _split_checked(est, X, spatial_shape)
     return maps, series, edge

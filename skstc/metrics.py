@@ -12,6 +12,161 @@ from sklearn.metrics import (
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
+
+def _labelled_rows(y_true, unlabelled=-1):
+    """Boolean mask of the rows of ``y_true`` that are not ``unlabelled``."""
+    y_true = np.asarray(y_true)
+    if y_true.ndim != 1:
+        raise ValueError(f"y_true must be 1-D of shape (n_samples,), got shape {y_true.shape}.")
+    if y_true.dtype.kind == "O":
+        return np.array([not (isinstance(v, (int, float, np.number)) and v == unlabelled)
+                         for v in y_true], dtype=bool)
+    if y_true.dtype.kind in "iufb":
+        return y_true != unlabelled
+    return np.ones(y_true.shape[0], dtype=bool)   # strings: every row is labelled
+
+
+def labelled_score(y_true, y_pred, *, metric, unlabelled=-1, sample_weight=None,
+                   **kwargs):
+    """Apply a scikit-learn metric to the labelled rows only (``y_true != -1``).
+
+    Few-label data follow scikit-learn's semi-supervised convention (``-1`` = unlabelled);
+    a plain metric would count every unlabelled row as a mistake (or ``-1`` as a class).
+    This drops those rows first.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, ``unlabelled`` where unknown.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predictions, probabilities or decision values (rows aligned with ``y_true``).
+    metric : callable
+        ``metric(y_true, y_pred, **kwargs)``, e.g. :func:`sklearn.metrics.f1_score`.
+    unlabelled : int, default=-1
+        Marker of unlabelled rows.
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        Passed (restricted to the labelled rows) when given.
+    **kwargs
+        Passed to ``metric`` (e.g. ``average="macro"``).
+
+    Returns
+    -------
+    score : float
+
+    Raises
+    ------
+    ValueError
+        When no row is labelled.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import accuracy_score
+    >>> from skstc.metrics import labelled_score
+    >>> labelled_score([0, -1, 1, -1], [0, 1, 0, 0], metric=accuracy_score)
+    0.5
+    """
+    mask = _labelled_rows(y_true, unlabelled)
+    if not mask.any():
+        raise ValueError("no labelled row (every y_true is the unlabelled marker "
+                         f"{unlabelled!r}); the score is undefined.")
+    y_true = np.asarray(y_true)[mask]
+    y_pred = np.asarray(y_pred)
+    if y_pred.shape[0] != mask.shape[0]:
+        raise ValueError(f"y_pred has {y_pred.shape[0]} rows but y_true has {mask.shape[0]}.")
+    if sample_weight is not None:
+        kwargs["sample_weight"] = np.asarray(sample_weight)[mask]
+    return float(metric(y_true, y_pred[mask], **kwargs))
+
+
+def labelled_accuracy_score(y_true, y_pred, *, unlabelled=-1, sample_weight=None):
+    """Accuracy on the rows whose true label is not ``unlabelled`` (-1).
+
+    Examples
+    --------
+    >>> from skstc.metrics import labelled_accuracy_score
+    >>> labelled_accuracy_score([0, -1, 1, 1], [0, 1, 1, 0])
+    0.666...
+    """
+    from sklearn.metrics import accuracy_score
+
+    return labelled_score(y_true, y_pred, metric=accuracy_score, unlabelled=unlabelled,
+                          sample_weight=sample_weight)
+
+
+def labelled_f1_score(y_true, y_pred, *, average="macro", unlabelled=-1, sample_weight=None):
+    """F1 score (macro-averaged by default) on the rows whose true label is not -1.
+
+    The paper's few-label classification measure. Classes present only among the
+    predictions of unlabelled rows do not count.
+
+    Examples
+    --------
+    >>> from skstc.metrics import labelled_f1_score
+    >>> labelled_f1_score([0, 0, 1, 1, -1, -1], [0, 0, 1, 0, 1, 1])
+    0.733...
+    """
+    from sklearn.metrics import f1_score
+
+    return labelled_score(y_true, y_pred, metric=f1_score, unlabelled=unlabelled,
+                          sample_weight=sample_weight, average=average)
+
+
+def make_labelled_scorer(metric, *, response_method="predict", greater_is_better=True,
+                         unlabelled=-1, **kwargs):
+    """Build a scorer for ``scoring=`` (GridSearchCV, cross_validate) ignoring unlabelled rows.
+
+    Wraps :func:`sklearn.metrics.make_scorer` around :func:`labelled_score`, so that
+    model selection on few-label data (``y`` with ``-1`` for unlabelled rows, as fed to
+    :class:`skstc.MultimodalConstrainedAE` + :class:`skstc.LabelAugmenter` pipelines) scores
+    each validation fold on its labelled rows only. The scorer pickles (parallel search).
+
+    Parameters
+    ----------
+    metric : callable
+        A metric ``metric(y_true, y_pred, **kwargs)``, e.g. :func:`sklearn.metrics.f1_score`.
+    response_method : {"predict", "predict_proba", "decision_function"} or list, \
+default="predict"
+        Which estimator method produces ``y_pred``.
+    greater_is_better : bool, default=True
+        False for losses (the scorer then returns the negated value).
+    unlabelled : int, default=-1
+        Marker of unlabelled rows.
+    **kwargs
+        Passed to ``metric``.
+
+    Returns
+    -------
+    scorer : callable ``scorer(estimator, X, y)``
+
+    Examples
+    --------
+    >>> from sklearn.metrics import f1_score
+    >>> from skstc.metrics import make_labelled_scorer
+    >>> scorer = make_labelled_scorer(f1_score, average="macro")
+    """
+    from sklearn.metrics import make_scorer
+
+    return make_scorer(labelled_score, response_method=response_method,
+                       greater_is_better=greater_is_better, metric=metric,
+                       unlabelled=unlabelled, **kwargs)
+
+
+def labelled_f1_macro_scorer(estimator, X, y):
+    """Ready-made scorer: macro-F1 of ``estimator.predict(X)`` on the rows with ``y != -1``.
+
+    Use as ``GridSearchCV(..., scoring=labelled_f1_macro_scorer)``.
+    """
+    return labelled_f1_score(y, estimator.predict(X))
+
+
+def labelled_accuracy_scorer(estimator, X, y):
+    """Ready-made scorer: accuracy of ``estimator.predict(X)`` on the rows with ``y != -1``.
+
+    Use as ``GridSearchCV(..., scoring=labelled_accuracy_scorer)``.
+    """
+    return labelled_accuracy_score(y, estimator.predict(X))
+
+
 # --- Tile2VecSeriesKMeans (issue 4) ---
 def _t2v_grid_coords(label_map):
     label_map = np.asarray(label_map)

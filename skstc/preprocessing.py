@@ -105,6 +105,9 @@ def _pad_square(img):
     return np.pad(img, pad)
 
 
+_FMF_CHUNK = 256  # objects per vectorised block of FractionMapFeatures.transform
+
+
 class FractionMapFeatures(TransformerMixin, BaseEstimator):
     """Monthly water masks of objects -> fraction map + normalised area series.
 
@@ -115,7 +118,19 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
     month on the original stack, divided by its maximum; an object that is never wet gives
     zeros). This is the input format of :class:`skstc.MultimodalConstrainedAE`.
 
-    The transformer is stateless: ``fit`` only records the input sizes.
+    The input may be
+
+    * an array of shape ``(n_objects, n_months, height, width)`` (or a DataArray with those
+      four dims in this order);
+    * a list of ``(n_months, height, width)`` stacks of different spatial sizes;
+    * a 2-D array ``(n_objects, n_months * height * width)`` of flattened stacks, read with
+      ``mask_shape=(height, width)`` (so that Pipelines and model selection can slice rows).
+      With ``mask_shape=None`` a 2-D row is the monthly mask series of a one-pixel object:
+      its fraction map is constant (the fraction of wet months) and its area series is its
+      wet indicator.
+
+    The transformer is stateless: ``fit`` only records the input sizes. Mask values must be
+    finite; NaN or infinity raise a ``ValueError``.
 
     Parameters
     ----------
@@ -125,11 +140,16 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
         Mask value meaning water.
     land_value : int, default=1
         Mask value meaning land (other values, e.g. 0, are "no data" and count as not water).
+    mask_shape : tuple of int (height, width) or None, default=None
+        Spatial shape of the masks in a 2-D input (ignored for 4-D arrays and lists); None is
+        ``(1, 1)``.
 
     Attributes
     ----------
     n_timesteps_ : int
         Number of months of the stacks seen in ``fit``.
+    n_features_in_ : int
+        Number of columns of a 2-D input seen in ``fit`` (only for 2-D input).
 
     Examples
     --------
@@ -142,12 +162,17 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
     (1, 20)
     >>> X[0, 16:]                                      # area series / its maximum
     array([1., 1., 0., 0.], dtype=float32)
+    >>> flat = masks.reshape(1, -1)                    # the same stack, flattened
+    >>> Xf = FractionMapFeatures(map_size=4, mask_shape=(2, 4)).fit_transform(flat)
+    >>> bool((Xf == X).all())
+    True
     """
 
-    def __init__(self, map_size=64, water_value=2, land_value=1):
+    def __init__(self, map_size=64, water_value=2, land_value=1, mask_shape=None):
         self.map_size = map_size
         self.water_value = water_value
         self.land_value = land_value
+        self.mask_shape = mask_shape
 
     def _check_params(self):
         if (not isinstance(self.map_size, numbers.Integral) or isinstance(self.map_size, bool)
@@ -156,51 +181,85 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
         if self.water_value == self.land_value:
             raise ValueError(
                 f"water_value and land_value must differ, both are {self.water_value!r}.")
+        if self.mask_shape is None:
+            return (1, 1)
+        if (not isinstance(self.mask_shape, (tuple, list)) or len(self.mask_shape) != 2
+                or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                           for v in self.mask_shape)):
+            raise ValueError(
+                f"mask_shape must be None or a pair of positive integers (height, width), got "
+                f"{self.mask_shape!r}.")
+        return tuple(int(v) for v in self.mask_shape)
 
-    def _as_stacks(self, masks):
-        """Return a list of (n_months, h, w) arrays (or one 4-D array)."""
+    def _as_stacks(self, masks, *, reset):
+        """Return a validated list of (n_months, h, w) arrays, or one 4-D array."""
+        from sklearn.utils.validation import check_array, validate_data
+
+        mask_shape = self._check_params()
         if is_xarray(masks):
             masks = np.asarray(masks.values)
-        if isinstance(masks, (list, tuple)):
-            if len(masks) == 0:
-                raise ValueError("masks is an empty list; at least one object is required.")
-            stacks = [np.asarray(m) for m in masks]
-            for i, m in enumerate(stacks):
+        if isinstance(masks, (list, tuple)) and len(masks) == 0:
+            raise ValueError("masks is an empty list; at least one object is required.")
+        if isinstance(masks, (list, tuple)) and np.ndim(masks[0]) >= 2:
+            # a list of (n_months, height, width) stacks (a list of rows is a 2-D array)
+            stacks = []
+            for i, m in enumerate(masks):
+                m = np.asarray(m)
                 if m.ndim != 3:
                     raise ValueError(
                         f"masks[{i}] must have shape (n_months, height, width), got {m.shape}.")
+                stacks.append(check_array(m, allow_nd=True, dtype="numeric",
+                                          ensure_min_samples=0, input_name=f"masks[{i}]"))
+            if reset:
+                self._forget_n_features()
             return stacks
-        masks = np.asarray(masks)
-        if masks.ndim != 4:
-            raise ValueError(
-                "masks must have shape (n_objects, n_months, height, width) or be a list of "
-                f"(n_months, height, width) stacks; got shape {masks.shape}.")
-        if masks.shape[0] == 0:
-            raise ValueError("masks holds 0 objects; at least one is required.")
+        ndim = getattr(masks, "ndim", None)
+        if ndim is None:
+            ndim = np.asarray(masks).ndim
+        if ndim != 4:
+            # 2-D flattened stacks (validated by scikit-learn: finite, numeric, n_features)
+            X = validate_data(self, masks, dtype="numeric", reset=reset)
+            h, w = mask_shape
+            if X.shape[1] % (h * w):
+                raise ValueError(
+                    f"X has {X.shape[1]} features, not a multiple of the {h * w} pixels of "
+                    f"mask_shape={(h, w)}: each row must be a flattened (n_months, {h}, {w}) "
+                    "stack.")
+            return X.reshape(X.shape[0], X.shape[1] // (h * w), h, w)
+        masks = check_array(masks, allow_nd=True, dtype="numeric", input_name="masks")
+        if reset:
+            self._forget_n_features()
         return masks
+
+    def _forget_n_features(self):
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                delattr(self, name)
 
     def fit(self, X, y=None):
         """Check the parameters and record the number of months.
 
         Parameters
         ----------
-        X : array-like of shape (n_objects, n_months, height, width), list or DataArray
-            Mask stacks (a list may hold stacks of different spatial sizes).
+        X : array-like of shape (n_objects, n_months, height, width), list, DataArray or \
+array-like of shape (n_objects, n_months * height * width)
+            Mask stacks (a list may hold stacks of different spatial sizes; a 2-D array is
+            read with ``mask_shape``).
         y : ignored
 
         Returns
         -------
         self : FractionMapFeatures
         """
-        self._check_params()
-        stacks = self._as_stacks(X)
+        stacks = self._as_stacks(X, reset=True)
         lengths = {s.shape[0] for s in stacks}
         if len(lengths) != 1:
             raise ValueError(
                 f"all mask stacks must have the same number of months, got {sorted(lengths)}.")
-        self.n_timesteps_ = lengths.pop()
-        if self.n_timesteps_ == 0:
+        n_months = lengths.pop()
+        if n_months == 0:
             raise ValueError("mask stacks have 0 months; at least one is required.")
+        self.n_timesteps_ = n_months
         return self
 
     def transform(self, X):
@@ -208,7 +267,8 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_objects, n_months, height, width), list or DataArray
+        X : array-like of shape (n_objects, n_months, height, width), list, DataArray or \
+array-like of shape (n_objects, n_months * height * width)
             Mask stacks.
 
         Returns
@@ -216,34 +276,77 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
         Xt : ndarray of shape (n_objects, map_size * map_size + n_months)
             Flattened fraction map followed by the area series (float32).
         """
-        check_is_fitted(self)
-        self._check_params()
-        stacks = self._as_stacks(X)
+        check_is_fitted(self, "n_timesteps_")
+        stacks = self._as_stacks(X, reset=False)
         n = len(stacks)
         maps = np.empty((n, self.map_size, self.map_size), dtype=np.float32)
         series = np.empty((n, self.n_timesteps_), dtype=np.float32)
-        for i, stack in enumerate(stacks):
-            if stack.shape[0] != self.n_timesteps_:
-                raise ValueError(
-                    f"object {i} has {stack.shape[0]} months but {self.n_timesteps_} were "
-                    "seen in fit.")
-            if stack.shape[1] == 0 or stack.shape[2] == 0:
-                raise ValueError(f"object {i} has an empty spatial extent {stack.shape[1:]}.")
-            water = stack == self.water_value
-            fraction = water.mean(axis=0, dtype=np.float32)
-            maps[i] = _nearest_resize(_pad_square(fraction), self.map_size)
-            area = water.reshape(water.shape[0], -1).sum(axis=1).astype(np.float32)
-            peak = area.max()
-            series[i] = area / peak if peak > 0 else 0.0
+        if isinstance(stacks, list):
+            for i, stack in enumerate(stacks):
+                self._check_stack(stack.shape, i)
+                maps[i], series[i] = self._features(stack[None])
+        else:
+            self._check_stack(stacks.shape[1:], None)
+            for start in range(0, n, _FMF_CHUNK):
+                block = slice(start, start + _FMF_CHUNK)
+                maps[block], series[block] = self._features(stacks[block])
         return stack_modalities(maps, series)
 
+    def _check_stack(self, shape, which):
+        what = "the mask stacks have" if which is None else f"object {which} has"
+        if shape[0] != self.n_timesteps_:
+            raise ValueError(
+                f"{what} {shape[0]} months of {shape[1]}x{shape[2]} pixels but "
+                f"{self.n_timesteps_} months were seen in fit (a 2-D input is read with "
+                f"mask_shape={self.mask_shape!r}).")
+        if shape[1] == 0 or shape[2] == 0:
+            raise ValueError(f"{what} an empty spatial extent {shape[1:]}.")
+
+    def _features(self, stacks):
+        """(n, n_months, h, w) masks -> maps (n, map_size, map_size), series (n, n_months)."""
+        water = stacks == self.water_value
+        fraction = water.mean(axis=1, dtype=np.float32)
+        maps = _nearest_resize(_pad_square(fraction), self.map_size)
+        area = water.reshape(water.shape[0], water.shape[1], -1).sum(axis=2)
+        area = area.astype(np.float32)
+        peak = area.max(axis=1, keepdims=True)
+        series = np.divide(area, peak, out=np.zeros_like(area), where=peak > 0)
+        return maps, series
+
     def get_feature_names_out(self, input_features=None):
-        """Names ``map_r_c`` for the map pixels then ``area_t`` for the series."""
-        check_is_fitted(self)
+        """Names ``map_r_c`` for the map pixels then ``area_t`` for the series.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked against the input's feature names (2-D input) and otherwise unused: the
+            output names do not depend on them.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "n_timesteps_")
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            known = getattr(self, "feature_names_in_", None)
+            if known is not None and not np.array_equal(known, input_features):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            n_in = getattr(self, "n_features_in_", None)
+            if n_in is not None and len(input_features) != n_in:
+                raise ValueError(
+                    f"input_features should have length equal to number of features "
+                    f"({n_in}), got {len(input_features)}")
         s = self.map_size
         names = [f"map_{r}_{c}" for r in range(s) for c in range(s)]
         names += [f"area_{t}" for t in range(self.n_timesteps_)]
         return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # the output is float32 whatever the (integer) mask dtype
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
 
 
 # --- Tile2VecSeriesKMeans (issue 4) ---
@@ -320,7 +423,7 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Return ``(X - mean_) / scale_`` per band, in X's form (float32)."""
         import numpy as np
-        from sklearn.utils.validation import check_is_fitted
+        from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
         from .utils._xarray import is_xarray
 
@@ -432,7 +535,7 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2)."""
-        from sklearn.utils.validation import check_is_fitted
+        from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
         check_is_fitted(self)
         regions = self._regions(X)

@@ -9,6 +9,7 @@ ESTIMATORS = []
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
+from skstc.preprocessing import FractionMapFeatures  # noqa: E402
 
 _TINY_MM = dict(spatial_shape=(1, 1), embedding_dim=4, channels=(2,), hidden_size=4,
                 max_epochs=1, n_threads=1, random_state=0)
@@ -27,6 +28,9 @@ ESTIMATORS += [
     }),
     (LabelAugmenter(LogisticRegression(), n_clusters=3, random_state=0),
      {"check_classifiers_classes": _MINUS_ONE}),
+    # default parameters: a 2-D row is the monthly mask series of a one-pixel object
+    # (mask_shape=None); every common check passes on that reading
+    (FractionMapFeatures(), {}),
 ]
 
 # --- Tile2VecSeriesKMeans (issue 4) ---

@@ -8,14 +8,19 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, make_scorer
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE
 from skstc._label_augmenter import augment_labels
 from skstc.datasets import make_water_bodies
+from skstc.metrics import (
+    labelled_accuracy_scorer,
+    labelled_f1_macro_scorer,
+    make_labelled_scorer,
+)
 
 TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8, max_epochs=2,
             n_threads=1, random_state=0)
@@ -99,6 +104,30 @@ def test_fit_transform_predict_inverse(small):
     assert np.isfinite(rec[:, :64]).all() and np.isnan(rec[:, 64:]).all()
 
 
+def test_budget_gives_small_data_several_steps_per_epoch(small):
+    """Give every epoch at least min_steps_per_epoch optimiser steps on small data.
+
+    With 48 objects and the paper's batch of 256 an epoch would be one optimiser step; the
+    batch size is capped instead.
+    """
+    from skorch.callbacks import Callback
+
+    class CountSteps(Callback):
+        steps = []          # class-level: the engine deep-copies user callbacks
+
+        def on_epoch_begin(self, net, **kwargs):
+            type(self).steps.append(0)
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            type(self).steps[-1] += int(training)
+
+    X, _, y_few = small
+    for y_fit in (None, y_few):                 # plain and class-balanced batches
+        CountSteps.steps = []
+        MultimodalConstrainedAE(4, **dict(TINY, callbacks=[CountSteps()])).fit(X, y_fit)
+        assert len(CountSteps.steps) == 2 and min(CountSteps.steps) >= 8, CountSteps.steps
+
+
 def test_reproducible_and_global_rng_untouched(small):
     X, _, y_few = small
     torch_state = torch.get_rng_state().clone()
@@ -132,6 +161,44 @@ def test_xarray_dataset_input(small):
     Z = ae.transform(ds)
     assert Z.dims == ("sample", "embedding") and Z["sample"][0] == 100
     np.testing.assert_allclose(Z.values, ae.transform(X), rtol=1e-5, atol=1e-6)
+
+
+def test_dataset_input_checks_each_modality(small):
+    xr = pytest.importorskip("xarray")
+    X, _, _ = small
+    maps = X[:, :64].reshape(-1, 8, 8)
+    ae = MultimodalConstrainedAE(4, **dict(TINY, spatial_shape=(4, 4)))
+    ds = xr.Dataset({"fraction_map": (("sample", "y", "x"), maps),
+                     "area": (("sample", "time"), X[:, 64:])})
+    # 8x8 maps with spatial_shape=(4, 4) would be silently mis-split as a 2-D array
+    with pytest.raises(ValueError, match="spatial modality.*spatial_shape"):
+        ae.fit(ds)
+    empty = xr.Dataset({"fraction_map": (("sample", "y", "x"), maps),
+                        "area": (("sample", "time"), X[:, 64:64])})
+    with pytest.raises(ValueError, match="temporal modality.*length 0"):
+        MultimodalConstrainedAE(4, **TINY).fit(empty)
+    with pytest.raises(ValueError, match="area"):
+        MultimodalConstrainedAE(4, **TINY).fit(ds[["fraction_map"]])
+
+
+def test_transform_streams_in_batches(small):
+    """Stream transform in batches of at most batch_size rows.
+
+    Its memory then does not grow with n_samples beyond the output (the benchmark measures
+    the MB).
+    """
+    X, _, y_few = small
+    ae = MultimodalConstrainedAE(4, **dict(TINY, batch_size=64)).fit(X, y_few)
+    big = np.tile(X, (50, 1))                         # 2400 rows
+    seen = []
+    hook = ae.module_.spatial_encoder.register_forward_hook(
+        lambda m, inp, out: seen.append(inp[0].shape[0]))
+    try:
+        Z = ae.transform(big)
+    finally:
+        hook.remove()
+    assert max(seen) <= 64 and sum(seen) == 2400 and len(seen) >= 2400 // 64
+    np.testing.assert_allclose(Z[:48], ae.transform(X), rtol=1e-5, atol=1e-6)
 
 
 def test_bad_input(small):
@@ -186,16 +253,50 @@ def test_pipeline_and_grid_search(small):
     pipe.fit(X, y_few)
     assert pipe.predict(X).shape == (48,)
     assert 0 <= pipe.score(X, y) <= 1
+    pickle.loads(pickle.dumps(pipe)).predict(X)
 
-    def labelled_accuracy(y_true, y_pred):
-        mask = y_true >= 0
-        return float((y_true[mask] == y_pred[mask]).mean())
 
-    grid = GridSearchCV(pipe, {"aug__min_labeled": [1, 2]}, cv=2,
-                        scoring=make_scorer(labelled_accuracy))
-    grid.fit(X, y_few)
-    assert set(grid.cv_results_["param_aug__min_labeled"]) == {1, 2}
+def test_grid_search_scores_the_labelled_rows_only(small):
+    """Score a GridSearchCV over Pipeline(AE, LabelAugmenter) on the labelled rows only.
+
+    With the public labelled-rows scorer, each split score equals the macro-F1 on that
+    fold's labelled rows.
+    """
+    X, y, _ = small
+    y_semi = few_labels(y, 6)                      # 24 labelled, 24 unlabelled rows
+    pipe = Pipeline([("ae", MultimodalConstrainedAE(4, **TINY)),
+                     ("aug", LabelAugmenter(make_pipeline(StandardScaler(),
+                                                          LogisticRegression()),
+                                            n_clusters=8, random_state=0))])
+    # -1 is a stratum of its own: every fold gets labelled rows of every class
+    cv = list(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y_semi))
+    scorer = make_labelled_scorer(f1_score, average="macro")
+    grid = GridSearchCV(pipe, {"ae__clustering_loss": [None, "constrained"]}, cv=cv,
+                        scoring=scorer, error_score="raise")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*fewer than 2 labelled.*")
+        grid.fit(X, y_semi)
+        assert list(grid.cv_results_["param_ae__clustering_loss"]) == [None, "constrained"]
+        for k, (train, test) in enumerate(cv):
+            est = clone(pipe).set_params(ae__clustering_loss="constrained")
+            pred = est.fit(X[train], y_semi[train]).predict(X[test])
+            lab = y_semi[test] >= 0
+            expected = f1_score(y_semi[test][lab], pred[lab], average="macro")
+            assert grid.cv_results_[f"split{k}_test_score"][1] == pytest.approx(expected)
+            # a plain metric would count the unlabelled rows (as class -1) and differ
+            assert f1_score(y_semi[test], pred, average="macro") < expected
+            assert labelled_f1_macro_scorer(est, X[test], y_semi[test]) == pytest.approx(
+                expected)
     pickle.loads(pickle.dumps(grid.best_estimator_)).predict(X)
+
+
+def test_grid_search_classifier_with_labelled_scorer(small):
+    X, y, y_few = small
+    clf = MultimodalClassifier(**dict(TINY, hidden_units=8))
+    grid = GridSearchCV(clf, {"lr": [1e-3, 1e-2]}, cv=2, scoring=labelled_accuracy_scorer,
+                        error_score="raise").fit(X, few_labels(y, 6))
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    assert grid.best_estimator_.predict(X).shape == (48,)
 
 
 # ---- MultimodalClassifier ------------------------------------------------------------------
@@ -220,8 +321,36 @@ def test_classifier_modes(small):
     assert 0 <= auto.score(X, y_few) <= 1
     with pytest.raises(ValueError, match="freeze_encoder"):
         MultimodalClassifier(freeze_encoder=True, **TINY).fit(X, y_few)
+    with pytest.raises(ValueError, match="temporal modality"):
+        Xn = X.copy()
+        Xn[0, -1] = np.nan
+        MultimodalClassifier(**TINY).fit(Xn, y_few)
     with pytest.raises(ValueError, match="2 classes"):
         MultimodalClassifier(**TINY).fit(X, np.where(y_few == 1, 1, -1))
+
+
+def test_classifier_standardizes_the_embedding(small):
+    """Standardise each embedding feature by the labelled rows' statistics.
+
+    The statistics are those of the initial encoder: with a frozen encoder the head sees
+    z-scores.
+    """
+    X, _, y_few = small
+    ae = MultimodalConstrainedAE(4, **TINY).fit(X, y_few)
+    kw = dict(hidden_units=8, max_epochs=1, n_threads=1, random_state=0)
+    clf = MultimodalClassifier(ae, freeze_encoder=True, **kw).fit(X, y_few)
+    Z = ae.transform(X)[y_few >= 0]
+    net = clf.module_
+    np.testing.assert_allclose(net.embedding_mean.numpy(), Z.mean(0), rtol=1e-4, atol=1e-6)
+    live = Z.std(0) > 1e-6                 # dead ReLU features (constant) keep scale 1
+    assert live.sum() >= 2
+    np.testing.assert_allclose(net.embedding_scale.numpy()[live], Z.std(0)[live], rtol=1e-3)
+    np.testing.assert_array_equal(net.embedding_scale.numpy()[~live], 1)
+    z_std = (Z - net.embedding_mean.numpy()) / net.embedding_scale.numpy()
+    np.testing.assert_allclose(z_std[:, live].std(0), 1, atol=1e-3)
+    plain = MultimodalClassifier(ae, freeze_encoder=True, standardize=False, **kw).fit(X, y_few)
+    assert (plain.module_.embedding_mean == 0).all()
+    assert (plain.module_.embedding_scale == 1).all()
 
 
 # ---- recovery of the synthetic classes ------------------------------------------------------
@@ -264,6 +393,11 @@ def test_synthetic_recovery_uses_both_modalities(water):
     spread = np.linalg.norm(Z - Z.mean(0), axis=1).mean()
     for Xs in (swap_map, swap_series):
         assert np.linalg.norm(ae.transform(Xs) - Z, axis=1).mean() > 0.3 * spread
+    # trained within the budget: the series is reconstructed better than by the mean series
+    series = X[:, n_map:]
+    rec = ae.inverse_transform(Z)[:, n_map:]
+    mean_baseline = ((series - series.mean(0)) ** 2).sum(1).mean()
+    assert ((rec - series) ** 2).sum(1).mean() < 0.5 * mean_baseline
     # training did not collapse the embedding
     assert ae.history_[-1]["collapse"] < 0.95
     assert all(np.isfinite(h["collapse"]) for h in ae.history_)
@@ -299,3 +433,36 @@ def test_sinop_objects_few_labels(data_file):
     f1, _ = _few_label_f1(ae, X, y, y_few)
     # better than always predicting one class (macro-F1 of a constant <= 1 / n_classes)
     assert f1 > 1.5 / len(codes), f1
+
+
+@pytest.mark.realdata
+def test_slovenia_objects_few_labels(data_file):
+    """Learn few-label objects cut from the Sentinel-2 Slovenia patch.
+
+    9x9 mean-NDVI window + the centre pixel's series, land-use labels, standardised
+    column-wise, 10 labels per class.
+    """
+    from sklearn.preprocessing import StandardScaler as Scaler
+
+    from skstc.datasets import load_slovenia_objects
+
+    X, y, codes = load_slovenia_objects(data_file("sentinel2_slovenia_ndvi.nc"), window=9,
+                                        stride=3)
+    X = Scaler().fit_transform(X).astype(np.float32)
+    y_few = few_labels(y, 10)
+    ae = MultimodalConstrainedAE(len(codes), spatial_shape=(9, 9), embedding_dim=32,
+                                 channels=(8,), hidden_size=16, spatial_weight=0.01 * 4096 / 81,
+                                 lr=3e-3, max_epochs=10, n_threads=1, random_state=0)
+    ae.fit(X, y_few)
+    assert np.isfinite(ae.transform(X)).all()
+    assert ae.history_[-1]["collapse"] < 0.99
+    # trained: the series is reconstructed better than by the mean series
+    rec = ae.inverse_transform(ae.transform(X))[:, 81:]
+    series = X[:, 81:]
+    assert ((rec - series) ** 2).sum(1).mean() < ((series - series.mean(0)) ** 2).sum(1).mean()
+    f1, _ = _few_label_f1(ae, X, y, y_few)
+    # imbalanced classes (forest ~78 %): beat the best constant prediction's macro-F1
+    unl = y_few < 0
+    constant = max(f1_score(y[unl], np.full(unl.sum(), c), average="macro")
+                   for c in np.unique(y))
+    assert f1 > constant + 0.03, (f1, constant)

@@ -6,7 +6,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_val_predict
 
-from skstc.datasets import cut_objects, load_sinop_objects, make_water_bodies
+from skstc.datasets import (
+    cut_objects,
+    load_sinop_objects,
+    load_slovenia_objects,
+    make_water_bodies,
+)
 from skstc.preprocessing import FractionMapFeatures, split_modalities, stack_modalities
 
 
@@ -80,13 +85,55 @@ def test_fraction_map_dataarray_and_errors():
     t = FractionMapFeatures(map_size=4).fit(masks)
     with pytest.raises(ValueError, match="months"):
         t.transform(np.ones((1, 5, 4, 4)))
-    with pytest.raises(ValueError, match="n_objects, n_months"):
-        t.transform(np.ones((4, 4)))
+    with pytest.raises(ValueError, match="4 months.*mask_shape"):
+        t.transform(np.ones((4, 4)))                # 2-D: 4 months of one pixel
+    with pytest.raises(ValueError, match="2D array"):
+        t.transform(np.ones(4))
+    with pytest.raises(ValueError, match="n_months, height, width"):
+        t.transform([np.ones((3, 4, 4)), np.ones((4, 4))])
     with pytest.raises(ValueError, match="same number of months"):
         FractionMapFeatures().fit([np.ones((3, 2, 2)), np.ones((4, 2, 2))])
     with pytest.raises(ValueError, match="map_size"):
         FractionMapFeatures(map_size=0).fit(masks)
     assert len(t.get_feature_names_out()) == 16 + 3
+
+
+def test_fraction_map_flattened_2d_input_with_mask_shape():
+    rng = np.random.RandomState(0)
+    masks = rng.randint(0, 3, size=(300, 5, 3, 4)).astype(np.uint8)   # > one chunk
+    ref = FractionMapFeatures(map_size=6).fit_transform(masks)
+    # the 4-D path (vectorised by chunks) equals the per-object list path
+    np.testing.assert_array_equal(ref, FractionMapFeatures(map_size=6).fit_transform(list(masks)))
+    flat = masks.reshape(300, -1)
+    t = FractionMapFeatures(map_size=6, mask_shape=(3, 4)).fit(flat)
+    np.testing.assert_array_equal(t.transform(flat), ref)
+    assert t.n_features_in_ == 60 and t.n_timesteps_ == 5
+    with pytest.raises(ValueError, match="features"):
+        t.transform(flat[:, :-12])                       # 4 months instead of 5
+    with pytest.raises(ValueError, match="multiple"):
+        FractionMapFeatures(mask_shape=(3, 4)).fit(flat[:, :-1])
+    with pytest.raises(ValueError, match="mask_shape"):
+        FractionMapFeatures(mask_shape=(3,)).fit(flat)
+    # default mask_shape=None: one pixel per object, each column a month
+    series = np.array([[2, 1, 2, 2], [1, 1, 1, 1]])
+    maps, area = split_modalities(FractionMapFeatures(map_size=2).fit_transform(series), (2, 2))
+    np.testing.assert_allclose(maps[0], 0.75)
+    np.testing.assert_allclose(area, [[1, 0, 1, 1], [0, 0, 0, 0]])
+    # a 4-D fit forgets the 2-D input size
+    t.fit(masks)
+    assert not hasattr(t, "n_features_in_")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fraction_map_rejects_non_finite_masks(bad):
+    masks = np.ones((2, 3, 4, 4))
+    masks[1, 2, 0, 0] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        FractionMapFeatures(map_size=4).fit(masks)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        FractionMapFeatures(map_size=4).fit([masks[0], masks[1, :, :2]])
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        FractionMapFeatures(map_size=4, mask_shape=(4, 4)).fit(masks.reshape(2, -1))
 
 
 def test_make_water_bodies_shapes_and_reproducibility():
@@ -164,3 +211,33 @@ def test_load_sinop_objects(data_file):
     assert np.isfinite(X).all()
     assert len(codes) >= 2 and y.max() == len(codes) - 1
     assert np.bincount(y).min() >= 30
+
+
+@pytest.mark.realdata
+def test_load_slovenia_objects(data_file):
+    path = data_file("sentinel2_slovenia_ndvi.nc")
+    X, y, codes = load_slovenia_objects(path, window=9, stride=3)
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(path) as ds:
+        n_dates = int(((ds["cloud_mask"] != 0) | (ds["is_valid"] == 0)).mean(("y", "x"))
+                      .pipe(lambda f: (f <= 0.5).sum()))
+        lulc = ds["lulc"].values
+        ndvi = ds["ndvi"].values
+    assert 2 <= n_dates < 68
+    assert X.shape[1] == 81 + n_dates
+    assert np.isfinite(X).all() and X.min() >= 0 and X.max() <= 1
+    assert 0 not in codes and set(codes) <= {1, 2, 3, 4, 8}      # no-data code dropped
+    assert np.bincount(y).min() >= 30 and y.max() == len(codes) - 1
+    # object grid: every 3rd pixel from (4, 4); labels are the centre pixel's land use
+    rr, cc = np.mgrid[4:97:3, 4:96:3]
+    centre = lulc[rr.ravel(), cc.ravel()]
+    kept = np.isin(centre, codes)
+    np.testing.assert_array_equal(codes[y], centre[kept])
+    # the map is the temporal mean of the scaled NDVI: forest (code 2) is greener than
+    # grassland (code 3) on average, as in the raw cube
+    forest, grass = list(codes).index(2), list(codes).index(3)
+    raw = ndvi.mean(0)[rr.ravel(), cc.ravel()][kept]
+    assert (X[y == forest, 40].mean() > X[y == grass, 40].mean()) == (
+        raw[y == forest].mean() > raw[y == grass].mean())
+    with pytest.raises(ValueError, match="max_cloud_fraction"):
+        load_slovenia_objects(path, max_cloud_fraction=1.5)

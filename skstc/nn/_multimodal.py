@@ -87,7 +87,7 @@ class SpatialDecoder(nn.Module):
         self.linear = nn.Linear(embedding_dim, channels[0] * self.start[1] * self.start[2])
         layers = []
         outs = list(channels[1:]) + [1]
-        for i, (c_in, c_out) in enumerate(zip(channels, outs)):
+        for i, (c_in, c_out) in enumerate(zip(channels, outs, strict=True)):
             layers.append(nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1))
             if i < n_up - 1:
                 layers.append(nn.ReLU())
@@ -234,6 +234,10 @@ class MultimodalClassifierNet(nn.Module):
     freeze_encoder : bool, default=False
         Stop gradients into the encoder (the paper's enc_fixed).
 
+    The embedding is standardised, ``(z - embedding_mean) / embedding_scale``, before the
+    head; the buffers default to 0 and 1 (no change) and are set by
+    :meth:`set_standardization` (fixed, not trained).
+
     Forward: ``forward(maps, series)`` -> logits ``(batch, n_classes)``.
     """
 
@@ -247,6 +251,15 @@ class MultimodalClassifierNet(nn.Module):
         dim = self._embedding_dim()
         self.head = nn.Sequential(nn.Linear(dim, hidden_units), nn.ReLU(),
                                   nn.Linear(hidden_units, n_classes))
+        self.register_buffer("embedding_mean", torch.zeros(dim))
+        self.register_buffer("embedding_scale", torch.ones(dim))
+
+    def set_standardization(self, mean, scale):
+        """Set the fixed embedding standardisation (tensors of shape ``(embedding_dim,)``)."""
+        with torch.no_grad():
+            self.embedding_mean.copy_(torch.as_tensor(mean, dtype=self.embedding_mean.dtype))
+            self.embedding_scale.copy_(torch.as_tensor(scale,
+                                                       dtype=self.embedding_scale.dtype))
 
     def _embedding_dim(self):
         ae = self.autoencoder
@@ -261,4 +274,4 @@ class MultimodalClassifierNet(nn.Module):
                 z = self.autoencoder.encode(maps, series)
         else:
             z = self.autoencoder.encode(maps, series)
-        return self.head(z)
+        return self.head((z - self.embedding_mean) / self.embedding_scale)
