@@ -17,7 +17,7 @@ from ._multimodal import (
     _split_labels,
     _validate_multimodal,
 )
-from ._training import TorchEstimatorMixin
+from ._training import TorchEstimatorMixin, document_engine_params
 from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
 from .utils._random import local_random_state
 
@@ -41,6 +41,7 @@ def _is_fitted(est):
         return False
 
 
+@document_engine_params
 class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Supervised classifier of objects with a map and a series (the paper's models).
 
@@ -89,25 +90,15 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         Mini-batch size (capped as above).
     lr : float, default=1e-3
         Learning rate of the optimizer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        Optimizer; a class is called as ``optimizer(params, lr=lr)``.
-    tol : float, default=1e-4
-        Relative decrease of the training loss that counts as an improvement for early
-        stopping.
-    n_iter_no_change : int or None, default=None
-        Stop when the training loss has not improved by ``tol`` for this many epochs.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Torch device.
-    n_threads : int or None, default=None
-        Torch intra-op threads during fit and predict, set and restored around the work.
-    num_workers : int, default=0
-        Data-loading worker processes.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks run during training.
-    verbose : int, default=0
-        0 is silent; 1 prints one progress line per epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation and data order; the global RNG states are left unchanged.
+    <engine parameter: optimizer>
+    <engine parameter: tol>
+    <engine parameter: n_iter_no_change>
+    <engine parameter: device>
+    <engine parameter: n_threads>
+    <engine parameter: num_workers>
+    <engine parameter: callbacks>
+    <engine parameter: verbose>
+    <engine parameter: random_state>
 
     Attributes
     ----------

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 
 from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
-from ._training import TorchEstimatorMixin, batch_loader
+from ._training import TorchEstimatorMixin, batch_loader, document_engine_params
 from .losses import (
     constrained_cosine_loss,
     embedding_collapse,
@@ -257,6 +257,7 @@ class _ConstraintSchedule(Callback):
 # ---------------------------------------------------------------------------------------------
 # the estimator
 # ---------------------------------------------------------------------------------------------
+@document_engine_params
 class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
                               BaseEstimator):
     """Spatial + temporal autoencoder with a few-label constrained loss (and its ablations).
@@ -350,26 +351,14 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         Mini-batch size (paper: 256), capped as described in ``min_steps_per_epoch``.
     lr : float, default=1e-3
         Learning rate of the optimizer (paper: Adam, 1e-3).
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        Optimizer; a class (or ``functools.partial`` of one) is called as
-        ``optimizer(params, lr=lr)``.
-    tol : float, default=1e-4
-        Relative decrease of the training loss that counts as an improvement for early
-        stopping.
-    n_iter_no_change : int or None, default=None
-        Stop when the training loss has not improved by ``tol`` for this many epochs; None
-        trains for ``max_epochs``.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Torch device; "auto" takes CUDA when available, else the CPU.
-    n_threads : int or None, default=None
-        Torch intra-op threads during fit and transform, set and restored around the work.
-        None: ``OMP_NUM_THREADS`` when set, 1 outside the main thread, else the usable cores.
-    num_workers : int, default=0
-        Data-loading worker processes.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks run during training.
-    verbose : int, default=0
-        0 is silent; 1 prints one progress line per epoch with the losses.
+    <engine parameter: optimizer>
+    <engine parameter: tol>
+    <engine parameter: n_iter_no_change>
+    <engine parameter: device>
+    <engine parameter: n_threads>
+    <engine parameter: num_workers>
+    <engine parameter: callbacks>
+    <engine parameter: verbose>
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order, pair sampling and k-means through local
         generators; the global numpy and torch RNG states are left unchanged.

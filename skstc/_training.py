@@ -25,6 +25,7 @@ import contextlib
 import copy
 import numbers
 import os
+import re
 import threading
 import time
 
@@ -54,6 +55,12 @@ _OPTIMIZERS = {
 }
 
 ENGINE_PARAMS_DOC = """\
+max_epochs : int
+    Number of passes over the training data (upper bound when early stopping is on).
+batch_size : int
+    Mini-batch size.
+lr : float, default=1e-3
+    Learning rate of the optimizer.
 optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
     Optimizer; a class (or ``functools.partial`` of one) is called as
     ``optimizer(params, lr=lr)``.
@@ -79,29 +86,50 @@ random_state : int, RandomState instance or None, default=None
     global numpy and torch RNG states are left unchanged. None draws fresh OS entropy
     (never numpy's global RNG)."""
 
-_ENGINE_DOC_MARKER = "<engine parameters>"
+
+def _split_param_docs(text):
+    """``{name: entry lines}`` of a numpydoc parameter list (entries start at column 0)."""
+    entries, name = {}, None
+    for line in text.split("\n"):
+        if line and not line[0].isspace():
+            name = line.split(" : ")[0]
+            entries[name] = []
+        entries[name].append(line)
+    return entries
+
+
+_ENGINE_PARAM_ENTRIES = _split_param_docs(ENGINE_PARAMS_DOC)
+_MARKER = re.compile(r"^(?P<indent>\s*)<engine parameter: (?P<name>\w+)>\s*$")
 
 
 def document_engine_params(cls):
-    """Class decorator: replace the ``<engine parameters>`` line of the docstring.
+    """Class decorator: fill ``<engine parameter: NAME>`` lines of the docstring.
 
-    The engine parameters shared by every estimator (``optimizer`` to ``random_state``) are
-    documented once, in :data:`ENGINE_PARAMS_DOC`; the estimator's docstring holds the marker
-    line where they belong (its own ``max_epochs``, ``batch_size`` and ``lr``, whose defaults
-    differ, are written out). The marker's indentation is kept, so it works whether or not
-    the interpreter strips docstring indentation (Python >= 3.13 does).
+    Each engine parameter whose meaning is the same in every estimator is documented once,
+    in :data:`ENGINE_PARAMS_DOC`; an estimator's docstring holds a marker line per such
+    parameter, in signature order, and writes out the ones it documents differently (its
+    own defaults, or a parameter that does more there). The marker's indentation is kept, so
+    it works whether or not the interpreter strips docstring indentation (Python >= 3.13
+    does).
     """
     doc = cls.__doc__
     if doc is None:  # python -OO
         return cls
-    lines = doc.split("\n")
-    for i, line in enumerate(lines):
-        if line.strip() == _ENGINE_DOC_MARKER:
-            indent = line[: len(line) - len(line.lstrip())]
-            shared = [indent + row if row else row for row in ENGINE_PARAMS_DOC.split("\n")]
-            cls.__doc__ = "\n".join(lines[:i] + shared + lines[i + 1:])
-            return cls
-    raise ValueError(f"{cls.__name__}'s docstring has no {_ENGINE_DOC_MARKER!r} line.")
+    out, found = [], False
+    for line in doc.split("\n"):
+        match = _MARKER.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        name, indent = match["name"], match["indent"]
+        if name not in _ENGINE_PARAM_ENTRIES:
+            raise ValueError(f"{cls.__name__}: unknown engine parameter {name!r} in docstring.")
+        out += [indent + row for row in _ENGINE_PARAM_ENTRIES[name]]
+        found = True
+    if not found:
+        raise ValueError(f"{cls.__name__}'s docstring has no '<engine parameter: ...>' line.")
+    cls.__doc__ = "\n".join(out)
+    return cls
 
 
 class StopTraining(Exception):
