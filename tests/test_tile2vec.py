@@ -114,6 +114,9 @@ def test_xarray_and_dask_inputs(small):
     dask = pytest.importorskip("dask.array")
     lazy = da.copy(data=dask.from_array(images, chunks=(1, 1, 2, 16, 16)))
     np.testing.assert_array_equal(model.predict(lazy), model.predict(da))
+    # fitting on the dask-backed DataArray gives the numpy model
+    np.testing.assert_array_equal(Tile2VecSeriesKMeans(3, **TINY).fit(lazy).labels_,
+                                  model.labels_)
     with pytest.raises(ValueError, match="dims"):
         model.predict(da.rename(y="lat"))
     with pytest.raises(TypeError, match="Dataset"):
