@@ -409,9 +409,6 @@ def make_image_sequence(n_regions=2, n_times=12, n_bands=3, height=64, width=64,
     >>> images.shape, zones.shape
     ((1, 12, 3, 32, 32), (1, 32, 32))
     """
-
-
-
     for name, val, low in (("n_regions", n_regions, 1), ("n_times", n_times, 1),
                            ("n_bands", n_bands, 1), ("height", height, 1), ("width", width, 1),
                            ("n_zones", n_zones, 1)):
