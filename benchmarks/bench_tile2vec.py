@@ -11,8 +11,9 @@ Parts (``--parts``, comma separated, default all):
   use per tile where labels exist (``lulc``, ``svm_class``).
 * ``throughput`` encoder tiles/s at inference (published TileNet, 4 bands, 50x50 tiles), as a
   fraction of the machine's measured convolution throughput (GFLOP/s of one big 3x3 conv).
-* ``memory``     peak RSS of embedding a 20 x 3 x N x N dask-backed synthetic region for
-  N = 1024 and 4096 (16x the pixels) in fresh processes: streaming keeps the ratio near 1.
+* ``memory``     peak RSS growth while embedding a 20 x 3 x N x N dask-backed synthetic region
+  for N = 1024 and 4096 (16x the pixels) and two ``batch_size`` values, in fresh processes:
+  streaming makes the growth follow ``batch_size``, not N.
 * ``kmeans``     scikit-learn KMeans on flattened series vs
   ``tslearn.TimeSeriesKMeans(metric="euclidean")`` on the same series: inertia and time.
 
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
-def _scores(model, X, regions_truth=None, seed=0):
+def _scores(model, X, regions_truth=None, pure=None):
     """Table 1/2 numbers of a fitted model (+ agreement with a tile truth)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
     from sklearn.metrics import silhouette_score
@@ -64,10 +65,18 @@ def _scores(model, X, regions_truth=None, seed=0):
         if model.encoder == "tilenet":
             out["nmi_fg"] = float(normalized_mutual_info_score(
                 truth[keep], model.geographic_labels_[keep]))
+            out["ari_fg"] = float(adjusted_rand_score(truth[keep],
+                                                      model.geographic_labels_[keep]))
+    if pure is not None:   # tiles lying entirely inside one planted zone
+        p = np.concatenate([m.ravel() for m in pure])
+        out["ari_pure"] = float(adjusted_rand_score(truth[p], model.labels_[p]))
+        if model.encoder == "tilenet":
+            out["ari_pure_fg"] = float(adjusted_rand_score(truth[p],
+                                                           model.geographic_labels_[p]))
     return out
 
 
-def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, **params):
+def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, pure=None, **params):
     from skstc import Tile2VecSeriesKMeans
 
     t0 = time.perf_counter()
@@ -76,8 +85,8 @@ def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, **params):
     t_emb = time.perf_counter() - t0
     pix = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, encoder="pixel_mean",
                                random_state=seed).fit(X)
-    return (dict(_scores(emb, X, truth), fit_s=t_emb),
-            _scores(pix, X, truth))
+    return (dict(_scores(emb, X, truth, pure), fit_s=t_emb),
+            _scores(pix, X, truth, pure))
 
 
 NET = dict(embedding_dim=16, n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, batch_size=64,
@@ -96,6 +105,38 @@ def _print_row(name, emb, pix):
           f"-> f^c {emb['fc_rel_err']:.3f}  (fit {emb['fit_s']:.0f}s)", flush=True)
 
 
+def _ms(vals):
+    vals = np.asarray(vals, dtype=float)
+    return f"{vals.mean():.3f} ± {vals.std(ddof=1) if len(vals) > 1 else 0.0:.3f}"
+
+
+def _summary(rows, title):
+    """Mean ± sd over runs (markdown table rows) and how often each direction held."""
+    n = len(rows)
+    print(f"  -- {title}: mean ± sd over {n} run(s)")
+    print("  | metric | embedding (f^c) | pixel baseline | emb > pixel |")
+    print("  |---|---|---|---|")
+    for k in ("ari", "ari_pure", "nmi", "geo_sil", "geo_ch"):
+        if k in rows[0][0]:
+            e = [r[0][k] for r in rows]
+            p = [r[1][k] for r in rows]
+            wins = sum(a > b for a, b in zip(e, p))
+            print(f"  | {k} | {_ms(e)} | {_ms(p)} | {wins}/{n} |")
+    print("  | metric | before refinement (f^g) | after (f^c) | improved |")
+    print("  |---|---|---|---|")
+    for k, better in (("series_sil", 1), ("rel_err", -1), ("kmeans_err", -1), ("ari", 1),
+                      ("ari_pure", 1), ("nmi", 1)):
+        kg = f"fg_{k}" if f"fg_{k}" in rows[0][0] else f"{k}_fg"
+        kc = f"fc_{k}" if f"fc_{k}" in rows[0][0] else k
+        if kg not in rows[0][0]:
+            continue
+        g = [r[0][kg] for r in rows]
+        c = [r[0][kc] for r in rows]
+        wins = sum((b - a) * better > 0 for a, b in zip(g, c))
+        print(f"  | {k} | {_ms(g)} | {_ms(c)} | {wins}/{n} |")
+    print(f"  fit time {_ms([r[0]['fit_s'] for r in rows])} s", flush=True)
+
+
 def part_synthetic(args):
     from skstc.datasets import make_image_sequence, tile_majority
 
@@ -105,16 +146,12 @@ def part_synthetic(args):
         images, zones = make_image_sequence(n_regions=2, n_times=6, n_bands=3, height=64,
                                             width=64, n_zones=4, random_state=seed)
         truth = [tile_majority(z, 8) for z in zones]
-        emb, pix = _fit_pair(images, 4, 8, args.threads, 0, truth, **NET)
-        _print_row(f"data seed {seed}", emb, pix)
+        pure = [z.reshape(8, 8, 8, 8).std(axis=(1, 3)) == 0 for z in zones]
+        # data and model seeded alike: the spread covers both
+        emb, pix = _fit_pair(images, 4, 8, args.threads, seed, truth, pure, **NET)
+        _print_row(f"seed {seed}", emb, pix)
         rows.append((emb, pix))
-    for key in ("ari", "nmi", "geo_sil"):
-        e = np.mean([r[0][key] for r in rows])
-        p = np.mean([r[1][key] for r in rows])
-        print(f"  mean {key}: embedding {e:.3f}  pixel {p:.3f}")
-    for key in ("series_sil", "rel_err"):
-        print(f"  mean {key}: f^g {np.mean([r[0]['fg_' + key] for r in rows]):.3f}  "
-              f"f^c {np.mean([r[0]['fc_' + key] for r in rows]):.3f}")
+    _summary(rows, "synthetic")
     return rows
 
 
@@ -144,19 +181,30 @@ def part_real(args):
         images = images.isel(time=slice(None, None, step))
         X = ImageBandScaler().fit_transform(images)
         truth = None
+        if labels is None and name == "sentinel2_slovenia_13band.nc" and \
+                (DATA / "sentinel2_slovenia_ndvi.nc").is_file():
+            # the same patch on the same pixel grid: its land-use map applies
+            labels = load_image_series(DATA / "sentinel2_slovenia_ndvi.nc")[1]
         if labels is not None:
             lab = labels.values
-            if "svm" in name:   # per-pixel modal class over the 16 seasons
+            if labels.name == "svm_class":   # per-pixel modal class over the 16 seasons
                 import xarray as xr
 
-                seasons = xr.open_dataset(path)["svm_class"].values
+                with xr.open_dataset(path) as ds:
+                    seasons = ds["svm_class"].values
                 vals = np.unique(seasons)
                 counts = np.stack([(seasons == v).sum(0) for v in vals])
                 lab = vals[counts.argmax(0)]
-            truth = [tile_majority(lab, ts, ignore=0 if "lulc" in str(labels.name) else None)]
-        emb, pix = _fit_pair(X, k, ts, args.threads, 0, truth, **NET)
-        _print_row(f"{name} K={k} tile={ts}", emb, pix)
-        out[name] = (emb, pix)
+            # lulc 0 = no data
+            truth = [tile_majority(lab, ts, ignore=0 if labels.name == "lulc" else None)]
+        rows = []
+        for seed in args.real_seeds:
+            emb, pix = _fit_pair(X, k, ts, args.threads, seed, truth, **NET)
+            _print_row(f"{name} K={k} tile={ts} seed {seed}", emb, pix)
+            rows.append((emb, pix))
+        _summary(rows, f"{name} ({X.sizes['time']} dates, {X.sizes['band']} bands, "
+                       f"{X.sizes['y']}x{X.sizes['x']} px, K={k}, tile {ts})")
+        out[name] = rows
     return out
 
 
@@ -222,24 +270,45 @@ def part_throughput(args):
 
 
 _MEM_CHILD = r"""
-import pickle, resource, sys, time
+import os, pickle, sys, threading, time
 import numpy as np
 sys.path.insert(0, {root!r})
 import dask.array as da
 import skstc
-n = int(sys.argv[1])
+n, batch_size = int(sys.argv[1]), int(sys.argv[3])
 with open(sys.argv[2], "rb") as f:
     model = pickle.load(f)
+model.set_params(batch_size=batch_size)
+page = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss():   # current resident set size (bytes)
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+
+
 # warm up the encoder on one small block so that lazy allocations are in the baseline
-model.transform(np.zeros((20, 3, 128, 128), np.float32))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+model.transform(np.zeros((20, 3, 256, 256), np.float32))
 big = da.random.RandomState(0).random_sample((20, 3, n, n), chunks=(1, 3, 128, n)).astype(
     np.float32)
+peak, done = [0], [False]
+
+
+def sample():
+    while not done[0]:
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.002)
+
+
+before = rss()
+th = threading.Thread(target=sample, daemon=True)
+th.start()
 t0 = time.perf_counter()
 Z = model.transform(big)
 dt = time.perf_counter() - t0
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before, after, Z.shape[0], dt)
+done[0] = True
+th.join()
+print(before, max(peak[0], rss()), Z.shape[0], dt)
 """
 
 
@@ -249,31 +318,40 @@ def part_memory(args):
 
     from skstc import Tile2VecSeriesKMeans
 
-    print("== streaming memory: embed a dask-backed 20 x 3 x N x N region (tile 128, "
-          "batch_size 16) in a fresh process; peak RSS growth over the loaded model")
+    print("== streaming memory: embed a dask-backed 20 x 3 x N x N region (chunks of one date "
+          "x 128 rows; tile 128) in a fresh process; peak RSS during transform (sampled every "
+          "2 ms) minus RSS just before it")
     rng = np.random.RandomState(0)
     small = rng.rand(20, 3, 512, 512).astype(np.float32)
     model = Tile2VecSeriesKMeans(3, tile_size=128, embedding_dim=8, n_blocks=(1, 1),
                                  base_width=4, n_triplets=64, batch_size=16, max_epochs=1,
                                  refine=False, n_threads=args.threads, random_state=0).fit(small)
     res = {}
+    print("  | N | region (float32) | batch_size | input block | time | RSS before | "
+          "peak growth |")
+    print("  |---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.pkl")
         with open(path, "wb") as f:
             pickle.dump(model, f)
         code = _MEM_CHILD.format(root=str(ROOT))
-        for n in (1024, 4096):
-            out = subprocess.run([sys.executable, "-c", code, str(n), path],
-                                 capture_output=True, text=True, check=True).stdout.split()
-            before, after, n_tiles, dt = int(out[0]), int(out[1]), int(out[2]), float(out[3])
-            res[n] = (after - before) / 1024
-            gb = 20 * 3 * n * n * 4 / 1e9
-            print(f"  N={n}: region {gb:.2f} GB float32, {n_tiles} tiles x 20 dates in "
-                  f"{dt:.1f}s, peak RSS {after / 1024:.0f} MB (growth {res[n]:.0f} MB)",
-                  flush=True)
-    print(f"  16x the pixels -> peak RSS growth {res[4096]:.0f} MB vs {res[1024]:.0f} MB "
-          f"(one input block of 16 tiles = {16 * 3 * 128 * 128 * 4 / 1e6:.1f} MB; a dask "
-          f"chunk row = {20 * 3 * 128 * 4096 * 4 / 20e6:.1f} MB per date)")
+        for bs in args.mem_batch_sizes:
+            for n in args.mem_sizes:
+                env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+                out = subprocess.run([sys.executable, "-c", code, str(n), path, str(bs)],
+                                     capture_output=True, text=True, check=True,
+                                     env=env).stdout.split()
+                before, peak, n_tiles = int(out[0]), int(out[1]), int(out[2])
+                dt = float(out[3])
+                res[(n, bs)] = (peak - before) / 2**20
+                print(f"  | {n} | {20 * 3 * n * n * 4 / 1e9:.2f} GB | {bs} | "
+                      f"{bs * 3 * 128 * 128 * 4 / 2**20:.1f} MB | {dt:.1f} s "
+                      f"({n_tiles} tiles x 20 dates) | {before / 2**20:.0f} MB | "
+                      f"{res[(n, bs)]:.0f} MB |", flush=True)
+    ns = args.mem_sizes
+    for bs in args.mem_batch_sizes:
+        print(f"  batch_size {bs}: {ns[-1] ** 2 // ns[0] ** 2}x the pixels -> peak growth "
+              f"{res[(ns[-1], bs)]:.0f} MB vs {res[(ns[0], bs)]:.0f} MB")
     return res
 
 
@@ -334,7 +412,14 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default="synthetic,real,throughput,memory,kmeans")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
+                        help="data and model seeds of the synthetic part")
+    parser.add_argument("--real-seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="model seeds of the real part")
+    parser.add_argument("--mem-sizes", type=int, nargs="+", default=[1024, 4096],
+                        help="region sides N of the memory part")
+    parser.add_argument("--mem-batch-sizes", type=int, nargs="+", default=[16, 128],
+                        help="batch_size values of the memory part (the bounding parameter)")
     parser.add_argument("--big", action="store_true",
                         help="a larger encoder trained longer (64-d, 4 stages of width 16, "
                              "2048 triplets x 10 epochs) for the synthetic and real parts")

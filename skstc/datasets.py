@@ -4,7 +4,9 @@ import numbers
 
 import numpy as np
 
+from .preprocessing import FractionMapFeatures, stack_modalities
 from .utils._random import local_random_state
+from .utils._xarray import is_xarray
 
 # --- shared ---
 
@@ -129,8 +131,6 @@ def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02
     >>> X.shape, sorted(set(y.tolist()))
     ((8, 280), [0, 1, 2, 3])
     """
-    from .preprocessing import FractionMapFeatures
-
     for name, val, low in (("n_samples", n_samples, 1), ("n_timesteps", n_timesteps, 1),
                            ("map_size", map_size, 1)):
         if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
@@ -209,8 +209,6 @@ def cut_objects(images, positions, window, *, map_reducer="mean", series_reducer
     >>> maps.shape, series.tolist()
     ((2, 3, 3), [[5.0, 21.0], [12.0, 28.0]])
     """
-    from .utils._xarray import is_xarray
-
     if is_xarray(images):
         dims = images.dims
         if "time" in dims:
@@ -379,8 +377,6 @@ def _grid_objects(cube, label_map, window, stride, min_class_count, ignore=()):
     (cut by :func:`cut_objects`), labelled by ``label_map`` at its centre; labels in
     ``ignore`` and classes with fewer than ``min_class_count`` objects are dropped.
     """
-    from .preprocessing import stack_modalities
-
     if not isinstance(window, numbers.Integral) or window < 1 or window % 2 == 0:
         raise ValueError(f"window must be a positive odd integer, got {window!r}.")
     if not isinstance(stride, numbers.Integral) or stride < 1:
@@ -493,9 +489,6 @@ def make_image_sequence(n_regions=2, n_times=12, n_bands=3, height=64, width=64,
     >>> images.shape, zones.shape
     ((1, 12, 3, 32, 32), (1, 32, 32))
     """
-
-
-
     for name, val, low in (("n_regions", n_regions, 1), ("n_times", n_times, 1),
                            ("n_bands", n_bands, 1), ("height", height, 1), ("width", width, 1),
                            ("n_zones", n_zones, 1)):
@@ -581,7 +574,6 @@ def tile_majority(label_map, tile_size, *, ignore=None):
     -------
     tile_labels : ndarray of shape (height // tile_size, width // tile_size)
     """
-
     label_map = np.asarray(label_map)
     gh, gw = label_map.shape[0] // tile_size, label_map.shape[1] // tile_size
     blocks = label_map[:gh * tile_size, :gw * tile_size].reshape(gh, tile_size, gw, tile_size)

@@ -2,8 +2,11 @@
 
 import numpy as np
 from sklearn.metrics import (
+    accuracy_score,
     calinski_harabasz_score,
     davies_bouldin_score,
+    f1_score,
+    make_scorer,
     pairwise_distances_argmin_min,
     silhouette_score,
 )
@@ -87,7 +90,6 @@ def labelled_accuracy_score(y_true, y_pred, *, unlabelled=-1, sample_weight=None
     >>> labelled_accuracy_score([0, -1, 1, 1], [0, 1, 1, 0])
     0.666...
     """
-    from sklearn.metrics import accuracy_score
 
     return labelled_score(y_true, y_pred, metric=accuracy_score, unlabelled=unlabelled,
                           sample_weight=sample_weight)
@@ -105,7 +107,6 @@ def labelled_f1_score(y_true, y_pred, *, average="macro", unlabelled=-1, sample_
     >>> labelled_f1_score([0, 0, 1, 1, -1, -1], [0, 0, 1, 0, 1, 1])
     0.733...
     """
-    from sklearn.metrics import f1_score
 
     return labelled_score(y_true, y_pred, metric=f1_score, unlabelled=unlabelled,
                           sample_weight=sample_weight, average=average)
@@ -144,7 +145,6 @@ default="predict"
     >>> from skstc.metrics import make_labelled_scorer
     >>> scorer = make_labelled_scorer(f1_score, average="macro")
     """
-    from sklearn.metrics import make_scorer
 
     return make_scorer(labelled_score, response_method=response_method,
                        greater_is_better=greater_is_better, metric=metric,

@@ -1,13 +1,15 @@
 """Public transformers that turn raw spatiotemporal data into model input."""
 
 import numbers
+import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .utils._validation import check_numeric_array, reshape_samples
-from .utils._xarray import is_xarray, xarray_to_numpy
+from .utils._xarray import is_dask, is_xarray, xarray_to_numpy
 
 # --- shared ---
 
@@ -193,8 +195,6 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
 
     def _as_stacks(self, masks, *, reset):
         """Return a validated list of (n_months, h, w) arrays, or one 4-D array."""
-        from sklearn.utils.validation import check_array, validate_data
-
         mask_shape = self._check_params()
         if is_xarray(masks):
             masks = np.asarray(masks.values)
@@ -359,13 +359,19 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
     ``(n_regions, n_times, n_bands, height, width)``, a list of 4-D regions, or the ``band``
     dim of a DataArray; mean and standard deviation of each band are computed over all other
     axes, ignoring NaN (which stays NaN). A 2-D array is scaled per column, like
-    :class:`sklearn.preprocessing.StandardScaler`, so the scaler fits in front of
-    :class:`~skstc.Tile2VecSeriesKMeans` in a Pipeline whatever the input form.
+    :class:`sklearn.preprocessing.StandardScaler` (validated the same way, float32/float64
+    kept), so the scaler fits in front of :class:`~skstc.Tile2VecSeriesKMeans` in a Pipeline
+    whatever the input form. Image input is returned as float32. A band (column) that is
+    constant or all-NaN gets scale 1 (all-NaN: mean 0).
 
     Attributes
     ----------
     mean_ : ndarray of shape (n_bands,)
     scale_ : ndarray of shape (n_bands,)
+    n_bands_ : int
+        Bands (columns for 2-D input) seen in ``fit``.
+    n_features_in_ : int
+        Columns of a 2-D training array (only set for 2-D input).
 
     Examples
     --------
@@ -377,77 +383,147 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
     [1.0, 1.0]
     """
 
-    def _bands(self, X):
-        import numpy as np
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
 
-        from .utils._xarray import is_xarray
+    @staticmethod
+    def _is_regions(X):
+        """A list/tuple of 4-D regions (a nested list of numbers is an array-like)."""
+        return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 4
 
+    def _is_table(self, X):
+        """True for 2-D (and sparse, 1-D, 3-D ...) input handled by scikit-learn's rules."""
+        if is_xarray(X) or self._is_regions(X):
+            return False
+        if sp.issparse(X):
+            return True
+        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
+
+    def _parts(self, X):
+        """``[(array, band_axis)]`` of image input; arrays stay numpy or dask (lazy)."""
         if is_xarray(X):
+            if type(X).__name__ == "Dataset":
+                raise TypeError("Pass a DataArray with a 'band' dim, not a Dataset.")
             if "band" not in X.dims:
                 raise ValueError(f"X has dims {X.dims}; a 'band' dim is expected.")
-            return [np.moveaxis(np.asarray(X.transpose(..., "band").values, dtype=np.float64),
-                                -1, -3)]
-        if isinstance(X, (list, tuple)):
-            return [np.asarray(x, dtype=np.float64) for x in X]
-        X = np.asarray(X, dtype=np.float64)
-        return [X]
+            return [(X.data, list(X.dims).index("band"))]
+        arrs = list(X) if self._is_regions(X) else [X]
+        out = []
+        for a in arrs:
+            a = a if (is_dask(a) or isinstance(a, np.ndarray)) else np.asarray(a)
+            if a.dtype.kind not in "biuf":
+                raise TypeError(f"X must be numeric, got dtype {a.dtype}.")
+            if a.ndim not in (4, 5) or (self._is_regions(X) and a.ndim != 4):
+                raise ValueError(f"Each region must be (n_times, n_bands, height, width), "
+                                 f"got shape {a.shape}.")
+            out.append((a, a.ndim - 3))
+        return out
+
+    @staticmethod
+    def _compute(*values):
+        """Evaluate lazy (dask) reductions together, chunk by chunk; numpy passes through."""
+        if any(is_dask(v) for v in values):
+            import dask
+
+            values = dask.compute(*values)
+        return [np.asarray(v) for v in values]
 
     def fit(self, X, y=None):
-        """Compute the per-band mean and standard deviation."""
-        import numpy as np
+        """Compute the per-band mean and standard deviation (NaN ignored).
 
-        import warnings
+        Image input may be dask-backed: the statistics are then reductions computed chunk by
+        chunk (two passes), without loading the array.
 
-        arrs = self._bands(X)
-        if arrs[0].ndim == 2:
-            flat = arrs
-        elif arrs[0].ndim in (4, 5):
-            flat = [np.moveaxis(a, -3, -1).reshape(-1, a.shape[-3]) for a in arrs]
+        Parameters
+        ----------
+        X : array-like, list of 4-D arrays or xarray.DataArray
+            Image time series (band axis -3 or dim ``band``), or a 2-D array scaled per
+            column.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImageBandScaler
+        """
+        if self._is_table(X):
+            allv = validate_data(self, X, dtype=[np.float64, np.float32],
+                                 ensure_all_finite="allow-nan", reset=True).astype(np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(allv, axis=0)
+                std = np.nanstd(allv, axis=0)
         else:
-            raise ValueError(f"X must be 2-D, 4-D or 5-D, got shape {arrs[0].shape}.")
-        allv = np.concatenate(flat, axis=0)
-        if np.isinf(allv).any():
-            raise ValueError("X contains infinity.")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(allv, axis=0)
-            std = np.nanstd(allv, axis=0)
-        mean = np.where(np.isfinite(mean), mean, 0.0)
-        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        self.mean_, self.scale_ = mean, std
-        if arrs[0].ndim == 2:
-            self.n_features_in_ = allv.shape[1]
-        self.n_bands_ = len(mean)
+            if hasattr(self, "n_features_in_"):
+                del self.n_features_in_
+            parts = self._parts(X)
+            n_bands = {a.shape[b] for a, b in parts}
+            if len(n_bands) != 1:
+                raise ValueError(f"All regions must have the same bands, got {sorted(n_bands)}.")
+
+            def axes(a, b):
+                return tuple(i for i in range(a.ndim) if i != b)
+
+            first = []
+            for a, b in parts:
+                first += [np.nansum(a, axis=axes(a, b), dtype=np.float64),
+                          np.sum(~np.isnan(a), axis=axes(a, b)), np.isinf(a).any()]
+            first = self._compute(*first)
+            if any(bool(v) for v in first[2::3]):
+                raise ValueError("X contains infinity.")
+            total, count = sum(first[0::3]), sum(first[1::3])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = total / count
+            safe = np.where(np.isfinite(mean), mean, 0.0)
+            second = []
+            for a, b in parts:
+                shape = [1] * a.ndim
+                shape[b] = -1
+                second.append(np.nansum((a - safe.reshape(shape)) ** 2, axis=axes(a, b),
+                                        dtype=np.float64))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                std = np.sqrt(sum(self._compute(*second)) / count)
+        self.mean_ = np.where(np.isfinite(mean), mean, 0.0)
+        self.scale_ = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        self.n_bands_ = len(self.mean_)
         return self
 
     def transform(self, X):
-        """Return ``(X - mean_) / scale_`` per band, in X's form (float32)."""
-        import numpy as np
-        from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+        """Return ``(X - mean_) / scale_`` per band, in X's form.
 
-        from .utils._xarray import is_xarray
+        Parameters
+        ----------
+        X : array-like, list of 4-D arrays or xarray.DataArray
+            Same form rules as ``fit``; dask-backed input stays lazy.
 
+        Returns
+        -------
+        Xt : ndarray, list of ndarray or xarray.DataArray
+            Float32 for image input; float32/float64 as the input for 2-D input.
+        """
         check_is_fitted(self)
-        band_axis = -1 if (not is_xarray(X) and not isinstance(X, (list, tuple))
-                           and np.ndim(X) == 2) else -3
-
-        def _one(a):
-            a = np.asarray(a, dtype=np.float32)
-            if a.shape[band_axis] != self.n_bands_:
-                raise ValueError(f"X has {a.shape[band_axis]} bands/features, the scaler was "
-                                 f"fitted on {self.n_bands_}.")
+        if self._is_table(X):
+            if not hasattr(self, "n_features_in_"):
+                raise ValueError("The scaler was fitted on images (band axis -3); pass images "
+                                 "to transform, not a 2-D array.")
+            X2 = validate_data(self, X, dtype=[np.float64, np.float32],
+                               ensure_all_finite="allow-nan", reset=False)
+            return ((X2 - self.mean_) / self.scale_).astype(X2.dtype, copy=False)
+        mean = self.mean_.astype(np.float32)
+        scale = self.scale_.astype(np.float32)
+        out = []
+        for a, b in self._parts(X):
+            if a.shape[b] != self.n_bands_:
+                raise ValueError(f"X has shape {a.shape} ({a.shape[b]} bands); the scaler was "
+                                 f"fitted on {self.n_bands_} bands.")
             shape = [1] * a.ndim
-            shape[band_axis] = -1
-            return ((a - self.mean_.reshape(shape)) / self.scale_.reshape(shape)).astype(
-                np.float32)
-
+            shape[b] = -1
+            out.append((a.astype(np.float32) - mean.reshape(shape)) / scale.reshape(shape))
         if is_xarray(X):
-            b = list(X.dims).index("band")
-            vals = np.moveaxis(np.asarray(X.values, dtype=np.float32), b, -3)
-            return X.copy(data=np.moveaxis(_one(vals), -3, b))
-        if isinstance(X, (list, tuple)):
-            return [_one(x) for x in X]
-        return _one(X)
+            return X.copy(data=out[0])
+        return out if self._is_regions(X) else out[0]
 
 
 class ImageToTiles(TransformerMixin, BaseEstimator):
@@ -471,6 +547,14 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
     input_shape_ : tuple
         ``(n_times, n_bands)``.
 
+    Notes
+    -----
+    The input is an image stack, never a 2-D table: the transformer turns pixels of images
+    into rows of tiles (the number of output rows is the number of tiles, not of input rows),
+    like :class:`sklearn.feature_extraction.image.PatchExtractor`. It declares so with the
+    ``input_tags.two_d_array=False`` tag, which makes scikit-learn's common checks (all
+    built on 2-D tables) skip it; its API is tested in ``tests/test_tile2vec_tools.py``.
+
     Examples
     --------
     >>> import numpy as np
@@ -483,12 +567,14 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
     def __init__(self, tile_size=100):
         self.tile_size = tile_size
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.allow_nan = True
+        return tags
+
     @staticmethod
     def _regions(X):
-        import numpy as np
-
-        from .utils._xarray import is_xarray
-
         if is_xarray(X):
             da = X if "band" in X.dims else X.expand_dims(band=1)
             order = (("region",) if "region" in da.dims else ()) + ("time", "band", "y", "x")
@@ -505,8 +591,9 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
                          f"axis; got shape {arr.shape}.")
 
     def _cut(self, regions):
-        import numpy as np
-
+        if not isinstance(self.tile_size, numbers.Integral) or isinstance(
+                self.tile_size, bool) or self.tile_size < 1:
+            raise ValueError(f"tile_size must be a positive integer, got {self.tile_size!r}.")
         ts = int(self.tile_size)
         rows, grids = [], []
         for img in regions:
@@ -523,11 +610,19 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
         return np.concatenate(rows), grids
 
     def fit(self, X, y=None):
-        """Record the tile grid and ``(n_times, n_bands)`` of ``X``."""
-        import numbers
+        """Record the tile grid and ``(n_times, n_bands)`` of ``X``.
 
-        if not isinstance(self.tile_size, numbers.Integral) or self.tile_size < 1:
-            raise ValueError(f"tile_size must be a positive integer, got {self.tile_size!r}.")
+        Parameters
+        ----------
+        X : ndarray of shape (n_times, n_bands, height, width), a 5-D array of regions, a
+            list of 4-D regions or an xarray.DataArray with dims (time, band, y, x)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImageToTiles
+        """
         regions = self._regions(X)
         _, self.grid_shapes_ = self._cut(regions)
         self.input_shape_ = tuple(int(v) for v in regions[0].shape[:2])
@@ -535,8 +630,6 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2)."""
-        from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-
         check_is_fitted(self)
         regions = self._regions(X)
         if tuple(regions[0].shape[:2]) != self.input_shape_:

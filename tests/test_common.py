@@ -46,6 +46,14 @@ ESTIMATORS.append((
                          clusterer=KMeans(n_init=3), n_threads=1, random_state=0),
     {},
 ))
+from skstc.preprocessing import ImageBandScaler, ImageToTiles  # noqa: E402
+
+# ImageBandScaler scales a 2-D array per column (StandardScaler's rules, NaN kept): all checks
+# apply. ImageToTiles only reads image stacks (pixels -> rows of tiles, like scikit-learn's
+# PatchExtractor) and says so with the input_tags.two_d_array=False tag, so scikit-learn runs
+# only check_estimator_cloneable on it; the rest of its API is tested in
+# tests/test_tile2vec_tools.py::test_image_to_tiles_api.
+ESTIMATORS += [(ImageBandScaler(), {}), (ImageToTiles(tile_size=2), {})]
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 from skstc import DeepSpatiotemporalClustering  # noqa: E402
