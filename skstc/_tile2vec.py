@@ -15,7 +15,7 @@ from ._sampling import (
     extract_tiles,
     sample_cluster_triplets,
 )
-from ._training import TorchEstimatorMixin, effective_n_threads
+from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
 from .utils._random import draw_seed, local_random_state
@@ -93,6 +93,7 @@ class _Count(torch.utils.data.Dataset):
         raise IndexError("triplets are drawn on the fly")
 
 
+@document_engine_params
 class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Semantic land partitions from satellite image time series (Tile2Vec + series K-means).
 
@@ -166,24 +167,14 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         ``batch_size`` tiles at a time at inference, which bounds peak memory.
     lr : float, default=1e-3
         Learning rate of the optimizer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        Optimizer; a class (or ``functools.partial`` of one) is called as
-        ``optimizer(params, lr=lr)``.
-    tol : float, default=1e-4
-        Relative decrease of the training loss that counts as an improvement for early
-        stopping.
-    n_iter_no_change : int or None, default=None
-        Stop when the training loss has not improved by ``tol`` for this many epochs; None
-        trains for ``max_epochs``.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Torch device; "auto" takes CUDA when available, else the CPU.
-    n_threads : int or None, default=None
-        Torch intra-op threads during fit and transform, set and restored around the work.
-        None: ``OMP_NUM_THREADS`` when set, 1 outside the main thread, else the usable cores.
+    <engine parameter: optimizer>
+    <engine parameter: tol>
+    <engine parameter: n_iter_no_change>
+    <engine parameter: device>
+    <engine parameter: n_threads>
     num_workers : int, default=0
         Data-loading worker processes (unused: triplets are cut in the main process).
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks run during training.
+    <engine parameter: callbacks>
     verbose : int, default=0
         0 is silent; 1 prints one progress line per epoch and the phases.
     random_state : int, RandomState instance or None, default=None
