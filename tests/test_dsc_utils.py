@@ -151,6 +151,24 @@ def test_silhouette_euclidean_vs_cosine():
         cluster_rmse(X, [0, 1])
 
 
+def test_match_labels_hungarian():
+    from skstc.metrics import match_labels
+
+    y = np.array([0, 0, 1, 1, 2, 2, 2])
+    labels = np.array([2, 2, 0, 0, 1, 1, 0])  # a permutation, one day wrong
+    np.testing.assert_array_equal(match_labels(y, labels), [0, 0, 1, 1, 2, 2, 1])
+    # one-to-one: matching each cluster to its majority class would send both clusters to
+    # class 1 here; the optimal matching gives the 3-day cluster 1 class 1, cluster 0 class 0
+    y = np.array([1, 1, 0, 1, 1, 1, 0])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(match_labels(y, labels), [0, 0, 0, 1, 1, 1, 1])
+    # more clusters than classes: the unmatched cluster gets an id after the classes
+    out = match_labels([0, 0, 1, 1], [1, 2, 0, 0])
+    assert out[2] == out[3] == 1 and {out[0], out[1]} == {0, 2}
+    with pytest.raises(ValueError, match="non-negative integer"):
+        match_labels([0, 1], [0, -1])
+
+
 # ---- datasets ------------------------------------------------------------------------------
 def test_make_climate_fields_regimes_persist_and_are_planted():
     X, y = make_climate_fields(n_times=200, n_regimes=4, grid_shape=(10, 12), persistence=5,
