@@ -214,7 +214,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         repeated at the edges). ``window=1`` is the published model (each day alone) and the
         default: in ``benchmarks/bench_dsc.py`` windows of 3 and 5 recovered planted regimes
         less well (ARI 0.47 and 0.46 vs 0.51), smoothed the labels beyond the planted
-        persistence, matched window 1 on ERA5 and cost 1.5-2x the time.
+        persistence, matched window 1 on ERA5 and cost 1.5-2.2x the time.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
     architecture : {"cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec"}, default="cnn_lstm_ae"
