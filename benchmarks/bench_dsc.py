@@ -8,14 +8,23 @@ Parts (``--part``, default all):
   flattened scaled fields, DEC and the paper's ablations (CNN encoder only, CNN
   autoencoder, CNN-LSTM encoder only). Silhouette (Euclidean and cosine), Davies-Bouldin,
   cluster RMSE, inter-cluster distance and average cluster variance on the scaled input,
-  plus ARI/NMI against the planted regimes; mean and standard deviation over the seeds
-  (every run counts: no selection by the metrics).
+  the persistence of the labels (fraction of consecutive steps in the same cluster, next
+  to its chance level for the same cluster sizes), plus ARI/NMI against the planted
+  regimes; mean and standard deviation over the seeds (every run counts: no selection by
+  the metrics).
 * ``real``: the same table on ERA5 DJF 2025/26 (``msl`` and ``vo850``, 6-hourly, North
   Atlantic-European sector 80N-30N, 60W-40E, 2.5 deg), read with
   :func:`skstc.datasets.load_era5` from ``../shared/data`` (skipped when absent).
 * ``speed``: time per epoch of the engine vs a plain torch loop on the same module, data,
   batches and loss (ratio plain/engine, target >= 0.9), and of one target update (codes and
   q on all samples) vs a plain no-grad loop.
+* ``clustpy``: the DEC baseline (dense 500-500-2000-10 autoencoder, no reconstruction term
+  in the clustering phase) against ClustPy's ``DEC`` on the same scaled synthetic fields,
+  same widths, batch size, epochs and threads: fit time for (P pretraining, C clustering)
+  epochs and the per-epoch cost of each phase from runs with doubled P or C. ClustPy runs
+  in a child process with ``--clustpy-python`` (a separate environment: ClustPy needs
+  torchvision, whose only builds in the registry pull a CUDA torch); skipped with the reason
+  when it cannot be imported.
 * ``memory``: predicting a long record (40 years of daily fields, a lazily generated dask
   array never held in memory) in streamed chunks: peak RSS increase vs the array's size.
 
@@ -23,12 +32,16 @@ The networks are narrower than the published stack (conv_channels=(16, 32, 64, 1
 latent 32) so that the 5-seed table runs on two shared CPU cores; the speed part also times
 the published 64-64-128-256-512 stack.
 
-Run: ``python benchmarks/bench_dsc.py [--part synthetic] [--seeds 5] [--threads 1]``.
+Run: ``python benchmarks/bench_dsc.py [--part synthetic] [--seeds 5] [--threads 1]
+[--clustpy-python PATH]``.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -76,6 +89,11 @@ def run_table(X, k, seeds, threads, y=None, title=""):
 
     def add(name, labels, seconds, extra=None):
         scores = cluster_quality_scores(flat, labels)
+        # persistence: consecutive time steps in the same cluster, and its chance level for
+        # the same cluster sizes (regimes persist; a partition blind to time does not)
+        sizes = np.bincount(labels) / len(labels)
+        scores["persist"] = float(np.mean(labels[1:] == labels[:-1]))
+        scores["chance"] = float(np.sum(sizes ** 2))
         if y is not None:
             scores["ARI"] = adjusted_rand_score(y, labels)
             scores["NMI"] = normalized_mutual_info_score(y, labels)
@@ -112,7 +130,8 @@ def run_table(X, k, seeds, threads, y=None, title=""):
 
 
 def print_table(rows, with_truth, title):
-    cols = METRICS + (["ARI", "NMI"] if with_truth else []) + ["seconds"]
+    cols = METRICS + ["persist", "chance"] + (["ARI", "NMI"] if with_truth else []) + [
+        "seconds"]
     short = {"silhouette": "sil", "silhouette_cosine": "sil_cos", "davies_bouldin": "DB",
              "cluster_rmse": "RMSE", "average_intercluster_distance": "inter_d",
              "average_cluster_variance": "var", "seconds": "sec"}
@@ -216,7 +235,7 @@ def part_speed(args):
                 module.eval()
                 t = time.perf_counter()
                 for s in range(0, len(X), 256):
-                    xb = ds.batch(torch.arange(s, min(len(X), s + 256)))["x"]
+                    xb = ds.windows(torch.arange(s, min(len(X), s + 256)))
                     module.head(module.encode(xb))
                 t_plain_upd = min(t_plain_upd, time.perf_counter() - t)
         print(f"speed, {label}, window=3, 365 samples of 3x24x24, batch 32, "
@@ -227,6 +246,74 @@ def part_speed(args):
               f"plain/engine = {best_plain / best_dur:.3f}")
         print(f"  target update (all samples): engine {t_engine_upd:.3f}s, plain "
               f"{t_plain_upd:.3f}s, ratio = {t_plain_upd / t_engine_upd:.3f}", flush=True)
+
+
+_CLUSTPY_CHILD = """
+import json, sys, time
+import numpy as np
+import torch
+from sklearn.metrics import adjusted_rand_score
+torch.set_num_threads(int(sys.argv[2]))
+from clustpy.deep import DEC
+data = np.load(sys.argv[1])
+X, y = data["X"], data["y"]
+out = []
+for pre, clu in [(1, 1)] + json.loads(sys.argv[3]):  # the first run is a warm-up
+    t = time.perf_counter()
+    dec = DEC(n_clusters=int(sys.argv[4]), batch_size=32, pretrain_epochs=pre,
+              clustering_epochs=clu, embedding_size=10, device="cpu", random_state=0).fit(X)
+    out.append({"pretrain": pre, "cluster": clu, "seconds": time.perf_counter() - t,
+                "ARI": adjusted_rand_score(y, dec.labels_)})
+print("RESULT" + json.dumps({"runs": out[1:], "torch": torch.__version__}))
+"""
+
+
+def part_clustpy(args):
+    k, pre, clu = 5, 10, 10
+    configs = [(pre, clu), (2 * pre, clu), (pre, 2 * clu)]
+    X, y = make_climate_fields(n_times=365, n_regimes=k, n_variables=3, grid_shape=(24, 24),
+                               random_state=2024)
+    flat = FieldMinMaxScaler().fit_transform(X).astype(np.float32).reshape(len(X), -1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "fields.npz")
+        np.savez(path, X=flat, y=y)
+        proc = subprocess.run(
+            [args.clustpy_python, "-c", _CLUSTPY_CHILD, path, str(args.threads),
+             json.dumps(configs), str(k)],
+            capture_output=True, text=True,
+            env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
+    if proc.returncode or not lines:
+        err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"clustpy: not available with {args.clustpy_python} ({err}); skipped")
+        return
+    theirs = json.loads(lines[0][len("RESULT"):])
+    ours = []
+    for p_ep, c_ep in [(1, 1)] + configs:  # the first run is a warm-up (imports, kernels)
+        est = DeepSpatiotemporalClustering(
+            k, architecture="dec", latent_dim=10, dense_units=(500, 500, 2000),
+            reconstruction_weight=0.0, pretrain_epochs=p_ep, max_epochs=c_ep, tol=0.0,
+            batch_size=32, n_threads=args.threads, random_state=0)
+        t = time.perf_counter()
+        est.fit(flat.reshape(X.shape))
+        ours.append({"seconds": time.perf_counter() - t,
+                     "ARI": adjusted_rand_score(y, est.labels_)})
+    ours = ours[1:]
+    print(f"DEC vs ClustPy DEC ({theirs['torch']} in its environment, "
+          f"{torch.__version__} here), 365 x {flat.shape[1]} features, k={k}, batch 32, "
+          f"{args.threads} thread(s):")
+    print("| implementation | fit (P=10, C=10) s | per pretraining epoch s | per clustering "
+          "epoch s | ARI (P=10, C=10) |")
+    print("|---|---|---|---|---|")
+    for name, runs in (("skstc DEC (architecture='dec')", ours),
+                       ("ClustPy DEC", theirs["runs"])):
+        base = runs[0]["seconds"]
+        print(f"| {name} | {base:.2f} | {(runs[1]['seconds'] - base) / pre:.3f} | "
+              f"{(runs[2]['seconds'] - base) / clu:.3f} | {runs[0]['ARI']:.3f} |")
+    ratio = theirs["runs"][0]["seconds"] / ours[0]["seconds"]
+    print(f"  fit-time ratio ClustPy/skstc = {ratio:.2f} (skstc also recomputes the targets "
+          "on all samples every update_interval=10 iterations; ClustPy on each batch)",
+          flush=True)
 
 
 def _rss():
@@ -285,13 +372,16 @@ def part_memory(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["synthetic", "real", "speed", "memory", "all"],
-                        default="all")
+    parser.add_argument("--part", choices=["synthetic", "real", "speed", "clustpy", "memory",
+                                           "all"], default="all")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--years", type=int, default=40, help="length of the memory record")
+    parser.add_argument("--clustpy-python", default=sys.executable,
+                        help="python of an environment with clustpy (default: this one)")
     args = parser.parse_args(argv)
-    parts = ["speed", "memory", "synthetic", "real"] if args.part == "all" else [args.part]
+    parts = (["speed", "clustpy", "memory", "synthetic", "real"] if args.part == "all"
+             else [args.part])
     for part in parts:
         t = time.perf_counter()
         globals()[f"part_{part}"](args)

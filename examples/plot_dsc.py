@@ -18,7 +18,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from skstc import DeepSpatiotemporalClustering
 from skstc.datasets import make_climate_fields
-from skstc.metrics import cluster_quality_scores
+from skstc.metrics import cluster_quality_scores, match_labels
 from skstc.preprocessing import FieldMinMaxScaler
 
 fields, regime = make_climate_fields(n_times=365, n_regimes=4, n_variables=3,
@@ -42,17 +42,22 @@ for name, lab in (("DSC", dsc.labels_), ("k-means", kmeans)):
 print(f"DSC: {dsc.n_iter_} clustering iterations, converged={dsc.converged_}")
 
 # %%
-# Regime sequence, cluster mean fields (variable 0) and training history.
+# Regime sequence, cluster mean fields (variable 0) and training history. Cluster ids are
+# arbitrary: each cluster is renamed to the planted regime it is matched to (Hungarian
+# matching) so that the two sequences and the panels line up.
+matched = labels.copy(data=match_labels(regime.values, labels.values))
+print(f"DSC: {np.mean(matched.values == regime.values):.0%} of the days in the matched regime")
 fig = plt.figure(figsize=(11, 6))
 ax = fig.add_subplot(2, 1, 1)
 ax.step(regime["time"], regime + 0.15, where="mid", label="planted regime")
-ax.step(labels["time"], labels - 0.15, where="mid", label="DSC cluster")
+ax.step(matched["time"], matched - 0.15, where="mid", label="DSC cluster (matched id)")
 ax.set_ylabel("regime / cluster")
 ax.legend(loc="upper right", fontsize=8)
 for k in range(4):
     axk = fig.add_subplot(2, 6, 7 + k)
-    axk.imshow(X[dsc.labels_ == k, 0].mean(0), cmap="RdBu_r", vmin=0, vmax=1)
-    axk.set_title(f"cluster {k} (n={np.sum(dsc.labels_ == k)})", fontsize=8)
+    members = matched.values == k
+    axk.imshow(X[members, 0].mean(0), cmap="RdBu_r", vmin=0, vmax=1)
+    axk.set_title(f"cluster -> regime {k} (n={members.sum()})", fontsize=8)
     axk.set_xticks([])
     axk.set_yticks([])
 axh = fig.add_subplot(2, 6, (11, 12))

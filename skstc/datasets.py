@@ -804,7 +804,9 @@ def load_era5(path_or_dataset, variables=None, *, time_dim=None, lat_dim=None, l
         Label / position selections applied first (e.g. ``sel={"isobaricInhPa": 500}``,
         ``sel={"latitude": slice(70, 30)}``).
     resample : str or None, default=None
-        Time frequency to average to (e.g. ``"1D"`` for daily means of hourly data).
+        Time frequency to average to (e.g. ``"1D"`` for daily means of hourly data). Without
+        ``chunks`` the selected variables are loaded into memory first; with ``chunks`` the
+        mean is computed lazily by dask.
     member_as_sample : bool, default=True
         Stack an ensemble-member dim with time into the samples; with False, members become
         separate variables.
@@ -854,6 +856,10 @@ def load_era5(path_or_dataset, variables=None, *, time_dim=None, lat_dim=None, l
                              f"(it has {list(ds.data_vars)}).")
     ds = ds[variables]
     if resample is not None:
+        if not ds.chunks:
+            # resampling a lazily read (not dask) file reads it group by group: ~30x slower
+            # than loading the selected variables once (the mean loads them anyway)
+            ds = ds.load()
         ds = ds.resample({tdim: resample}).mean()
     member = next((d for d in ds.dims if d in _MEMBER_NAMES), None)
     if member is not None and member_as_sample:

@@ -128,6 +128,7 @@ def _demo_dsc(ax, random_state=0):
 
     from skstc import DeepSpatiotemporalClustering
     from skstc.datasets import make_climate_fields
+    from skstc.metrics import match_labels
     from skstc.preprocessing import FieldMinMaxScaler
 
     X, y = make_climate_fields(n_times=240, n_regimes=4, grid_shape=(16, 16),
@@ -137,15 +138,20 @@ def _demo_dsc(ax, random_state=0):
                                        lstm_hidden=32, pretrain_epochs=30, max_epochs=30,
                                        n_threads=1, random_state=random_state).fit(X)
     km = KMeans(4, n_init=10, random_state=random_state).fit_predict(X.reshape(len(X), -1))
+    matched = match_labels(y, dsc.labels_)  # cluster ids = matched regime ids
     if ax is not None:
         days = np.arange(len(y))
         ax.step(days, y + 0.15, where="mid", label="planted regime")
-        ax.step(days, dsc.labels_ - 0.15, where="mid", label="DSC cluster")
+        ax.step(days, matched - 0.15, where="mid", label="DSC cluster (matched id)")
+        ax.set_yticks(np.arange(max(y.max(), matched.max()) + 1))
         ax.set_xlabel("day")
         ax.set_ylabel("regime / cluster")
         ax.legend(fontsize=7, loc="upper right")
     return {"ARI DSC vs planted regimes": adjusted_rand_score(y, dsc.labels_),
             "ARI k-means (raw fields)": adjusted_rand_score(y, km),
+            "days in the matched regime (DSC)": float(np.mean(matched == y)),
+            "days in the matched regime (k-means)": float(np.mean(
+                match_labels(y, km) == y)),
             "DSC clustering iterations": dsc.n_iter_}
 
 

@@ -469,3 +469,49 @@ def cluster_quality_scores(X, labels):
         "average_cluster_variance": average_cluster_variance(Xf, codes),
         "n_clusters": k,
     }
+
+
+def match_labels(y_true, y_pred):
+    """Relabel clusters with the reference class each one is matched to (Hungarian matching).
+
+    Cluster ids are arbitrary. The one-to-one matching of clusters to classes that maximises
+    the number of samples on which they agree (:func:`scipy.optimize.linear_sum_assignment`
+    on the contingency table) gives each cluster its class's id, so that plots and
+    confusion tables line up; ``np.mean(match_labels(y, labels) == y)`` is the usual
+    unsupervised accuracy. A cluster left without a class (more clusters than classes) gets
+    an id after the classes'.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Reference classes (non-negative integers), e.g. planted regimes.
+    y_pred : array-like of shape (n_samples,)
+        Cluster labels (non-negative integers).
+
+    Returns
+    -------
+    matched : ndarray of shape (n_samples,)
+        ``y_pred`` with every cluster renamed to its matched class.
+
+    Examples
+    --------
+    >>> from skstc.metrics import match_labels
+    >>> match_labels([0, 0, 1, 1, 2], [2, 2, 0, 0, 1])
+    array([0, 0, 1, 1, 2])
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be 1-D of the same length, got shapes "
+                         f"{y_true.shape} and {y_pred.shape}.")
+    for name, arr in (("y_true", y_true), ("y_pred", y_pred)):
+        if arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
+            raise ValueError(f"{name} must hold non-negative integer labels.")
+    n = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    overlap = np.zeros((n, n), dtype=np.int64)
+    np.add.at(overlap, (y_pred, y_true), 1)
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    mapping = np.empty(n, dtype=np.int64)
+    mapping[rows] = cols
+    return mapping[y_pred]

@@ -643,31 +643,67 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
 # Gridded fields (n_times, n_variables, n_lat, n_lon): NaN filling and min-max scaling.
 
 
-def _field_array(X, input_shape, name="X"):
-    """Return ``(X4, was_2d)`` with ``X4`` of shape (n_times, n_variables, n_lat, n_lon)."""
+def _field_array(est, X, *, reset, name="X"):
+    """Return ``(X4, was_2d)`` with ``X4`` of shape (n_times, n_variables, n_lat, n_lon).
+
+    2-D input goes through scikit-learn's ``validate_data`` (sets or checks
+    ``n_features_in_``) and is unflattened with ``est.input_shape``; without it, each of the
+    ``n_features`` columns is one variable on a 1x1 grid (the reading of
+    :class:`~skstc.DeepSpatiotemporalClustering`). float32 input stays float32, anything else
+    becomes float64.
+    """
+    from sklearn.utils.validation import validate_data
+
     if is_xarray(X):
         X, _ = xarray_to_numpy(X, name=name)
-    X = check_numeric_array(X, name, dtype=np.float64)
-    if X.ndim == 2:
-        if input_shape is None:
-            raise ValueError(
-                f"{name} is 2-D of shape {X.shape}; give input_shape=(n_variables, n_lat, "
-                "n_lon) to unflatten it, or pass a 4-D array (n_times, n_variables, n_lat, "
-                "n_lon).")
-        if len(tuple(input_shape)) != 3:
-            raise ValueError(f"input_shape must be (n_variables, n_lat, n_lon), got "
-                             f"{input_shape!r}.")
-        return reshape_samples(X, input_shape, name=name), True
-    if X.ndim == 3:
-        X = X[:, None]
-    if X.ndim != 4:
-        raise ValueError(
-            f"{name} must be 4-D (n_times, n_variables, n_lat, n_lon), 3-D (n_times, n_lat, "
-            f"n_lon) or 2-D with input_shape; got {X.ndim}-D of shape {X.shape}.")
-    if input_shape is not None and tuple(X.shape[1:]) != tuple(input_shape):
-        raise ValueError(f"{name} has sample shape {X.shape[1:]} but input_shape="
-                         f"{tuple(input_shape)}.")
-    return X, False
+    ndim = getattr(X, "ndim", None)
+    if ndim in (3, 4) and not hasattr(X, "tocsr"):
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        X4 = check_numeric_array(X, name, dtype=dtype)
+        if X4.ndim == 3:
+            X4 = X4[:, None]
+        if est.input_shape is not None and tuple(X4.shape[1:]) != tuple(est.input_shape):
+            raise ValueError(f"{name} has sample shape {X4.shape[1:]} but input_shape="
+                             f"{tuple(est.input_shape)}.")
+        if reset:
+            est.n_features_in_ = int(np.prod(X4.shape[1:]))
+        return X4, False
+    X2 = validate_data(est, X, reset=reset, dtype=[np.float64, np.float32],
+                       ensure_all_finite="allow-nan")
+    shape = est.input_shape
+    if shape is None:
+        shape = (X2.shape[1], 1, 1)
+    elif len(tuple(shape)) != 3:
+        raise ValueError(f"input_shape must be (n_variables, n_lat, n_lon), got {shape!r}.")
+    return reshape_samples(X2, shape, name=name), True
+
+
+def _fit_fields(est, X, verb):
+    """Validate training fields: returns ``(X4, finite)``; rejects inf and all-NaN variables."""
+    names = est.variable_names or _xarray_variable_names(X)
+    X4, _ = _field_array(est, X, reset=True)
+    if np.isinf(X4).any():
+        raise ValueError("X contains infinity; only finite values or NaN are allowed.")
+    finite = np.isfinite(X4)
+    for v in np.flatnonzero(~finite.any(axis=(0, 2, 3))):
+        raise ValueError(f"Variable {_variable_label(v, names)} is NaN everywhere: it cannot "
+                         f"be {verb}; drop it before clustering.")
+    est._sample_shape = X4.shape[1:]
+    return X4, finite
+
+
+def _fields_to_transform(est, X, fitted_attr, *, check_shape=True):
+    """Validate fields given to a fitted transformer: returns ``(X4, was_2d)``."""
+    check_is_fitted(est, fitted_attr)
+    X4, was_2d = _field_array(est, X, reset=False)
+    if check_shape and X4.shape[1:] != est._sample_shape:
+        raise ValueError(f"X has sample shape {X4.shape[1:]} but {type(est).__name__} was "
+                         f"fitted on {est._sample_shape}.")
+    return X4, was_2d
+
+
+def _as_input_dims(out, was_2d):
+    return out.reshape(out.shape[0], -1) if was_2d else out
 
 
 def _variable_label(i, variable_names):
@@ -687,7 +723,10 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
 
     Works on arrays of shape ``(n_times, n_variables, n_lat, n_lon)`` (numpy, dask, or an
     xarray Dataset whose variables are stacked), or on 2-D ``(n_times, n_variables * n_lat *
-    n_lon)`` arrays with ``input_shape``; the output has the input's dimensionality.
+    n_lon)`` arrays with ``input_shape``; the output has the input's dimensionality. 2-D
+    input without ``input_shape`` is read as ``n_features`` variables on a 1x1 grid (as
+    :class:`~skstc.DeepSpatiotemporalClustering` reads it): ``"variable_mean"`` is then the
+    column mean, as :class:`sklearn.impute.SimpleImputer`.
 
     Parameters
     ----------
@@ -703,7 +742,8 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
         the value was observed and 0 where it was filled, so a network can tell filled cells
         apart.
     input_shape : tuple of int or None, default=None
-        ``(n_variables, n_lat, n_lon)`` for 2-D input.
+        ``(n_variables, n_lat, n_lon)`` for 2-D input; None reads 2-D input as one variable
+        per column.
     variable_names : list of str or None, default=None
         Names used in error messages (taken from a Dataset's variables when None).
 
@@ -754,17 +794,8 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
         if self.strategy not in ("overall_mean", "variable_mean", "constant"):
             raise ValueError("strategy must be 'overall_mean', 'variable_mean' or 'constant', "
                              f"got {self.strategy!r}.")
-        names = self.variable_names or _xarray_variable_names(X)
-        X4, _ = _field_array(X, self.input_shape)
-        if np.isinf(X4).any():
-            raise ValueError("X contains infinity; only finite values or NaN are allowed.")
-        finite = np.isfinite(X4)
+        X4, finite = _fit_fields(self, X, "filled")
         n_var = X4.shape[1]
-        for v in range(n_var):
-            if not finite[:, v].any():
-                raise ValueError(
-                    f"Variable {_variable_label(v, names)} is NaN everywhere: it cannot be "
-                    "filled; drop it before clustering.")
         if self.strategy == "overall_mean":
             fills = np.full(n_var, X4[finite].mean())
         elif self.strategy == "variable_mean":
@@ -776,8 +807,6 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
         has_nan = (~finite).any(axis=(0, 2, 3))
         self.mask_variables_ = (np.flatnonzero(has_nan) if self.add_mask
                                 else np.array([], dtype=int))
-        self.n_features_in_ = int(np.prod(X4.shape[1:]))
-        self._sample_shape = X4.shape[1:]
         self.output_shape_ = (n_var + len(self.mask_variables_),) + tuple(X4.shape[2:])
         return self
 
@@ -795,23 +824,19 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
             4-D of shape (n_times, n_channels, n_lat, n_lon), or 2-D flattened when the input
             was 2-D.
         """
-        check_is_fitted(self, "fill_values_")
-        X4, was_2d = _field_array(X, self.input_shape)
-        if X4.shape[1:] != self._sample_shape:
-            raise ValueError(f"X has sample shape {X4.shape[1:]} but the filler was fitted on "
-                             f"{self._sample_shape}.")
+        X4, was_2d = _fields_to_transform(self, X, "fill_values_")
         missing = np.isnan(X4)
-        out = np.where(missing, self.fill_values_[None, :, None, None], X4)
+        fills = self.fill_values_.astype(X4.dtype)[None, :, None, None]
+        out = np.where(missing, fills, X4)
         if len(self.mask_variables_):
             mask = (~missing[:, self.mask_variables_]).astype(out.dtype)
             out = np.concatenate([out, mask], axis=1)
-        if was_2d:
-            return out.reshape(out.shape[0], -1)
-        return out
+        return _as_input_dims(out, was_2d)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 
@@ -819,7 +844,9 @@ class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
     """Min-max scale gridded fields per variable (the published DSC) or per grid cell.
 
     NaNs are ignored when computing the extremes and kept in the output, so the scaler can
-    come before or after :class:`FieldNaNFiller`.
+    come before or after :class:`FieldNaNFiller`. 2-D input without ``input_shape`` is read as
+    ``n_features`` variables on a 1x1 grid: per variable (and per cell) scaling is then
+    :class:`sklearn.preprocessing.MinMaxScaler`'s per-column scaling.
 
     Parameters
     ----------
@@ -830,7 +857,8 @@ class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
     feature_range : tuple (min, max), default=(0, 1)
         Output range.
     input_shape : tuple of int or None, default=None
-        ``(n_variables, n_lat, n_lon)`` for 2-D input.
+        ``(n_variables, n_lat, n_lon)`` for 2-D input; None reads 2-D input as one variable
+        per column.
     variable_names : list of str or None, default=None
         Names used in error messages (taken from a Dataset's variables when None).
 
@@ -881,16 +909,7 @@ class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
         if not lo < hi:
             raise ValueError(f"feature_range must be (min, max) with min < max, got "
                              f"{self.feature_range!r}.")
-        names = self.variable_names or _xarray_variable_names(X)
-        X4, _ = _field_array(X, self.input_shape)
-        if np.isinf(X4).any():
-            raise ValueError("X contains infinity; only finite values or NaN are allowed.")
-        finite = np.isfinite(X4)
-        for v in range(X4.shape[1]):
-            if not finite[:, v].any():
-                raise ValueError(
-                    f"Variable {_variable_label(v, names)} is NaN everywhere: it cannot be "
-                    "scaled; drop it before clustering.")
+        X4, finite = _fit_fields(self, X, "scaled")
         axes = (0, 2, 3) if self.per == "variable" else (0,)
         big = np.where(finite, X4, np.inf).min(axis=axes)
         small = np.where(finite, X4, -np.inf).max(axis=axes)
@@ -903,8 +922,6 @@ class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
         self.data_min_ = big
         self.data_max_ = small
         self.scale_ = (hi - lo) / np.where((rng > 0) & np.isfinite(rng), rng, hi - lo)
-        self.n_features_in_ = int(np.prod(X4.shape[1:]))
-        self._sample_shape = X4.shape[1:]
         return self
 
     def transform(self, X):
@@ -919,15 +936,9 @@ class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
         -------
         X_scaled : ndarray of the input's dimensionality
         """
-        check_is_fitted(self, "scale_")
-        X4, was_2d = _field_array(X, self.input_shape)
-        if X4.shape[1:] != self._sample_shape:
-            raise ValueError(f"X has sample shape {X4.shape[1:]} but the scaler was fitted on "
-                             f"{self._sample_shape}.")
+        X4, was_2d = _fields_to_transform(self, X, "scale_")
         out = (X4 - self.data_min_) * self.scale_ + self.feature_range[0]
-        if was_2d:
-            return out.reshape(out.shape[0], -1)
-        return out
+        return _as_input_dims(out.astype(X4.dtype, copy=False), was_2d)
 
     def inverse_transform(self, X):
         """Undo the scaling.
@@ -941,14 +952,12 @@ class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
         -------
         X_orig : ndarray of the input's dimensionality
         """
-        check_is_fitted(self, "scale_")
-        X4, was_2d = _field_array(X, self.input_shape)
+        X4, was_2d = _fields_to_transform(self, X, "scale_")
         out = (X4 - self.feature_range[0]) / self.scale_ + self.data_min_
-        if was_2d:
-            return out.reshape(out.shape[0], -1)
-        return out
+        return _as_input_dims(out.astype(X4.dtype, copy=False), was_2d)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

@@ -57,6 +57,16 @@ ESTIMATORS += [(ImageBandScaler(), {}), (ImageToTiles(tile_size=2), {})]
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 from skstc import DeepSpatiotemporalClustering  # noqa: E402
+from skstc.preprocessing import FieldMinMaxScaler, FieldNaNFiller  # noqa: E402
+
+# 2-D input without input_shape is read as one variable per column (1x1 grid), so these are
+# the per-column imputer/scaler there; with NaN filling and a mask channel too.
+ESTIMATORS += [
+    (FieldNaNFiller(), {}),
+    (FieldNaNFiller(strategy="overall_mean", add_mask=True), {}),
+    (FieldMinMaxScaler(), {}),
+    (FieldMinMaxScaler(per="cell", feature_range=(-1, 1)), {}),
+]
 
 ESTIMATORS.append((
     # 2-D input without input_shape is read as n_features variables on a 1x1 grid, so a

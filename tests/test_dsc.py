@@ -134,6 +134,41 @@ def test_empty_centre_is_reseeded_and_collapse_warns(fields):
         est._warn_if_collapsed(np.full((60, 3), 1 / 3))
 
 
+def test_targets_seen_by_the_loss_are_the_dec_targets_of_all_samples(fields):
+    """The target update (numpy, float64, all samples) feeds the batches' KL term."""
+    import torch
+
+    from skstc._dsc import _FieldWindows, _TargetUpdates, _WindowBatches
+    from skstc.losses import DSCLoss, target_distribution
+
+    X, _ = fields
+    est = DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    ds = _FieldWindows(X, np.full((60, 3), 1 / 3, np.float32), 1)
+    _, q = est._codes_and_q(est.module_, ds)  # all samples, as the update computes them
+    # (the public soft assignments agree up to float32 batch-size effects)
+    np.testing.assert_allclose(est.soft_assignments(X), q, rtol=1e-3, atol=1e-6)
+    upd = _TargetUpdates(est, ds, est.labels_.copy(), 1, 0.0, min_size=1).initialize()
+
+    class Net:
+        module_ = est.module_
+
+    upd._update(Net, check=False)
+    expected = target_distribution(torch.as_tensor(q, dtype=torch.float64))
+    np.testing.assert_allclose(ds.p, expected.numpy(), rtol=1e-5, atol=1e-7)
+    # the training batches carry those targets, and the criterion's KL uses them
+    gen = torch.Generator().manual_seed(0)
+    xb, _ = next(iter(_WindowBatches(ds, 16, gen)))
+    out = est.module_(xb["x"])
+    crit = DSCLoss(reconstruction_weight=0.0)
+    crit(out, None, xb)
+    p_b = xb["p"].double()
+    kl = (p_b * (p_b.log() - out["q"].detach().double().log())).sum(1).mean()
+    assert crit.components_["kl"] == pytest.approx(float(kl), rel=1e-4)
+    idx = [int(np.flatnonzero((X == xb["x"][i, 0].numpy()).all(axis=(1, 2, 3)))[0])
+           for i in range(len(p_b))]
+    np.testing.assert_allclose(p_b.numpy(), ds.p[idx], rtol=0)
+
+
 def torch_no_grad():
     import torch
 
@@ -149,6 +184,33 @@ def test_ablations_run(fields, architecture):
     has_decoder = architecture in ("cnn_ae", "dec")
     assert ("recon" in est.history_[-1]) == has_decoder
     assert any(h["phase"] == "pretrain" for h in est.history_) == has_decoder
+
+
+def test_dec_without_reconstruction_term_skips_the_decoder(fields):
+    X, _ = fields
+    est = DeepSpatiotemporalClustering(3, architecture="dec", dense_units=(16,),
+                                       reconstruction_weight=0.0, **TINY).fit(X)
+    pre = [h for h in est.history_ if h["phase"] == "pretrain"]
+    cluster = [h for h in est.history_ if h["phase"] == "cluster"]
+    assert pre and all("recon" in h for h in pre)
+    assert cluster and not any("recon" in h for h in cluster)
+    assert est.module_.reconstruct  # restored after training
+    # the same model state as with the decoder run (its output was unused): identical labels
+    import skstc.nn._dsc as nn_dsc
+
+    original = nn_dsc.DenseAutoencoder.forward
+
+    def always_decode(self, x, **kw):
+        self.reconstruct = True
+        return original(self, x, **kw)
+
+    nn_dsc.DenseAutoencoder.forward = always_decode
+    try:
+        again = clone(est).fit(X)
+    finally:
+        nn_dsc.DenseAutoencoder.forward = original
+    np.testing.assert_array_equal(again.labels_, est.labels_)
+    np.testing.assert_allclose(again.cluster_centers_, est.cluster_centers_, rtol=1e-5)
 
 
 def test_xarray_input_and_output():

@@ -117,3 +117,8 @@ def test_dense_autoencoder():
     loss = DSCLoss()(out, None, {"x": x, "p": target_distribution(out["q"]).detach()})
     loss.backward()
     assert net.head.centers.grad is not None
+    net.reconstruct = False
+    assert set(net(x)) == {"z", "q"}
+    conv = CNNLSTMAutoencoder(2, (5, 6), conv_channels=(4,), latent_dim=3)
+    conv.reconstruct = False
+    assert set(conv(x)) == {"z", "q"}

@@ -84,14 +84,36 @@ def test_preprocessing_pipeline_and_bad_input():
     out = pipe.fit_transform(X.reshape(3, -1))
     assert out.shape == (3, 8) and np.isfinite(out).all()
     assert out.min() == 0.0 and out.max() == 1.0
-    with pytest.raises(ValueError, match="input_shape"):
-        FieldNaNFiller().fit(X.reshape(3, -1))
+    with pytest.raises(ValueError, match="input_shape must be"):
+        FieldNaNFiller(input_shape=(8,)).fit(X.reshape(3, -1))
     with pytest.raises(ValueError, match="strategy"):
         FieldNaNFiller(strategy="median").fit(X)
     with pytest.raises(ValueError, match="per must be"):
         FieldMinMaxScaler(per="time").fit(X)
     with pytest.raises(ValueError, match="sample shape"):
         FieldMinMaxScaler().fit(X).transform(X[:, :1])
+
+
+def test_2d_input_without_input_shape_is_one_variable_per_column():
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import MinMaxScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 5) * [1, 10, 100, 0, 3]
+    X[rng.rand(20, 5) < 0.2] = np.nan
+    np.testing.assert_allclose(FieldMinMaxScaler().fit_transform(X),
+                               MinMaxScaler().fit_transform(X))
+    np.testing.assert_allclose(FieldNaNFiller().fit_transform(X),
+                               SimpleImputer().fit_transform(X))
+    filler = FieldNaNFiller(add_mask=True).fit(X)
+    assert filler.output_shape_ == (10, 1, 1) and filler.n_features_in_ == 5
+    # float32 is kept (long records of fields), the rest becomes float64
+    X32 = X.astype(np.float32)
+    assert FieldMinMaxScaler().fit_transform(X32).dtype == np.float32
+    assert FieldNaNFiller().fit_transform(X32.reshape(20, 5, 1, 1)).dtype == np.float32
+    assert FieldMinMaxScaler().fit_transform(np.nan_to_num(X).astype(int)).dtype == np.float64
+    with pytest.raises(ValueError, match="5 features"):
+        FieldMinMaxScaler().fit(X).transform(X[:, :4])
 
 
 # ---- metrics -------------------------------------------------------------------------------
@@ -127,6 +149,24 @@ def test_silhouette_euclidean_vs_cosine():
         cluster_rmse(np.array([[np.nan], [1.0]]), [0, 1])
     with pytest.raises(ValueError, match="one entry per sample"):
         cluster_rmse(X, [0, 1])
+
+
+def test_match_labels_hungarian():
+    from skstc.metrics import match_labels
+
+    y = np.array([0, 0, 1, 1, 2, 2, 2])
+    labels = np.array([2, 2, 0, 0, 1, 1, 0])  # a permutation, one day wrong
+    np.testing.assert_array_equal(match_labels(y, labels), [0, 0, 1, 1, 2, 2, 1])
+    # one-to-one: matching each cluster to its majority class would send both clusters to
+    # class 1 here; the optimal matching gives the 3-day cluster 1 class 1, cluster 0 class 0
+    y = np.array([1, 1, 0, 1, 1, 1, 0])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(match_labels(y, labels), [0, 0, 0, 1, 1, 1, 1])
+    # more clusters than classes: the unmatched cluster gets an id after the classes
+    out = match_labels([0, 0, 1, 1], [1, 2, 0, 0])
+    assert out[2] == out[3] == 1 and {out[0], out[1]} == {0, 2}
+    with pytest.raises(ValueError, match="non-negative integer"):
+        match_labels([0, 1], [0, -1])
 
 
 # ---- datasets ------------------------------------------------------------------------------

@@ -94,6 +94,12 @@ class CNNLSTMAutoencoder(nn.Module):
     use_decoder : bool, default=True
         False drops the decoder ("encoder only" ablations: clustering loss alone).
 
+    Attributes
+    ----------
+    reconstruct : bool
+        Whether ``forward`` runs the decoder (True when there is one); set to False for a
+        phase whose loss has no reconstruction term, to skip the decoder's work.
+
     Notes
     -----
     The buffers ``shift`` (channels, height, width) and ``spread`` (channels, 1, 1)
@@ -112,6 +118,7 @@ class CNNLSTMAutoencoder(nn.Module):
         self.window = int(window)
         self.use_lstm = bool(use_lstm)
         self.use_decoder = bool(use_decoder)
+        self.reconstruct = self.use_decoder
         conv_channels = tuple(int(c) for c in conv_channels)
         self.n_pool = len(conv_channels) - 1
         self.padded_shape, self.code_grid = grid_after_pooling(self.grid_shape, self.n_pool)
@@ -187,7 +194,7 @@ class CNNLSTMAutoencoder(nn.Module):
         """Return a dict with ``z``, ``q`` and (with a decoder) ``recon``."""
         z = self.encode(x)
         out = {"z": z, "q": self.head(z)}
-        if self.use_decoder:
+        if self.use_decoder and self.reconstruct:
             out["recon"] = self.decode(z)
         return out
 
@@ -209,6 +216,12 @@ class DenseAutoencoder(nn.Module):
         Student-t degrees of freedom.
     sample_shape : tuple or None, default=None
         Shape to give the reconstruction (``(channels, height, width)``); None keeps it flat.
+
+    Attributes
+    ----------
+    reconstruct : bool
+        Whether ``forward`` runs the decoder (default True); False for a phase without a
+        reconstruction term (DEC's clustering phase drops the decoder).
     """
 
     def __init__(self, n_features, *, hidden_units=(500, 500, 2000), latent_dim=10,
@@ -216,6 +229,7 @@ class DenseAutoencoder(nn.Module):
         super().__init__()
         self.sample_shape = tuple(sample_shape) if sample_shape is not None else None
         self.use_decoder = True
+        self.reconstruct = True
         widths = [int(n_features)] + [int(u) for u in hidden_units]
         enc = []
         for a, b in zip(widths[:-1], widths[1:]):
@@ -241,9 +255,12 @@ class DenseAutoencoder(nn.Module):
         return self.encoder((self._centre(x) - self.shift) / self.spread)
 
     def forward(self, x, **_):
-        """Return a dict with ``z``, ``q`` and ``recon``."""
+        """Return a dict with ``z``, ``q`` and (when ``reconstruct``) ``recon``."""
         z = self.encode(x)
-        recon = self.decoder(z) * self.spread + self.shift
-        if self.sample_shape is not None:
-            recon = recon.reshape((-1,) + self.sample_shape)
-        return {"z": z, "q": self.head(z), "recon": recon}
+        out = {"z": z, "q": self.head(z)}
+        if self.reconstruct:
+            recon = self.decoder(z) * self.spread + self.shift
+            if self.sample_shape is not None:
+                recon = recon.reshape((-1,) + self.sample_shape)
+            out["recon"] = recon
+        return out
