@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._training import StopTraining, TorchEstimatorMixin
+from ._training import StopTraining, TorchEstimatorMixin, document_engine_params
 from .losses import DSCLoss, target_distribution
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
 from .utils._random import draw_seed, local_random_state
@@ -191,6 +191,7 @@ class _TargetUpdates(Callback):
             module.head.centers.copy_(torch.as_tensor(centers))
 
 
+@document_engine_params
 class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
                                    BaseEstimator):
     """Deep Spatiotemporal Clustering (DSC) of the time steps of gridded climate fields.
@@ -260,24 +261,19 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         Mini-batch size.
     lr : float, default=1e-3
         Learning rate of the optimizer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        Optimizer.
+    <engine parameter: optimizer>
     tol : float, default=1e-3
         Stop the clustering phase when fewer than this fraction of the samples changed
         cluster between two target updates; also the relative loss improvement of early
         stopping when ``n_iter_no_change`` is set.
-    n_iter_no_change : int or None, default=None
-        Early stopping on the training loss (see the engine); None disables it.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Torch device; "auto" takes CUDA when available, else the CPU.
-    n_threads : int or None, default=None
-        Torch intra-op threads during fit and transform, set and restored around the work.
+    <engine parameter: n_iter_no_change>
+    <engine parameter: device>
+    <engine parameter: n_threads>
     num_workers : int, default=0
         Data-loading workers (unused: batches are gathered in memory).
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks run during both phases.
-    verbose : int, default=0
-        0 is silent; 1 prints one progress line per epoch with the losses.
+    <engine parameter: verbose>
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order and k-means through local generators; the
         global numpy and torch RNG states are left unchanged.

@@ -159,9 +159,7 @@ def _t2v_numpy_rng(random_state):
     """A RandomState from a torch.Generator, a RandomState, an int or None (never global)."""
     if isinstance(random_state, np.random.RandomState):
         return random_state
-    if type(random_state).__name__ == "Generator" and hasattr(random_state, "manual_seed"):
-        import torch
-
+    if isinstance(random_state, torch.Generator):
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=random_state))
         return np.random.RandomState(seed)
 

@@ -1,6 +1,7 @@
 """Clustering and semi-supervised metrics that complement :mod:`sklearn.metrics`."""
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import (
     accuracy_score,
     calinski_harabasz_score,
@@ -499,7 +500,6 @@ def match_labels(y_true, y_pred):
     >>> match_labels([0, 0, 1, 1, 2], [2, 2, 0, 0, 1])
     array([0, 0, 1, 1, 2])
     """
-    from scipy.optimize import linear_sum_assignment
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:

@@ -652,8 +652,6 @@ def _field_array(est, X, *, reset, name="X"):
     :class:`~skstc.DeepSpatiotemporalClustering`). float32 input stays float32, anything else
     becomes float64.
     """
-    from sklearn.utils.validation import validate_data
-
     if is_xarray(X):
         X, _ = xarray_to_numpy(X, name=name)
     ndim = getattr(X, "ndim", None)

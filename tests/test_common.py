@@ -124,3 +124,9 @@ def test_docstrings_document_every_parameter_in_order():
         for entry in docscrape.NumpyDocString(inspect.getdoc(cls))["Parameters"]:
             documented += [name.strip() for name in entry.name.split(",")]
         assert documented == params, cls.__name__
+
+
+def test_every_public_estimator_is_checked():
+    checked = {type(est) for est, _ in ESTIMATORS}
+    missing = [cls.__name__ for cls in _public_estimator_classes() if cls not in checked]
+    assert not missing, f"public estimators missing from ESTIMATORS: {missing}"
