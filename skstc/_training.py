@@ -543,28 +543,34 @@ class TorchEstimatorMixin:
         module.to(device)
         was_training = module.training
         module.eval()
-        outs = []
         if isinstance(X, Dataset):
+            n = len(X)
             batches = (b[0] if isinstance(b, (tuple, list)) else b
                        for b in DataLoader(X, batch_size=batch_size, shuffle=False))
         else:
             n = _n_items(X)
             batches = (_slice(X, s, s + batch_size) for s in range(0, n, batch_size))
+        if n == 0:
+            raise ValueError("Cannot run the model on an empty input (0 samples).")
+        # Batches are written into preallocated outputs: peak memory = one output + one batch.
+        outs, single, start = None, False, 0
         try:
             with torch_threads(effective_n_threads(self.n_threads)), torch.no_grad():
                 for batch in batches:
                     res = fn(module, _to_batch_tensor(batch, device))
-                    if isinstance(res, (tuple, list)):
-                        outs.append(tuple(r.detach().cpu().numpy() for r in res))
-                    else:
-                        outs.append(res.detach().cpu().numpy())
+                    single = not isinstance(res, (tuple, list))
+                    parts = [r.detach().cpu().numpy() for r in ((res,) if single else res)]
+                    if outs is None:
+                        outs = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in parts]
+                    stop = start + len(parts[0])
+                    for out, part in zip(outs, parts):
+                        out[start:stop] = part
+                    start = stop
         finally:
             module.train(was_training)
-        if not outs:
-            raise ValueError("Cannot run the model on an empty input (0 samples).")
-        if isinstance(outs[0], tuple):
-            return tuple(np.concatenate(parts) for parts in zip(*outs))
-        return np.concatenate(outs)
+        if start != n:
+            raise RuntimeError(f"the model returned {start} rows for {n} samples.")
+        return outs[0] if single else tuple(outs)
 
     # ---- pickling -----------------------------------------------------------------------
     def __getstate__(self):
