@@ -32,3 +32,14 @@ def test_import_does_not_change_torch_threads():
     code = ("import torch; n = torch.get_num_threads(); import skstc, skstc.demo; "
             "import skstc._training; assert torch.get_num_threads() == n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_api_reference_lists_every_public_estimator():
+    from pathlib import Path
+
+    import skstc
+
+    api = (Path(__file__).resolve().parents[1] / "docs" / "api.rst").read_text()
+    listed = {line.strip() for line in api.splitlines()}
+    missing = [name for name in skstc.__all__ if name != "__version__" and name not in listed]
+    assert not missing, f"docs/api.rst does not list {missing}"
