@@ -690,11 +690,11 @@ def _fit_fields(est, X, verb):
     return X4, finite
 
 
-def _fields_to_transform(est, X, fitted_attr, *, check_shape=True):
+def _fields_to_transform(est, X, fitted_attr):
     """Validate fields given to a fitted transformer: returns ``(X4, was_2d)``."""
     check_is_fitted(est, fitted_attr)
     X4, was_2d = _field_array(est, X, reset=False)
-    if check_shape and X4.shape[1:] != est._sample_shape:
+    if X4.shape[1:] != est._sample_shape:
         raise ValueError(f"X has sample shape {X4.shape[1:]} but {type(est).__name__} was "
                          f"fitted on {est._sample_shape}.")
     return X4, was_2d
