@@ -6,7 +6,12 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from .utils._validation import check_numeric_array, reshape_samples
 from .utils._xarray import is_dask, is_xarray, xarray_to_numpy
@@ -327,16 +332,7 @@ array-like of shape (n_objects, n_months * height * width)
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self, "n_timesteps_")
-        if input_features is not None:
-            input_features = np.asarray(input_features, dtype=object)
-            known = getattr(self, "feature_names_in_", None)
-            if known is not None and not np.array_equal(known, input_features):
-                raise ValueError("input_features is not equal to feature_names_in_")
-            n_in = getattr(self, "n_features_in_", None)
-            if n_in is not None and len(input_features) != n_in:
-                raise ValueError(
-                    f"input_features should have length equal to number of features "
-                    f"({n_in}), got {len(input_features)}")
+        _check_feature_names_in(self, input_features, generate_names=False)
         s = self.map_size
         names = [f"map_{r}_{c}" for r in range(s) for c in range(s)]
         names += [f"area_{t}" for t in range(self.n_timesteps_)]
