@@ -18,6 +18,18 @@ from .utils._xarray import is_dask, is_xarray, xarray_to_numpy
 
 # --- shared ---
 
+
+def _forget_input_features(est):
+    """Drop ``n_features_in_``/``feature_names_in_`` of an earlier 2-D fit (image input now).
+
+    The 2-D (table) path sets them through ``validate_data``; a refit on n-D input must not
+    keep the previous table's size and column names.
+    """
+    for name in ("n_features_in_", "feature_names_in_"):
+        if hasattr(est, name):
+            delattr(est, name)
+
+
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
 
@@ -216,7 +228,7 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
                 stacks.append(check_array(m, allow_nd=True, dtype="numeric",
                                           ensure_min_samples=0, input_name=f"masks[{i}]"))
             if reset:
-                self._forget_n_features()
+                _forget_input_features(self)
             return stacks
         ndim = getattr(masks, "ndim", None)
         if ndim is None:
@@ -233,13 +245,8 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
             return X.reshape(X.shape[0], X.shape[1] // (h * w), h, w)
         masks = check_array(masks, allow_nd=True, dtype="numeric", input_name="masks")
         if reset:
-            self._forget_n_features()
+            _forget_input_features(self)
         return masks
-
-    def _forget_n_features(self):
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self, name):
-                delattr(self, name)
 
     def fit(self, X, y=None):
         """Check the parameters and record the number of months.
@@ -452,8 +459,7 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
                 mean = np.nanmean(allv, axis=0)
                 std = np.nanstd(allv, axis=0)
         else:
-            if hasattr(self, "n_features_in_"):
-                del self.n_features_in_
+            _forget_input_features(self)
             parts = self._parts(X)
             n_bands = {a.shape[b] for a, b in parts}
             if len(n_bands) != 1:
@@ -660,6 +666,7 @@ def _field_array(est, X, *, reset, name="X"):
             raise ValueError(f"{name} has sample shape {X4.shape[1:]} but input_shape="
                              f"{tuple(est.input_shape)}.")
         if reset:
+            _forget_input_features(est)
             est.n_features_in_ = int(np.prod(X4.shape[1:]))
         return X4, False
     X2 = validate_data(est, X, reset=reset, dtype=[np.float64, np.float32],
