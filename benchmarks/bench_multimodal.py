@@ -230,14 +230,15 @@ def tables2_3(datasets, seeds, clf_epochs):
             # a linear model on the (scaled) embeddings, without and with augmentation
             scaled_lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
             lab = y_train >= 0
+            Zte = ae.transform(Xte)
             few = scaled_lr.fit(Z[lab], y_train[lab])
             results.setdefault(("logreg on embeddings", "few"), []).append(
-                macro_f1(few, ae.transform(Xte), y[test]))
+                macro_f1(few, Zte, y[test]))
             lin = LabelAugmenter(scaled_lr, n_clusters=min(50, len(train) // 4),
                                  random_state=seed)
             lin.fit(Z, y_train)
             results.setdefault(("logreg on embeddings", "augmented"), []).append(
-                macro_f1(lin, ae.transform(Xte), y[test]))
+                macro_f1(lin, Zte, y[test]))
         for (mode, labels_name), scores in results.items():
             row = dict(data=name, classifier=mode, labels=labels_name,
                        f1_mean=float(np.mean(scores)), f1_std=float(np.std(scores)))

@@ -190,11 +190,11 @@ def part_real(args):
             if labels.name == "svm_class":   # per-pixel modal class over the 16 seasons
                 import xarray as xr
 
+                from skstc.datasets import _majority
+
                 with xr.open_dataset(path) as ds:
-                    seasons = ds["svm_class"].values
-                vals = np.unique(seasons)
-                counts = np.stack([(seasons == v).sum(0) for v in vals])
-                lab = vals[counts.argmax(0)]
+                    seasons = ds["svm_class"].transpose("season", "y", "x").values
+                lab = _majority(seasons.reshape(len(seasons), -1).T).reshape(seasons.shape[1:])
             # lulc 0 = no data
             truth = [tile_majority(lab, ts, ignore=0 if labels.name == "lulc" else None)]
         rows = []

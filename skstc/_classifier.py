@@ -227,8 +227,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
             net = MultimodalClassifierNet(ae, len(self.classes_), self.hidden_units,
                                           self.freeze_encoder)
         if self.standardize:
-            Z = self._predict_module(lambda m, b: _encode(m, b), data, module=ae,
-                                     batch_size=max(batch_size, 256))
+            Z = self._predict_module(_encode, data, module=ae, batch_size=max(batch_size, 256))
             scale = Z.std(axis=0)
             net.set_standardization(Z.mean(axis=0), np.where(scale > 1e-12, scale, 1.0))
         self.module_, self.history_ = self._train_module(

@@ -23,6 +23,7 @@ from .losses import (
     target_distribution,
 )
 from .nn._multimodal import MultimodalAutoencoder
+from .preprocessing import stack_modalities
 from .utils._random import draw_seed, local_random_state
 from .utils._xarray import is_xarray
 
@@ -60,8 +61,6 @@ def _dataset_to_2d(ds, spatial_shape):
     if series.shape[1] == 0:
         raise ValueError("the temporal modality (area) has length 0; at least one time step "
                          "is required.")
-    from .preprocessing import stack_modalities
-
     coords = {sample: np.asarray(fmap[sample].values)} if sample in fmap.coords else {}
     return stack_modalities(maps, series), (sample, coords)
 

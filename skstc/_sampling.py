@@ -318,7 +318,7 @@ class TileTripletSampler:
         todo = np.arange(n)
         while todo.size:
             cand = np.stack([rng.randint(0, n_pos[0], todo.size),
-                                  rng.randint(0, n_pos[1], todo.size)], axis=1)
+                             rng.randint(0, n_pos[1], todo.size)], axis=1)
             ok = ((np.maximum(cand[:, 0], n_pos[0] - 1 - cand[:, 0]) > nb)
                   | (np.maximum(cand[:, 1], n_pos[1] - 1 - cand[:, 1]) > nb))
             out[todo[ok]] = cand[ok]
@@ -442,8 +442,8 @@ def extract_tiles(images, region, time, top_left, tile_size, fill_values=None, *
         out[sel] = images[g][time[sel][:, None, None, None], bands[None, :, None, None],
                              rows[:, None, :, None], cols[:, None, None, :]]
     if fill_values is not None:
-        fill = np.broadcast_to(np.asarray(fill_values, dtype=np.float32)
-                                    [None, :, None, None], out.shape)
+        fill = np.broadcast_to(np.asarray(fill_values, dtype=np.float32)[None, :, None, None],
+                               out.shape)
         nan = np.isnan(out)
         if nan.any():
             out[nan] = fill[nan]

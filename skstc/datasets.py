@@ -10,6 +10,23 @@ from .utils._xarray import is_xarray
 
 # --- shared ---
 
+
+def _majority(votes, *, ignore=None):
+    """Most frequent value of each row of ``votes`` (n_groups, n_voters); ties: the smallest.
+
+    ``ignore`` does not vote; a row with only ignored values gets -1.
+    """
+    values, inv = np.unique(votes, return_inverse=True)
+    inv = inv.reshape(votes.shape)
+    counts = np.zeros((votes.shape[0], len(values)), dtype=np.int64)
+    np.add.at(counts, (np.repeat(np.arange(votes.shape[0]), votes.shape[1]), inv.ravel()), 1)
+    if ignore is not None and ignore in values:
+        counts[:, np.searchsorted(values, ignore)] = 0
+    out = values[counts.argmax(axis=1)].astype(np.int64)
+    out[counts.sum(axis=1) == 0] = -1
+    return out
+
+
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
 
@@ -302,12 +319,7 @@ def load_sinop_objects(path, *, window=9, index="ndvi", stride=3, min_class_coun
     cube[cube <= -3000] = np.nan
     cube *= 1e-4
     # per-pixel label: the most frequent annual SVM class
-    flat = svm.reshape(svm.shape[0], -1).astype(np.int64)
-    n_codes = int(flat.max()) + 1
-    votes = np.zeros((n_codes, flat.shape[1]), dtype=np.int64)
-    for season in flat:
-        votes[season, np.arange(flat.shape[1])] += 1
-    label_map = votes.argmax(axis=0).reshape(svm.shape[1:])
+    label_map = _majority(svm.reshape(svm.shape[0], -1).T).reshape(svm.shape[1:])
     return _grid_objects(cube, label_map, window, stride, min_class_count, ignore=())
 
 
@@ -578,15 +590,7 @@ def tile_majority(label_map, tile_size, *, ignore=None):
     gh, gw = label_map.shape[0] // tile_size, label_map.shape[1] // tile_size
     blocks = label_map[:gh * tile_size, :gw * tile_size].reshape(gh, tile_size, gw, tile_size)
     blocks = blocks.transpose(0, 2, 1, 3).reshape(gh * gw, -1)
-    values, inv = np.unique(blocks, return_inverse=True)
-    inv = inv.reshape(blocks.shape)
-    counts = np.zeros((blocks.shape[0], len(values)), dtype=np.int64)
-    np.add.at(counts, (np.repeat(np.arange(blocks.shape[0]), blocks.shape[1]), inv.ravel()), 1)
-    if ignore is not None and ignore in values:
-        counts[:, np.searchsorted(values, ignore)] = 0
-    out = values[counts.argmax(axis=1)].astype(np.int64)
-    out[counts.sum(axis=1) == 0] = -1
-    return out.reshape(gh, gw)
+    return _majority(blocks, ignore=ignore).reshape(gh, gw)
 
 
 def load_image_series(path):

@@ -71,12 +71,11 @@ def _demo_multimodal(ax, random_state=0):
 @_register("Tile2VecSeriesKMeans: planted land zones")
 def _demo_tile2vec(ax, random_state=0):
     """Two synthetic regions, 6 dates, 4 zones (pairs share mean values, differ by texture)."""
-    from scipy.optimize import linear_sum_assignment
     from sklearn.metrics import adjusted_rand_score
 
     from ._tile2vec import Tile2VecSeriesKMeans
     from .datasets import make_image_sequence, tile_majority
-    from .metrics import geographic_silhouette
+    from .metrics import geographic_silhouette, match_labels
 
     images, zones = make_image_sequence(n_regions=2, n_times=6, n_bands=3, height=64,
                                         width=64, n_zones=4, random_state=3)
@@ -90,15 +89,11 @@ def _demo_tile2vec(ax, random_state=0):
                                  random_state=random_state).fit(images)
     if ax is not None:
         # clusters relabelled to their best-matching zone so that colours correspond
-        cont = np.zeros((4, 4))
-        np.add.at(cont, (model.labels_, truth), 1)
-        rows, cols = linear_sum_assignment(-cont)
-        to_zone = np.empty(4, dtype=int)
-        to_zone[rows] = cols
+        # (labels_ holds the regions' tile grids one after the other, like truth)
+        matched = match_labels(truth, model.labels_).reshape(len(truth_maps), 8, 8)
         gap_c, gap_r = np.full((8, 1), -1), np.full((1, 17), -1)
         top = np.hstack([truth_maps[0], gap_c, truth_maps[1]])
-        bottom = np.hstack([to_zone[np.asarray(model.label_maps_[0])], gap_c,
-                            to_zone[np.asarray(model.label_maps_[1])]])
+        bottom = np.hstack([matched[0], gap_c, matched[1]])
         panel = np.vstack([top, gap_r, bottom])
         cmap = np.array([[0.12, 0.47, 0.71], [0.68, 0.78, 0.91], [0.17, 0.63, 0.17],
                          [0.6, 0.87, 0.54]])   # pairs sharing mean values: two shades

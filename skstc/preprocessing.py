@@ -6,12 +6,29 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from .utils._validation import check_numeric_array, reshape_samples
 from .utils._xarray import is_dask, is_xarray, xarray_to_numpy
 
 # --- shared ---
+
+
+def _forget_input_features(est):
+    """Drop ``n_features_in_``/``feature_names_in_`` of an earlier 2-D fit (image input now).
+
+    The 2-D (table) path sets them through ``validate_data``; a refit on n-D input must not
+    keep the previous table's size and column names.
+    """
+    for name in ("n_features_in_", "feature_names_in_"):
+        if hasattr(est, name):
+            delattr(est, name)
+
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 
@@ -211,7 +228,7 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
                 stacks.append(check_array(m, allow_nd=True, dtype="numeric",
                                           ensure_min_samples=0, input_name=f"masks[{i}]"))
             if reset:
-                self._forget_n_features()
+                _forget_input_features(self)
             return stacks
         ndim = getattr(masks, "ndim", None)
         if ndim is None:
@@ -228,13 +245,8 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
             return X.reshape(X.shape[0], X.shape[1] // (h * w), h, w)
         masks = check_array(masks, allow_nd=True, dtype="numeric", input_name="masks")
         if reset:
-            self._forget_n_features()
+            _forget_input_features(self)
         return masks
-
-    def _forget_n_features(self):
-        for name in ("n_features_in_", "feature_names_in_"):
-            if hasattr(self, name):
-                delattr(self, name)
 
     def fit(self, X, y=None):
         """Check the parameters and record the number of months.
@@ -327,16 +339,7 @@ array-like of shape (n_objects, n_months * height * width)
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self, "n_timesteps_")
-        if input_features is not None:
-            input_features = np.asarray(input_features, dtype=object)
-            known = getattr(self, "feature_names_in_", None)
-            if known is not None and not np.array_equal(known, input_features):
-                raise ValueError("input_features is not equal to feature_names_in_")
-            n_in = getattr(self, "n_features_in_", None)
-            if n_in is not None and len(input_features) != n_in:
-                raise ValueError(
-                    f"input_features should have length equal to number of features "
-                    f"({n_in}), got {len(input_features)}")
+        _check_feature_names_in(self, input_features, generate_names=False)
         s = self.map_size
         names = [f"map_{r}_{c}" for r in range(s) for c in range(s)]
         names += [f"area_{t}" for t in range(self.n_timesteps_)]
@@ -456,8 +459,7 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
                 mean = np.nanmean(allv, axis=0)
                 std = np.nanstd(allv, axis=0)
         else:
-            if hasattr(self, "n_features_in_"):
-                del self.n_features_in_
+            _forget_input_features(self)
             parts = self._parts(X)
             n_bands = {a.shape[b] for a, b in parts}
             if len(n_bands) != 1:
@@ -664,6 +666,7 @@ def _field_array(est, X, *, reset, name="X"):
             raise ValueError(f"{name} has sample shape {X4.shape[1:]} but input_shape="
                              f"{tuple(est.input_shape)}.")
         if reset:
+            _forget_input_features(est)
             est.n_features_in_ = int(np.prod(X4.shape[1:]))
         return X4, False
     X2 = validate_data(est, X, reset=reset, dtype=[np.float64, np.float32],
@@ -690,11 +693,11 @@ def _fit_fields(est, X, verb):
     return X4, finite
 
 
-def _fields_to_transform(est, X, fitted_attr, *, check_shape=True):
+def _fields_to_transform(est, X, fitted_attr):
     """Validate fields given to a fitted transformer: returns ``(X4, was_2d)``."""
     check_is_fitted(est, fitted_attr)
     X4, was_2d = _field_array(est, X, reset=False)
-    if check_shape and X4.shape[1:] != est._sample_shape:
+    if X4.shape[1:] != est._sample_shape:
         raise ValueError(f"X has sample shape {X4.shape[1:]} but {type(est).__name__} was "
                          f"fitted on {est._sample_shape}.")
     return X4, was_2d

@@ -1,5 +1,7 @@
 """Preprocessing, metrics and datasets for DeepSpatiotemporalClustering (issue 5)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -114,6 +116,21 @@ def test_2d_input_without_input_shape_is_one_variable_per_column():
     assert FieldMinMaxScaler().fit_transform(np.nan_to_num(X).astype(int)).dtype == np.float64
     with pytest.raises(ValueError, match="5 features"):
         FieldMinMaxScaler().fit(X).transform(X[:, :4])
+
+
+@pytest.mark.parametrize("cls", [FieldMinMaxScaler, FieldNaNFiller])
+def test_refit_on_fields_forgets_the_table_column_names(cls):
+    pd = pytest.importorskip("pandas")
+    fields = np.random.RandomState(1).rand(5, 2, 3, 3)
+    flat = fields.reshape(5, -1)
+    table = pd.DataFrame(flat, columns=[f"c{i}" for i in range(18)])
+    est = cls(input_shape=(2, 3, 3))
+    assert list(est.fit(table).feature_names_in_) == list(table.columns)
+    est.fit(fields)
+    assert not hasattr(est, "feature_names_in_") and est.n_features_in_ == 18
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # no "feature names" warning from a stale fit
+        assert est.transform(flat).shape == (5, 18)
 
 
 # ---- metrics -------------------------------------------------------------------------------

@@ -250,6 +250,10 @@ def test_image_band_scaler_two_d_is_per_column_standard_scaler():
     img = ImageBandScaler().fit(rng.rand(2, 3, 4, 4))
     with pytest.raises(ValueError, match="fitted on images"):
         img.transform(X)
+    # a refit on images forgets the table's size and column names
+    pd = pytest.importorskip("pandas")
+    refit = ImageBandScaler().fit(pd.DataFrame(X, columns=list("abc"))).fit(rng.rand(2, 3, 4, 4))
+    assert not hasattr(refit, "n_features_in_") and not hasattr(refit, "feature_names_in_")
     with pytest.raises(ValueError, match="bands"):
         sc.transform(rng.rand(2, 4, 4, 4))
     import scipy.sparse as sp
