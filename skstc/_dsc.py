@@ -558,12 +558,14 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                                  min_size)
         recon_w = self.reconstruction_weight if module.use_decoder else 0.0
         module.reconstruct = recon_w > 0  # DEC: no decoder work in the clustering phase
-        module, hist = self._train_module(
-            module, dataset, criterion=DSCLoss,
-            criterion_params={"reconstruction_weight": recon_w, "clustering_weight": 1.0},
-            random_state=rng, iterator_train=_WindowBatches,
-            callbacks=(("dec_targets", updater),))
-        module.reconstruct = module.use_decoder
+        try:
+            module, hist = self._train_module(
+                module, dataset, criterion=DSCLoss,
+                criterion_params={"reconstruction_weight": recon_w, "clustering_weight": 1.0},
+                random_state=rng, iterator_train=_WindowBatches,
+                callbacks=(("dec_targets", updater),))
+        finally:
+            module.reconstruct = module.use_decoder
         history += [dict(h, phase="cluster") for h in hist]
         # the updater's counters are in the returned history; the final assignments are
         # recomputed with the trained module (the last target update may be a few

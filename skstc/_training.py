@@ -55,12 +55,6 @@ _OPTIMIZERS = {
 }
 
 ENGINE_PARAMS_DOC = """\
-max_epochs : int
-    Number of passes over the training data (upper bound when early stopping is on).
-batch_size : int
-    Mini-batch size.
-lr : float, default=1e-3
-    Learning rate of the optimizer.
 optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
     Optimizer; a class (or ``functools.partial`` of one) is called as
     ``optimizer(params, lr=lr)``.
