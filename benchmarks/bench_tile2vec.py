@@ -8,7 +8,12 @@ Parts (``--parts``, comma separated, default all):
   after (f^c) refinement.
 * ``real``       the same on the real regions of ``../shared/data`` (Slovenia NDVI and
   13-band, CBERS-4, Sinop MODIS, Landsat, Formosat-2), with NMI/ARI against the majority land
-  use per tile where labels exist (``lulc``, ``svm_class``).
+  use per tile where labels exist (``lulc``, ``svm_class``). ``--regions`` keeps the files
+  whose name contains one of the given strings; ``--gapfill yes`` puts
+  ``TemporalGapFiller`` (linear along time) before the band scaler, ``--gapfill both`` runs
+  each region without and with it and prints the comparison. On regions with more than 1 %
+  NaN, ``nmi_cloud`` is the NMI of the partition with the tiles' cloud pattern (K-means of
+  each tile's missing-pixel fraction series on the raw data).
 * ``throughput`` encoder tiles/s at inference (published TileNet, 4 bands, 50x50 tiles), as a
   fraction of the machine's measured convolution throughput (GFLOP/s of one big 3x3 conv).
 * ``memory``     peak RSS growth while embedding a 20 x 3 x N x N dask-backed synthetic region
@@ -35,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
-def _scores(model, X, regions_truth=None, pure=None):
+def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     """Table 1/2 numbers of a fitted model (+ agreement with a tile truth)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
     from sklearn.metrics import silhouette_score
@@ -67,6 +72,8 @@ def _scores(model, X, regions_truth=None, pure=None):
                 truth[keep], model.geographic_labels_[keep]))
             out["ari_fg"] = float(adjusted_rand_score(truth[keep],
                                                       model.geographic_labels_[keep]))
+    if cloud is not None:   # agreement with the tiles' cloud (missing-data) pattern
+        out["nmi_cloud"] = float(normalized_mutual_info_score(cloud, model.labels_))
     if pure is not None:   # tiles lying entirely inside one planted zone
         p = np.concatenate([m.ravel() for m in pure])
         out["ari_pure"] = float(adjusted_rand_score(truth[p], model.labels_[p]))
@@ -76,7 +83,8 @@ def _scores(model, X, regions_truth=None, pure=None):
     return out
 
 
-def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, pure=None, **params):
+def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, pure=None, cloud=None,
+              **params):
     from skstc import Tile2VecSeriesKMeans
 
     t0 = time.perf_counter()
@@ -85,8 +93,8 @@ def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, pure=None, **
     t_emb = time.perf_counter() - t0
     pix = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, encoder="pixel_mean",
                                random_state=seed).fit(X)
-    return (dict(_scores(emb, X, truth, pure), fit_s=t_emb),
-            _scores(pix, X, truth, pure))
+    return (dict(_scores(emb, X, truth, pure, cloud), fit_s=t_emb),
+            _scores(pix, X, truth, pure, cloud))
 
 
 NET = dict(embedding_dim=16, n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, batch_size=64,
@@ -94,7 +102,7 @@ NET = dict(embedding_dim=16, n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, 
 
 
 def _print_row(name, emb, pix):
-    keys = ["geo_sil", "geo_ch", "nmi", "ari"]
+    keys = ["geo_sil", "geo_ch", "nmi", "ari", "nmi_cloud"]
     cells = []
     for k in keys:
         if k in emb:
@@ -116,7 +124,7 @@ def _summary(rows, title):
     print(f"  -- {title}: mean ± sd over {n} run(s)")
     print("  | metric | embedding (f^c) | pixel baseline | emb > pixel |")
     print("  |---|---|---|---|")
-    for k in ("ari", "ari_pure", "nmi", "geo_sil", "geo_ch"):
+    for k in ("ari", "ari_pure", "nmi", "geo_sil", "geo_ch", "nmi_cloud"):
         if k in rows[0][0]:
             e = [r[0][k] for r in rows]
             p = [r[1][k] for r in rows]
@@ -166,19 +174,42 @@ REAL = [
 ]
 
 
+def _cloud_partition(images, k, ts):
+    """K-means (K clusters) of the tiles' missing-pixel fraction series (raw data, before
+    any filling; a pixel is missing when any band is NaN), in the tile order of the model."""
+    from sklearn.cluster import KMeans
+
+    miss = np.isnan(images.transpose("time", "band", "y", "x").values).any(axis=1)
+    t, h, w = miss.shape
+    gh, gw = h // ts, w // ts
+    frac = miss[:, :gh * ts, :gw * ts].reshape(t, gh, ts, gw, ts).mean(axis=(2, 4))
+    return KMeans(k, n_init=10, random_state=0).fit_predict(frac.reshape(t, -1).T)
+
+
 def part_real(args):
     from skstc.datasets import load_image_series, tile_majority
     from skstc.preprocessing import ImageBandScaler
 
+    from skstc.preprocessing import TemporalGapFiller
+
+    fills = {"no": [False], "yes": [True], "both": [False, True]}[args.gapfill]
     print("== real regions (bands standardised; same K for embedding and pixel baseline)")
     out = {}
-    for name, k, ts, step in REAL:
+    for (name, k, ts, step), gapfill in ((r, g) for r in REAL for g in fills):
+        if args.regions and not any(r in name for r in args.regions):
+            continue
         path = DATA / name
         if not path.is_file():
             print(f"  {name}: absent, skipped")
             continue
         images, labels = load_image_series(path)
         images = images.isel(time=slice(None, None, step))
+        nan_before = float(np.isnan(images.values).mean())
+        cloud = _cloud_partition(images, k, ts) if nan_before > 0.01 else None
+        if gapfill:
+            images = TemporalGapFiller().fit_transform(images)
+        print(f"  {name}: gap filling {'on' if gapfill else 'off'}; NaN {nan_before:.1%} -> "
+              f"{float(np.isnan(images.values).mean()):.1%}", flush=True)
         X = ImageBandScaler().fit_transform(images)
         truth = None
         if labels is None and name == "sentinel2_slovenia_13band.nc" and \
@@ -199,12 +230,24 @@ def part_real(args):
             truth = [tile_majority(lab, ts, ignore=0 if labels.name == "lulc" else None)]
         rows = []
         for seed in args.real_seeds:
-            emb, pix = _fit_pair(X, k, ts, args.threads, seed, truth, **NET)
+            emb, pix = _fit_pair(X, k, ts, args.threads, seed, truth, cloud=cloud, **NET)
             _print_row(f"{name} K={k} tile={ts} seed {seed}", emb, pix)
             rows.append((emb, pix))
         _summary(rows, f"{name} ({X.sizes['time']} dates, {X.sizes['band']} bands, "
-                       f"{X.sizes['y']}x{X.sizes['x']} px, K={k}, tile {ts})")
-        out[name] = rows
+                       f"{X.sizes['y']}x{X.sizes['x']} px, K={k}, tile {ts}, gap filling "
+                       f"{'on' if gapfill else 'off'})")
+        out[(name, gapfill)] = rows
+    if args.gapfill == "both":
+        print("  -- gap filling off -> on (mean ± sd over model seeds)")
+        print("  | region | partition | metric | off | on |")
+        print("  |---|---|---|---|---|")
+        for name in dict.fromkeys(n for n, _ in out):
+            for part, i in (("embedding (f^c)", 0), ("pixel baseline", 1)):
+                for key in ("geo_sil", "geo_ch", "nmi", "ari", "nmi_cloud"):
+                    if key in out[(name, False)][0][i]:
+                        off = [r[i][key] for r in out[(name, False)]]
+                        on = [r[i][key] for r in out[(name, True)]]
+                        print(f"  | {name} | {part} | {key} | {_ms(off)} | {_ms(on)} |")
     return out
 
 
@@ -420,6 +463,11 @@ def main(argv=None):
                         help="region sides N of the memory part")
     parser.add_argument("--mem-batch-sizes", type=int, nargs="+", default=[16, 128],
                         help="batch_size values of the memory part (the bounding parameter)")
+    parser.add_argument("--regions", nargs="+", default=None,
+                        help="real part: only the files whose name contains one of these")
+    parser.add_argument("--gapfill", choices=["no", "yes", "both"], default="no",
+                        help="real part: TemporalGapFiller before the band scaler (both: "
+                             "compare without and with)")
     parser.add_argument("--big", action="store_true",
                         help="a larger encoder trained longer (64-d, 4 stages of width 16, "
                              "2048 triplets x 10 epochs) for the synthetic and real parts")

@@ -54,6 +54,11 @@ from skstc.preprocessing import ImageBandScaler, ImageToTiles  # noqa: E402
 # only check_estimator_cloneable on it; the rest of its API is tested in
 # tests/test_tile2vec_tools.py::test_image_to_tiles_api.
 ESTIMATORS += [(ImageBandScaler(), {}), (ImageToTiles(tile_size=2), {})]
+from skstc.preprocessing import TemporalGapFiller  # noqa: E402
+
+# TemporalGapFiller reads a 2-D array as one series per row over n_features equally spaced
+# dates (filled along the columns): all checks apply.
+ESTIMATORS += [(TemporalGapFiller(), {}), (TemporalGapFiller(method="nearest", max_gap=2), {})]
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 from skstc import DeepSpatiotemporalClustering  # noqa: E402
