@@ -356,7 +356,56 @@ array-like of shape (n_objects, n_months * height * width)
 # --- Tile2VecSeriesKMeans (issue 4) ---
 
 
-class ImageBandScaler(TransformerMixin, BaseEstimator):
+class _ImageStackMixin:
+    """Input forms shared by the image-stack transformers (NaN allowed).
+
+    Image input is a ``(n_times, n_bands, height, width)`` region, a 5-D stack of equal
+    regions, a list of 4-D regions or a DataArray with ``time``/``band`` dims (numpy or dask);
+    anything else (2-D, sparse, ...) is a table handled by scikit-learn's rules.
+    """
+
+    _AXIS_FROM_END = {"time": 4, "band": 3}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    @staticmethod
+    def _is_regions(X):
+        """A list/tuple of 4-D regions (a nested list of numbers is an array-like)."""
+        return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 4
+
+    def _is_table(self, X):
+        """True for 2-D (and sparse, 1-D, 3-D ...) input handled by scikit-learn's rules."""
+        if is_xarray(X) or self._is_regions(X):
+            return False
+        if sp.issparse(X):
+            return True
+        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
+
+    def _image_parts(self, X, dim):
+        """``[(array, axis of dim)]`` of image input; arrays stay numpy or dask (lazy)."""
+        if is_xarray(X):
+            if type(X).__name__ == "Dataset":
+                raise TypeError(f"Pass a DataArray with a {dim!r} dim, not a Dataset.")
+            if dim not in X.dims:
+                raise ValueError(f"X has dims {X.dims}; a {dim!r} dim is expected.")
+            return [(X.data, list(X.dims).index(dim))]
+        regions = self._is_regions(X)
+        out = []
+        for a in (list(X) if regions else [X]):
+            a = a if (is_dask(a) or isinstance(a, np.ndarray)) else np.asarray(a)
+            if a.dtype.kind not in "biuf":
+                raise TypeError(f"X must be numeric, got dtype {a.dtype}.")
+            if a.ndim not in (4, 5) or (regions and a.ndim != 4):
+                raise ValueError(f"Each region must be (n_times, n_bands, height, width), "
+                                 f"got shape {a.shape}.")
+            out.append((a, a.ndim - self._AXIS_FROM_END[dim]))
+        return out
+
+
+class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
     """Standardise each band of image time series (NaN-aware), keeping the image layout.
 
     The band axis is axis ``-3`` of ``(n_times, n_bands, height, width)``,
@@ -386,44 +435,6 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
     >>> Xt.std(axis=(0, 2, 3)).round(3).tolist()
     [1.0, 1.0]
     """
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-    @staticmethod
-    def _is_regions(X):
-        """A list/tuple of 4-D regions (a nested list of numbers is an array-like)."""
-        return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 4
-
-    def _is_table(self, X):
-        """True for 2-D (and sparse, 1-D, 3-D ...) input handled by scikit-learn's rules."""
-        if is_xarray(X) or self._is_regions(X):
-            return False
-        if sp.issparse(X):
-            return True
-        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
-
-    def _parts(self, X):
-        """``[(array, band_axis)]`` of image input; arrays stay numpy or dask (lazy)."""
-        if is_xarray(X):
-            if type(X).__name__ == "Dataset":
-                raise TypeError("Pass a DataArray with a 'band' dim, not a Dataset.")
-            if "band" not in X.dims:
-                raise ValueError(f"X has dims {X.dims}; a 'band' dim is expected.")
-            return [(X.data, list(X.dims).index("band"))]
-        arrs = list(X) if self._is_regions(X) else [X]
-        out = []
-        for a in arrs:
-            a = a if (is_dask(a) or isinstance(a, np.ndarray)) else np.asarray(a)
-            if a.dtype.kind not in "biuf":
-                raise TypeError(f"X must be numeric, got dtype {a.dtype}.")
-            if a.ndim not in (4, 5) or (self._is_regions(X) and a.ndim != 4):
-                raise ValueError(f"Each region must be (n_times, n_bands, height, width), "
-                                 f"got shape {a.shape}.")
-            out.append((a, a.ndim - 3))
-        return out
 
     @staticmethod
     def _compute(*values):
@@ -461,7 +472,7 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
                 std = np.nanstd(allv, axis=0)
         else:
             _forget_input_features(self)
-            parts = self._parts(X)
+            parts = self._image_parts(X, "band")
             n_bands = {a.shape[b] for a, b in parts}
             if len(n_bands) != 1:
                 raise ValueError(f"All regions must have the same bands, got {sorted(n_bands)}.")
@@ -517,7 +528,7 @@ class ImageBandScaler(TransformerMixin, BaseEstimator):
         mean = self.mean_.astype(np.float32)
         scale = self.scale_.astype(np.float32)
         out = []
-        for a, b in self._parts(X):
+        for a, b in self._image_parts(X, "band"):
             if a.shape[b] != self.n_bands_:
                 raise ValueError(f"X has shape {a.shape} ({a.shape[b]} bands); the scaler was "
                                  f"fitted on {self.n_bands_} bands.")
@@ -696,7 +707,7 @@ def _fill_block(block, axis, t, method, max_gap, dtype):
     return np.ascontiguousarray(np.moveaxis(out.reshape(shape), 0, axis))
 
 
-class TemporalGapFiller(TransformerMixin, BaseEstimator):
+class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
     """Fill missing values (NaN) of image time series along time, pixel by pixel and band by band.
 
     For each pixel and band, a NaN date is filled from the nearest valid dates of the same
@@ -758,26 +769,10 @@ class TemporalGapFiller(TransformerMixin, BaseEstimator):
     [1.0, 1.0, nan, nan, 4.0, 4.0]
     """
 
-    def __init__(self, method="linear", max_gap=None, use_time_coordinate=True):
+    def __init__(self, method="linear", *, max_gap=None, use_time_coordinate=True):
         self.method = method
         self.max_gap = max_gap
         self.use_time_coordinate = use_time_coordinate
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-    @staticmethod
-    def _is_regions(X):
-        return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 4
-
-    def _is_table(self, X):
-        if is_xarray(X) or self._is_regions(X):
-            return False
-        if sp.issparse(X):
-            return True
-        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
 
     def _check_params(self):
         if self.method not in ("linear", "nearest"):
@@ -807,26 +802,6 @@ class TemporalGapFiller(TransformerMixin, BaseEstimator):
                 return t
         return np.arange(n_t, dtype=np.float64)
 
-    def _parts(self, X):
-        """``[(array, time_axis)]`` of image input; arrays stay numpy or dask."""
-        if is_xarray(X):
-            if type(X).__name__ == "Dataset":
-                raise TypeError("Pass a DataArray with a 'time' dim, not a Dataset.")
-            if "time" not in X.dims:
-                raise ValueError(f"X has dims {X.dims}; a 'time' dim is expected.")
-            return [(X.data, list(X.dims).index("time"))]
-        arrs = list(X) if self._is_regions(X) else [X]
-        out = []
-        for a in arrs:
-            a = a if (is_dask(a) or isinstance(a, np.ndarray)) else np.asarray(a)
-            if a.dtype.kind not in "biuf":
-                raise TypeError(f"X must be numeric, got dtype {a.dtype}.")
-            if a.ndim not in (4, 5) or (self._is_regions(X) and a.ndim != 4):
-                raise ValueError(f"Each region must be (n_times, n_bands, height, width), "
-                                 f"got shape {a.shape}.")
-            out.append((a, a.ndim - 4))
-        return out
-
     def fit(self, X, y=None):
         """Check the parameters and the input form (nothing is learnt from the values).
 
@@ -849,7 +824,7 @@ class TemporalGapFiller(TransformerMixin, BaseEstimator):
         else:
             if hasattr(self, "n_features_in_"):
                 del self.n_features_in_
-            parts = self._parts(X)
+            parts = self._image_parts(X, "time")
             n_t = {a.shape[ax] for a, ax in parts}
             if len(n_t) != 1:
                 raise ValueError(f"All regions must have the same dates, got {sorted(n_t)}.")
@@ -881,7 +856,7 @@ class TemporalGapFiller(TransformerMixin, BaseEstimator):
             t = np.arange(X2.shape[1], dtype=np.float64)
             return _fill_block(X2, 1, t, self.method, self.max_gap, X2.dtype)
         out = []
-        for a, ax in self._parts(X):
+        for a, ax in self._image_parts(X, "time"):
             dtype = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
             t = self._times(X, a.shape[ax])
             if is_dask(a):
