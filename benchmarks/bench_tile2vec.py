@@ -55,7 +55,7 @@ def _scores(model, X, regions_truth=None, pure=None, cloud=None):
                                    if len(np.unique(m)) > 1]))
     if model.encoder == "tilenet":
         final = model.transform(X)
-        geo = model._series(X, model.geographic_module_)
+        geo = model.geographic_transform(X)
         for name, S, lab in (("fg", geo, model.geographic_labels_),
                              ("fc", final, model.labels_)):
             out[f"{name}_series_sil"] = float(silhouette_score(S, lab))

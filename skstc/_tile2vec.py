@@ -722,6 +722,29 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         check_is_fitted(self, "labels_")
         return self._series(X, self.module_)
 
+    def geographic_transform(self, X):
+        """Series embeddings of the grid tiles of ``X`` under the encoder before refinement.
+
+        The geographic encoder f^g is the one trained on spatial triplets only;
+        :meth:`transform` uses the refined encoder f^c. Comparing the two (e.g. the
+        silhouette of each partition on its own series, the paper's Table 2) needs both.
+        Without refinement (``refine=False``, or when it was skipped) and for
+        ``encoder="pixel_mean"`` both are the same series.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+            Image time series with the training bands and dates (see the class Notes).
+
+        Returns
+        -------
+        series : ndarray of shape (n_tiles, n_times * embedding_dim)
+            The series that ``geographic_labels_`` and ``geographic_cluster_centers_``
+            were computed on (for the training input).
+        """
+        check_is_fitted(self, "labels_")
+        return self._series(X, self.geographic_module_)
+
     def predict(self, X):
         """Cluster of every grid tile of ``X`` (same bands and dates as the training data).
 

@@ -104,6 +104,15 @@ def test_partitions_and_attributes(small):
     assert model.geographic_module_ is not model.module_
     assert np.isclose(model.inertia_, ((Z - model.cluster_centers_[model.labels_]) ** 2).sum(),
                       rtol=1e-3)
+    # the geographic (pre-refinement) series are the ones the geographic partition was made on
+    G = model.geographic_transform(images)
+    assert G.shape == Z.shape and not np.allclose(G, Z)
+    assert np.isclose(model.geographic_inertia_,
+                      ((G - model.geographic_cluster_centers_[model.geographic_labels_]) ** 2
+                       ).sum(), rtol=1e-3)
+    unrefined = Tile2VecSeriesKMeans(3, **dict(TINY, refine=False)).fit(images)
+    np.testing.assert_array_equal(unrefined.geographic_transform(images),
+                                  unrefined.transform(images))
 
 
 # ---- input forms -------------------------------------------------------------------------
