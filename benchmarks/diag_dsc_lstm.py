@@ -10,6 +10,8 @@ planted regimes, 3 x 24 x 24, min-max per variable; conv 16-32-64-128, LSTM 64, 
   the cell state starts at 0): max |h|, fraction of |h| within 10 % of that bound, units
   with no variance, ARI of k-means on ``h``.
 * ``full``: the whole fit; ARI against the planted regimes, n_iter, seconds.
+* ``era5``: the whole fit on ``bench_dsc.py``'s real set (ERA5 DJF msl+vo850 sector, k=7,
+  no ground truth): silhouette and Davies-Bouldin on the scaled input, n_iter, seconds.
 
 Every seed listed is run and printed (no selection). Run:
 ``OMP_NUM_THREADS=1 python benchmarks/diag_dsc_lstm.py pre --arch cnn_lstm_ae --seeds 0,1,2
@@ -18,8 +20,10 @@ Every seed listed is run and printed (no selection). Run:
 
 import argparse
 import json
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,6 +34,7 @@ from skstc import DeepSpatiotemporalClustering
 from skstc._dsc import _FieldWindows, _WindowBatches
 from skstc.datasets import make_climate_fields
 from skstc.losses import DSCLoss
+from skstc.metrics import cluster_quality_scores
 from skstc.preprocessing import FieldMinMaxScaler
 from skstc.utils._random import draw_seed, local_random_state
 
@@ -86,17 +91,37 @@ def full_fit(X, y, params, seed):
                 seconds=time.perf_counter() - t)
 
 
+def era5_data():
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_dsc import era5_sector
+    return FieldMinMaxScaler().fit_transform(era5_sector()).astype(np.float32)
+
+
+def era5_fit(X, y, params, seed):
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = DeepSpatiotemporalClustering(7, random_state=seed, **params).fit(X)
+    scores = cluster_quality_scores(X.reshape(len(X), -1), est.labels_)
+    return dict(silhouette=scores["silhouette"], davies_bouldin=scores["davies_bouldin"],
+                n_iter=est.n_iter_, seconds=time.perf_counter() - t)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["pre", "full"])
+    ap.add_argument("mode", choices=["pre", "full", "era5"])
     ap.add_argument("--arch", default="cnn_lstm_ae")
     ap.add_argument("--lstm-hidden", type=int, default=64)
     ap.add_argument("--seeds", default="0,1,2")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    X, y = data()
     params = dict(NET, architecture=args.arch, lstm_hidden=args.lstm_hidden)
-    fn = pretrain_stats if args.mode == "pre" else full_fit
+    if args.mode == "era5":
+        X, y = era5_data(), None
+        fn = era5_fit
+    else:
+        X, y = data()
+        fn = pretrain_stats if args.mode == "pre" else full_fit
     for seed in [int(s) for s in args.seeds.split(",")]:
         r = fn(X, y, params, seed)
         print(args.mode, args.arch, f"lstm_hidden={args.lstm_hidden}", f"seed={seed}",
