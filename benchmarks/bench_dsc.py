@@ -376,10 +376,14 @@ def main(argv=None):
                                            "all"], default="all")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--lstm-hidden", type=int, default=64,
+                        help="LSTM width of the table networks (64: the committed tables; "
+                             "the estimator's default is 256)")
     parser.add_argument("--years", type=int, default=40, help="length of the memory record")
     parser.add_argument("--clustpy-python", default=sys.executable,
                         help="python of an environment with clustpy (default: this one)")
     args = parser.parse_args(argv)
+    NET["lstm_hidden"] = args.lstm_hidden
     parts = (["speed", "clustpy", "memory", "synthetic", "real"] if args.part == "all"
              else [args.part])
     for part in parts:
