@@ -384,6 +384,14 @@ class _ImageStackMixin:
             return True
         return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
 
+    def _validate_table(self, X, *, reset):
+        """2-D input through scikit-learn's checks (NaN allowed, float32/float64 kept)."""
+        if not reset and not hasattr(self, "n_features_in_"):
+            raise ValueError(f"{type(self).__name__} was fitted on images; pass images to "
+                             "transform, not a 2-D array.")
+        return validate_data(self, X, dtype=[np.float64, np.float32],
+                             ensure_all_finite="allow-nan", reset=reset)
+
     def _image_parts(self, X, dim):
         """``[(array, axis of dim)]`` of image input; arrays stay numpy or dask (lazy)."""
         if is_xarray(X):
@@ -464,8 +472,7 @@ class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
         self : ImageBandScaler
         """
         if self._is_table(X):
-            allv = validate_data(self, X, dtype=[np.float64, np.float32],
-                                 ensure_all_finite="allow-nan", reset=True).astype(np.float64)
+            allv = self._validate_table(X, reset=True).astype(np.float64)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 mean = np.nanmean(allv, axis=0)
@@ -519,11 +526,7 @@ class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self._is_table(X):
-            if not hasattr(self, "n_features_in_"):
-                raise ValueError("The scaler was fitted on images (band axis -3); pass images "
-                                 "to transform, not a 2-D array.")
-            X2 = validate_data(self, X, dtype=[np.float64, np.float32],
-                               ensure_all_finite="allow-nan", reset=False)
+            X2 = self._validate_table(X, reset=False)
             return ((X2 - self.mean_) / self.scale_).astype(X2.dtype, copy=False)
         mean = self.mean_.astype(np.float32)
         scale = self.scale_.astype(np.float32)
@@ -818,8 +821,7 @@ class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
         """
         self._check_params()
         if self._is_table(X):
-            X2 = validate_data(self, X, dtype=[np.float64, np.float32],
-                               ensure_all_finite="allow-nan", reset=True)
+            X2 = self._validate_table(X, reset=True)
             self.n_times_ = X2.shape[1]
         else:
             if hasattr(self, "n_features_in_"):
@@ -848,11 +850,7 @@ class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_params()
         if self._is_table(X):
-            if not hasattr(self, "n_features_in_"):
-                raise ValueError("The filler was fitted on images; pass images to transform, "
-                                 "not a 2-D array.")
-            X2 = validate_data(self, X, dtype=[np.float64, np.float32],
-                               ensure_all_finite="allow-nan", reset=False)
+            X2 = self._validate_table(X, reset=False)
             t = np.arange(X2.shape[1], dtype=np.float64)
             return _fill_block(X2, 1, t, self.method, self.max_gap, X2.dtype)
         out = []
