@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._multimodal import _split_labels
+from .utils._fitting import TransactionalFitMixin
 from .utils._random import draw_seed, local_random_state
 
 __all__ = ["LabelAugmenter"]
@@ -60,7 +61,7 @@ def augment_labels(X, y, cluster_labels, centers, min_labeled=2):
     return y_aug
 
 
-class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
+class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
     """Augment few labels by propagation inside pure k-means clusters (Algorithm 2).
 
     k-means partitions the input (normally the embeddings of

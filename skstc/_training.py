@@ -36,11 +36,15 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
+from .utils._fitting import TransactionalFitMixin
 from .utils._random import draw_seed
+from .utils._validation import MAX_ABS_VALUE, check_float32_range
 
 __all__ = [
     "TorchEstimatorMixin",
     "StopTraining",
+    "TrainingDivergedError",
+    "check_finite_embeddings",
     "batch_loader",
     "document_engine_params",
     "effective_n_threads",
@@ -67,8 +71,9 @@ device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
     Torch device; "auto" takes CUDA when available, else the CPU.
 n_threads : int or None, default=None
     Torch intra-op threads during fit and transform, set and restored around the work.
-    None: ``OMP_NUM_THREADS`` when set (joblib's workers set it), 1 outside the main thread,
-    else the usable cores.
+    -1 uses all usable cores. None never oversubscribes: ``OMP_NUM_THREADS`` when set
+    (joblib's workers set it), 1 outside the main thread or on machines with at most 4
+    cores, else the idle cores (usable cores minus the load average).
 num_workers : int, default=0
     Data-loading worker processes.
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
@@ -130,6 +135,99 @@ class StopTraining(Exception):
     """Raised by a callback to end training early (a convergence rule was met)."""
 
 
+class TrainingDivergedError(ValueError):
+    """Training produced a non-finite or exploding loss (or non-finite weights)."""
+
+
+_FIXES = ("Likely fixes: lower the learning rate (lr={lr:g}), scale the input to values of "
+          "order 1 (sklearn's StandardScaler or the scalers in skstc.preprocessing).")
+
+
+def _batch_max_abs(X):
+    """Largest finite |x| over the float tensors/arrays of a batch (dict, tuple or array)."""
+    if isinstance(X, dict):
+        return max((_batch_max_abs(v) for v in X.values()), default=0.0)
+    if isinstance(X, (tuple, list)):
+        return max((_batch_max_abs(v) for v in X), default=0.0)
+    if isinstance(X, np.ndarray):
+        X = torch.from_numpy(X)
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.numel() == 0:
+        return 0.0
+    finite = X[torch.isfinite(X)]
+    return float(finite.abs().max()) if finite.numel() else 0.0
+
+
+class _DivergenceGuard(Callback):
+    """Stop training with :class:`TrainingDivergedError` on a non-finite or exploding loss.
+
+    A batch loss that is NaN/inf, or more than ``factor`` times the loss of the first batch
+    (floored at 1, so a tiny initial loss does not make the rule fragile), ends the fit with
+    an error naming the epoch, the batch, the loss and the likely fixes.
+    """
+
+    def __init__(self, lr, factor=1e6):
+        self.lr = lr
+        self.factor = factor
+
+    def initialize(self):
+        self.first_loss_ = None
+        self.batch_ = 0
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.batch_ = 0
+
+    def on_batch_end(self, net, batch=None, training=True, loss=None, **kwargs):
+        if not training or loss is None:
+            return
+        self.batch_ += 1
+        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        if self.first_loss_ is None and np.isfinite(value):
+            self.first_loss_ = value
+        limit = self.factor * max(abs(self.first_loss_ or 0.0), 1.0)
+        if np.isfinite(value) and value <= limit:
+            return
+        epoch = len(net.history)
+        what = ("is not finite" if not np.isfinite(value) else
+                f"exploded (more than {self.factor:g} x the first batch's loss "
+                f"{self.first_loss_:.3g})")
+        peak = _batch_max_abs(batch[0] if isinstance(batch, (tuple, list)) else batch)
+        hint = ""
+        if peak > 1e3:
+            hint = f" The input of this batch reaches |x| = {peak:.3g}: it looks unscaled."
+        raise TrainingDivergedError(
+            f"Training diverged at epoch {epoch}, batch {self.batch_}: the training loss "
+            f"{what} (loss={value:.3g}).{hint} " + _FIXES.format(lr=self.lr))
+
+
+def _check_finite_weights(module, lr):
+    bad = [name for name, p in module.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise TrainingDivergedError(
+            f"Training diverged: the weights {bad[:3]} of the trained network are not finite. "
+            + _FIXES.format(lr=lr))
+
+
+def check_finite_embeddings(Z, name="the embeddings"):
+    """Raise :class:`TrainingDivergedError` when ``Z`` holds NaN or inf (before clustering).
+
+    Parameters
+    ----------
+    Z : ndarray
+        Embeddings computed by a trained network.
+    name : str, default="the embeddings"
+        What ``Z`` is, for the message.
+    """
+    Z = np.asarray(Z)
+    if Z.dtype.kind == "f" and not np.isfinite(Z).all():
+        n_bad = int((~np.isfinite(Z)).any(axis=tuple(range(1, Z.ndim))).sum()) if Z.ndim > 1 \
+            else int((~np.isfinite(Z)).sum())
+        raise TrainingDivergedError(
+            f"{name} of {n_bad} sample(s) are NaN or inf, so they cannot be clustered: the "
+            "network overflowed (training diverged, or the input is too large). Lower the "
+            "learning rate and scale the input to values of order 1.")
+
+
 def resolve_device(device):
     """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; validate the rest."""
     if device is None or device == "auto":
@@ -151,19 +249,43 @@ def _usable_cores():
         return os.cpu_count() or 1
 
 
+# On machines with at most this many usable cores the default is one thread: a second
+# OpenMP thread gains little there and collapses (10x slower) as soon as another process
+# keeps one of the cores busy.
+_SMALL_MACHINE_CORES = 4
+
+
+def _idle_cores(usable):
+    """Usable cores minus the 1-minute load average (rounded up), at least 1."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not Unix
+        return usable
+    return max(1, usable - int(np.ceil(load)))
+
+
 def effective_n_threads(n_threads):
     """Number of torch threads to use for ``n_threads`` (see the engine parameters).
 
     Parameters
     ----------
     n_threads : int or None
-        Requested threads; -1 means all usable cores; None picks a default that avoids
-        oversubscription (``OMP_NUM_THREADS`` if set, 1 outside the main thread, else the
-        usable cores).
+        Requested threads; -1 means all usable cores. None picks a default that never
+        oversubscribes the machine: ``OMP_NUM_THREADS`` if set; 1 outside the main thread;
+        1 on machines with at most 4 usable cores; else the cores that are idle (usable
+        cores minus the 1-minute load average), capped by torch's own default.
 
     Returns
     -------
     n : int
+
+    Notes
+    -----
+    OpenMP threads wait for each other at every parallel region, so one thread sharing its
+    core with another busy process stalls all of them: a fit with 2 threads on 2 cores runs
+    about 10 times slower than with 1 thread as soon as another process keeps one core
+    busy. Hence the conservative default; ask for more threads explicitly when the machine
+    is yours alone.
     """
     if n_threads is None:
         env = os.environ.get("OMP_NUM_THREADS", "")
@@ -171,7 +293,10 @@ def effective_n_threads(n_threads):
             return int(env)
         if threading.current_thread() is not threading.main_thread():
             return 1
-        return max(1, min(torch.get_num_threads(), _usable_cores()))
+        usable = _usable_cores()
+        if usable <= _SMALL_MACHINE_CORES:
+            return 1
+        return max(1, min(torch.get_num_threads(), _idle_cores(usable)))
     if n_threads == -1:
         return _usable_cores()
     return int(n_threads)
@@ -376,12 +501,17 @@ def _to_batch_tensor(X, device):
     return torch.as_tensor(np.ascontiguousarray(X)).to(device)
 
 
-class TorchEstimatorMixin:
+class TorchEstimatorMixin(TransactionalFitMixin):
     """Mixin giving scikit-learn estimators a skorch-driven torch training engine.
 
     The estimator must define the engine parameters listed in this module's docstring.
     Fitted torch modules stored as attributes are moved to the CPU when pickled, so a model
     trained on a GPU unpickles on a CPU-only machine.
+
+    Fitting is transactional (:class:`skstc.utils._fitting.TransactionalFitMixin`): a fit
+    that raises leaves the previous fitted state, or the unfitted one, intact. Training
+    stops with :class:`TrainingDivergedError` on a non-finite or exploding loss, and array
+    inputs too large for float32 are refused before training.
     """
 
     def __sklearn_tags__(self):
@@ -468,13 +598,18 @@ class TorchEstimatorMixin:
         seed = draw_seed(random_state)
         max_epochs = self.max_epochs if max_epochs is None else max_epochs
         batch_size = self.batch_size if batch_size is None else batch_size
-        cbs = list(callbacks)
+        lr = self.lr if lr is None else lr
+        cbs = [("divergence_guard", _DivergenceGuard(lr))] + list(callbacks)
         if self.n_iter_no_change is not None:
             cbs.append(("loss_plateau", _LossPlateau(self.tol, self.n_iter_no_change)))
         cbs += self._user_callbacks()
 
-        if not isinstance(X, Dataset) and y is None:
-            y = np.full(_n_items(X), -1, dtype=np.int64)
+        if not isinstance(X, Dataset):
+            for key, arr in (X.items() if isinstance(X, dict) else [("X", X)]):
+                check_float32_range(arr, "the training data" if key == "X"
+                                    else f"the training data {key!r}")
+            if y is None:
+                y = np.full(_n_items(X), -1, dtype=np.int64)
         module_kwargs = {}
         if isinstance(module, torch.nn.Module):
             if module_params:
@@ -487,7 +622,7 @@ class TorchEstimatorMixin:
             module,
             criterion=criterion,
             optimizer=self._optimizer_class(),
-            lr=self.lr if lr is None else lr,
+            lr=lr,
             max_epochs=max_epochs,
             batch_size=batch_size,
             train_split=None,
@@ -507,6 +642,7 @@ class TorchEstimatorMixin:
         if getattr(net, "interrupted_", False):
             raise KeyboardInterrupt
         trained = net.module_
+        _check_finite_weights(trained, lr)
         trained.eval()
         return trained, _history_records(net.history)
 
@@ -534,6 +670,7 @@ class TorchEstimatorMixin:
         module = self.module_ if module is None else module
         device = resolve_device(self.device)
         batch_size = batch_size or self.batch_size
+        _check_finite_weights(module, self.lr)
         module.to(device)
         was_training = module.training
         module.eval()
@@ -551,7 +688,14 @@ class TorchEstimatorMixin:
         try:
             with torch_threads(effective_n_threads(self.n_threads)), torch.no_grad():
                 for batch in batches:
-                    res = fn(module, _to_batch_tensor(batch, device))
+                    batch = _to_batch_tensor(batch, device)
+                    peak = _batch_max_abs(batch)
+                    if peak > MAX_ABS_VALUE:
+                        raise ValueError(
+                            f"the input holds values up to |x| = {peak:.3g}, too large for "
+                            f"float32 inference (at most {MAX_ABS_VALUE:.0e}); scale it as "
+                            "the training data was scaled.")
+                    res = fn(module, batch)
                     single = not isinstance(res, (tuple, list))
                     parts = [r.detach().cpu().numpy() for r in ((res,) if single else res)]
                     if outs is None:

@@ -186,3 +186,102 @@ def check_semisupervised_y(y, n_samples, *, name="y", warn_all_unlabeled=True):
             stacklevel=3,
         )
     return y, classes
+
+
+# Largest input magnitude accepted for float32 training: squares of values up to 1e15 summed
+# over a few thousand features stay far below float32's maximum (3.4e38), whereas 1e19 already
+# overflows a single squared error.
+MAX_ABS_VALUE = 1e15
+# Typical magnitude above which an input is reported as probably unscaled.
+UNSCALED_MAGNITUDE = 1e3
+
+
+def _max_abs(X):
+    """Largest finite ``|x|`` of a float array (0 for an empty or non-float array)."""
+    X = np.asarray(X)
+    if X.size == 0 or X.dtype.kind not in "fiu":
+        return 0.0
+    if X.dtype.kind in "iu":
+        return float(max(abs(int(X.max())), abs(int(X.min()))))
+    with np.errstate(invalid="ignore"):
+        hi, lo = np.nanmax(X), np.nanmin(X)
+    vals = [abs(float(v)) for v in (hi, lo) if np.isfinite(v)]
+    return max(vals) if vals else 0.0
+
+
+def check_float32_range(X, name="X", *, limit=MAX_ABS_VALUE):
+    """Raise ``ValueError`` when finite values of ``X`` are too large for float32 training.
+
+    Values whose magnitude exceeds ``limit`` overflow float32 arithmetic once squared or
+    summed in a loss (or already when cast, above 3.4e38), which ends in NaN losses and
+    NaN embeddings far from their cause. NaN and inf are left to the finiteness checks.
+
+    Parameters
+    ----------
+    X : array-like
+        Numeric array (float64 values are checked before any cast to float32).
+    name : str, default="X"
+        Name of the input, used in the message.
+    limit : float, default=1e15
+        Largest magnitude accepted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstc.utils._validation import check_float32_range
+    >>> check_float32_range(np.array([1.0, -2.0]))
+    >>> check_float32_range(np.array([1e30]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to |x| = 1e+30, too large for float32 training ...
+    """
+    peak = _max_abs(X)
+    if peak > limit:
+        raise ValueError(
+            f"{name} holds values up to |x| = {peak:.3g}, too large for float32 training "
+            f"(at most {limit:.0e}; squared errors would overflow to inf). Scale the input "
+            "first, e.g. with sklearn.preprocessing.StandardScaler or the scalers in "
+            "skstc.preprocessing.")
+
+
+def warn_if_unscaled(X, name="X", *, threshold=UNSCALED_MAGNITUDE, stacklevel=3):
+    """Warn when ``X`` looks unscaled (typical magnitude above ``threshold``).
+
+    Deep models train best on inputs of order 1. Raw physical units (geopotential in
+    m2 s-2, pressure in Pa, reflectances in 0..10000) give huge losses, and a variable much
+    larger than the others dominates the loss while the small ones are ignored.
+
+    Parameters
+    ----------
+    X : array-like
+        Numeric array.
+    name : str, default="X"
+        Name of the input, used in the message.
+    threshold : float, default=1e3
+        A warning is given when the 99th percentile of ``|x|`` exceeds it.
+    stacklevel : int, default=3
+        Passed to :func:`warnings.warn`.
+
+    Returns
+    -------
+    unscaled : bool
+        Whether the warning was given.
+    """
+    X = np.asarray(X)
+    if X.size == 0 or X.dtype.kind not in "fiu":
+        return False
+    flat = X.reshape(-1)
+    if flat.size > 100_000:  # a strided subsample is enough for a magnitude
+        flat = flat[:: flat.size // 100_000]
+    flat = np.abs(flat[np.isfinite(flat)]) if flat.dtype.kind == "f" else np.abs(flat)
+    if flat.size == 0:
+        return False
+    typical = float(np.percentile(flat, 99))
+    if typical > threshold:
+        warnings.warn(
+            f"{name} looks unscaled: 99% of |values| are below {typical:.3g}, far from the "
+            "order-1 range deep models train on; the loss will be huge and variables with "
+            "large values will dominate. Scale it first (e.g. sklearn's StandardScaler or "
+            "the scalers in skstc.preprocessing).", UserWarning, stacklevel=stacklevel)
+        return True
+    return False
