@@ -1,13 +1,16 @@
 """skstc: scikit-learn compatible deep spatiotemporal clustering with few or no labels.
 
-The public API is the estimators listed in ``__all__``; helpers live in the public
+The public API is the estimators listed in ``__all__`` with :func:`save` and :func:`load`
+(model files that hold data only, never pickle); helpers live in the public
 submodules :mod:`skstc.preprocessing`, :mod:`skstc.datasets`, :mod:`skstc.metrics`,
 :mod:`skstc.losses`, :mod:`skstc.inspection` and :mod:`skstc.plotting`.
 """
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "save", "load"]
+
+from ._persistence import load, save  # noqa: E402
 
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
 from ._classifier import MultimodalClassifier  # noqa: E402

@@ -22,3 +22,9 @@ from ._tilenet import ResidualBlock, TileNet  # noqa: E402,F401
 
 # --- DeepSpatiotemporalClustering (issue 5) ---
 from ._dsc import ClusteringHead, CNNLSTMAutoencoder, DenseAutoencoder  # noqa: E402
+
+# --- constructor arguments kept on instances, for skstc.save / skstc.load ---
+from . import _dsc, _multimodal, _tilenet  # noqa: E402
+from ._record import record_package_modules  # noqa: E402
+
+record_package_modules(_dsc, _multimodal, _tilenet)
