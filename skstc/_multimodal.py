@@ -25,6 +25,7 @@ from .losses import (
 from .nn._multimodal import MultimodalAutoencoder
 from .preprocessing import stack_modalities
 from .utils._random import draw_seed, local_random_state
+from .utils._validation import split_semisupervised_labels
 from .utils._xarray import is_xarray
 
 __all__ = ["MultimodalConstrainedAE"]
@@ -117,36 +118,9 @@ def _check_spatial_shape(spatial_shape):
 def _split_labels(y, n_samples):
     """Labels with -1 = unlabelled -> (encoded labels with -1, classes).
 
-    Numeric labels: ``-1`` marks unlabelled rows. Object arrays may mix class labels with
-    the integer ``-1``. String arrays have no unlabelled rows.
+    See :func:`skstc.utils._validation.split_semisupervised_labels`.
     """
-    if y is None:
-        return np.full(n_samples, -1, dtype=np.int64), np.array([])
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D of shape (n_samples,), got shape {y.shape}.")
-    if y.shape[0] != n_samples:
-        raise ValueError(
-            f"y has {y.shape[0]} labels but X has {n_samples} samples; they must be the same "
-            "length.")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError("y contains NaN or inf; use -1 for unlabelled samples.")
-    if y.dtype.kind in "iufb":
-        labelled = y != -1
-    elif y.dtype.kind == "O":
-        labelled = np.array([not (isinstance(v, numbers.Number) and v == -1) for v in y],
-                            dtype=bool)
-    else:
-        labelled = np.ones(n_samples, dtype=bool)
-    if labelled.any():
-        classes, enc = np.unique(y[labelled], return_inverse=True)
-    else:
-        classes, enc = np.array([]), np.array([], dtype=np.int64)
-    y_enc = np.full(n_samples, -1, dtype=np.int64)
-    y_enc[labelled] = enc
-    return y_enc, classes
+    return split_semisupervised_labels(y, n_samples)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._inputs import _forget_input_features
 from ..utils._validation import check_numeric_array, reshape_samples
 from ..utils._xarray import is_xarray, xarray_to_numpy
@@ -88,7 +89,7 @@ def _xarray_variable_names(X):
     return None
 
 
-class FieldNaNFiller(TransformerMixin, BaseEstimator):
+class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     """Fill missing values of gridded fields (land points of SST, masked cells ...).
 
     Works on arrays of shape ``(n_times, n_variables, n_lat, n_lon)`` (numpy, dask, or an
@@ -210,7 +211,7 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
         return tags
 
 
-class FieldMinMaxScaler(TransformerMixin, BaseEstimator):
+class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     """Min-max scale gridded fields per variable (the published DSC) or per grid cell.
 
     NaNs are ignored when computing the extremes and kept in the output, so the scaler can

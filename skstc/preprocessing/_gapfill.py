@@ -8,6 +8,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._xarray import is_dask, is_xarray
 from ._images import _ImageStackMixin
 
@@ -67,7 +68,7 @@ def _fill_block(block, axis, t, method, max_gap, dtype):
     return np.ascontiguousarray(np.moveaxis(out.reshape(shape), 0, axis))
 
 
-class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
+class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, TransformerMixin, BaseEstimator):
     """Fill missing values (NaN) of image time series along time, pixel by pixel and band by band.
 
     For each pixel and band, a NaN date is filled from the nearest valid dates of the same

@@ -10,6 +10,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._inputs import _forget_input_features
 from ..utils._xarray import is_dask, is_xarray
 
@@ -71,7 +72,7 @@ class _ImageStackMixin:
         return out
 
 
-class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
+class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, TransformerMixin, BaseEstimator):
     """Standardise each band of image time series (NaN-aware), keeping the image layout.
 
     The band axis is axis ``-3`` of ``(n_times, n_bands, height, width)``,
@@ -201,7 +202,7 @@ class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
         return out if self._is_regions(X) else out[0]
 
 
-class ImageToTiles(TransformerMixin, BaseEstimator):
+class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     """Cut image time series into the rows of non-overlapping tile sequences.
 
     Each tile of the grid of ``tile_size`` x ``tile_size`` tiles (region by region,

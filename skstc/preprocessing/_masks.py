@@ -10,6 +10,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._inputs import _forget_input_features
 from ..utils._xarray import is_xarray
 
@@ -108,7 +109,7 @@ def _pad_square(img):
 _FMF_CHUNK = 256  # objects per vectorised block of FractionMapFeatures.transform
 
 
-class FractionMapFeatures(TransformerMixin, BaseEstimator):
+class FractionMapFeatures(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     """Monthly water masks of objects -> fraction map + normalised area series.
 
     For each object (e.g. a water body) the input is a stack of monthly masks. The output row

@@ -285,3 +285,91 @@ def warn_if_unscaled(X, name="X", *, threshold=UNSCALED_MAGNITUDE, stacklevel=3)
             "the scalers in skstc.preprocessing).", UserWarning, stacklevel=stacklevel)
         return True
     return False
+
+
+def split_semisupervised_labels(y, n_samples, *, name="y"):
+    """Class labels with ``-1`` for unlabelled rows -> ``(encoded labels, classes)``.
+
+    Only the number ``-1`` marks an unlabelled row. Numeric labels may be any other
+    non-negative values; other negative numbers are refused (a typo for ``-1`` would
+    otherwise become a class of its own), and so are the string ``"-1"``, ``None`` and NaN.
+    String (or object) arrays may mix class names with the integer ``-1``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or None
+        Labels; None means no labels at all.
+    n_samples : int
+        Number of samples in ``X``.
+    name : str, default="y"
+        Name used in messages.
+
+    Returns
+    -------
+    y_enc : ndarray of shape (n_samples,) of int64
+        Index into ``classes`` of each labelled row, ``-1`` for unlabelled rows.
+    classes : ndarray
+        Sorted labelled classes (empty when none).
+
+    Examples
+    --------
+    >>> from skstc.utils._validation import split_semisupervised_labels
+    >>> split_semisupervised_labels([3, -1, 5, 3], 4)
+    (array([ 0, -1,  1,  0]), array([3, 5]))
+    >>> split_semisupervised_labels([3, -2, 5, 3], 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: y holds the negative label(s) [-2]: only -1 marks unlabelled samples ...
+    """
+    if y is None:
+        return np.full(n_samples, -1, dtype=np.int64), np.array([])
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D of shape (n_samples,), got shape {y.shape}.")
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {y.shape[0]} labels but X has {n_samples} samples; they must be the "
+            "same length.")
+    if y.dtype.kind == "c":
+        raise TypeError(f"{name} must hold class labels, got complex values.")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} contains NaN or inf; use -1 for unlabelled samples.")
+    if y.dtype.kind in "iufb":
+        labelled = y != -1
+        negative = np.unique(y[labelled & (y < 0)]) if y.dtype.kind != "b" else []
+    elif y.dtype.kind == "O":
+        bad = [v for v in y if v is None or isinstance(v, float) and not np.isfinite(v)]
+        if bad:
+            raise ValueError(f"{name} contains {len(bad)} None/NaN label(s); use -1 for "
+                             "unlabelled samples.")
+        is_num = np.array([isinstance(v, numbers.Number) and not isinstance(v, bool)
+                           for v in y], dtype=bool)
+        labelled = np.array([not (n and v == -1) for n, v in zip(is_num, y)], dtype=bool)
+        negative = sorted({v for n, v, lab in zip(is_num, y, labelled) if n and lab and v < 0})
+        kinds = {type(v).__name__ for v, lab in zip(y, labelled) if lab}
+        if is_num[labelled].any() and not is_num[labelled].all():
+            raise TypeError(f"{name} mixes numeric and non-numeric class labels ({sorted(kinds)}); "
+                            "use one type (with the integer -1 for unlabelled samples).")
+    else:
+        labelled = np.ones(n_samples, dtype=bool)
+        negative = []
+    if len(negative):
+        raise ValueError(
+            f"{name} holds the negative label(s) {list(np.asarray(negative).tolist())}: only "
+            "-1 marks unlabelled samples and class labels must not be negative.")
+    if y.dtype.kind in "OUS":
+        as_text = {str(v).strip() for v, lab in zip(y, labelled) if lab}
+        if as_text & {"-1", "-1.0"}:
+            raise ValueError(
+                f"{name} holds the string '-1': unlabelled samples are marked with the "
+                "integer -1, not a string (convert y, e.g. y.astype(int), or use -1 in an "
+                "object array).")
+    if labelled.any():
+        classes, enc = np.unique(y[labelled], return_inverse=True)
+    else:
+        classes, enc = np.array([]), np.array([], dtype=np.int64)
+    y_enc = np.full(n_samples, -1, dtype=np.int64)
+    y_enc[labelled] = enc
+    return y_enc, classes
