@@ -14,7 +14,12 @@ from ._training import StopTraining, TorchEstimatorMixin, document_engine_params
 from .losses import DSCLoss, target_distribution
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_n_clusters, reshape_samples
+from .utils._validation import (
+    check_float32_range,
+    check_n_clusters,
+    reshape_samples,
+    warn_if_unscaled,
+)
 from .utils._xarray import is_dask, is_xarray, wrap_output, xarray_to_numpy
 
 __all__ = ["DeepSpatiotemporalClustering"]
@@ -530,6 +535,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                              "at least 2 time steps.")
         check_n_clusters(self.n_clusters, n, what="time steps")
         self._check_values(X)
+        check_float32_range(X)
+        warn_if_unscaled(X)
         if np.ptp(X.reshape(n, -1), axis=0).max() == 0:
             raise ValueError("X is constant over time (every time step is identical): there "
                              "is nothing to cluster.")

@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 
 from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
-from ._training import TorchEstimatorMixin, batch_loader, document_engine_params
+from ._training import (
+    TorchEstimatorMixin,
+    batch_loader,
+    check_finite_embeddings,
+    document_engine_params,
+)
 from .losses import (
     constrained_cosine_loss,
     embedding_collapse,
@@ -25,7 +30,7 @@ from .losses import (
 from .nn._multimodal import MultimodalAutoencoder
 from .preprocessing import stack_modalities
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import split_semisupervised_labels
+from .utils._validation import check_n_clusters, split_semisupervised_labels
 from .utils._xarray import is_xarray
 
 __all__ = ["MultimodalConstrainedAE"]
@@ -484,6 +489,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         if n < 2:
             raise ValueError(f"n_samples={n}: at least 2 samples are needed to train.")
         y_enc, self.classes_ = self._check_labels(y, n)
+        k = getattr(self.clusterer, "n_clusters", 1) if self.clusterer is not None else None
+        check_n_clusters(self.n_clusters if k is None else k, n)
         self.n_timesteps_ = series.shape[1]
         rng = local_random_state(self.random_state)
 
@@ -542,6 +549,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         self.n_iter_ = len(self.history_)
         self._batch_size_eff = batch_size
         Z = self._predict_module(_encode, data)
+        check_finite_embeddings(Z)
         clusterer = (KMeans(self.n_clusters, n_init=10) if self.clusterer is None
                      else clone(self.clusterer))
         if "random_state" in clusterer.get_params():

@@ -19,7 +19,7 @@ from ._training import TorchEstimatorMixin, document_engine_params, effective_n_
 from .losses import TripletLoss
 from .nn import TileNet
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_n_clusters
+from .utils._validation import check_float32_range, check_n_clusters
 from .utils._xarray import is_dask, is_xarray
 
 __all__ = ["Tile2VecSeriesKMeans"]
@@ -599,6 +599,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
             if np.isinf(img).any():
                 raise ValueError(f"Region {i} contains infinity; only finite values or NaN "
                                  "(missing) are allowed.")
+            check_float32_range(img, f"Region {i}")
         sums = np.zeros(n_bands)
         counts = np.zeros(n_bands)
         for img in images:

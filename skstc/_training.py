@@ -162,17 +162,36 @@ class _DivergenceGuard(Callback):
 
     A batch loss that is NaN/inf, or more than ``factor`` times the loss of the first batch
     (floored at 1, so a tiny initial loss does not make the rule fragile), ends the fit with
-    an error naming the epoch, the batch, the loss and the likely fixes.
+    an error naming the epoch, the batch, the loss and the likely fixes. So do weights that
+    grew past ``weight_factor`` times their largest initial magnitude (floored at 1): with
+    batch or L2 normalisation a diverged network can keep a bounded loss (dead units, all
+    embeddings equal) while its weights explode.
     """
 
-    def __init__(self, lr, factor=1e6):
+    def __init__(self, lr, factor=1e6, weight_factor=1e4):
         self.lr = lr
         self.factor = factor
+        self.weight_factor = weight_factor
 
     def initialize(self):
         self.first_loss_ = None
         self.batch_ = 0
+        self.initial_weight_ = None
         return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.initial_weight_ = _max_abs_weight(net.module_)
+
+    def on_epoch_end(self, net, **kwargs):
+        peak = _max_abs_weight(net.module_)
+        limit = self.weight_factor * max(self.initial_weight_ or 0.0, 1.0)
+        if np.isfinite(peak) and peak <= limit:
+            return
+        raise TrainingDivergedError(
+            f"Training diverged at epoch {len(net.history)}: the weights exploded (largest "
+            f"|w| = {peak:.3g}, {self.initial_weight_:.3g} at the start; last epoch loss "
+            f"{net.history[-1].get('train_loss', float('nan')):.3g}). "
+            + _FIXES.format(lr=self.lr))
 
     def on_epoch_begin(self, net, **kwargs):
         self.batch_ = 0
@@ -198,6 +217,12 @@ class _DivergenceGuard(Callback):
         raise TrainingDivergedError(
             f"Training diverged at epoch {epoch}, batch {self.batch_}: the training loss "
             f"{what} (loss={value:.3g}).{hint} " + _FIXES.format(lr=self.lr))
+
+
+def _max_abs_weight(module):
+    peaks = [float(p.detach().abs().max()) for p in module.parameters()
+             if p.requires_grad and p.numel()]
+    return max(peaks, default=0.0)
 
 
 def _check_finite_weights(module, lr):

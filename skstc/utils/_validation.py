@@ -279,8 +279,8 @@ def warn_if_unscaled(X, name="X", *, threshold=UNSCALED_MAGNITUDE, stacklevel=3)
     typical = float(np.percentile(flat, 99))
     if typical > threshold:
         warnings.warn(
-            f"{name} looks unscaled: 99% of |values| are below {typical:.3g}, far from the "
-            "order-1 range deep models train on; the loss will be huge and variables with "
+            f"{name} looks unscaled: the 99th percentile of |values| is {typical:.3g}, far "
+            "from the order-1 range deep models train on; the loss will be huge and variables with "
             "large values will dominate. Scale it first (e.g. sklearn's StandardScaler or "
             "the scalers in skstc.preprocessing).", UserWarning, stacklevel=stacklevel)
         return True
