@@ -1,5 +1,6 @@
 """DeepSpatiotemporalClustering: cluster the time steps of gridded multivariate fields."""
 
+import contextlib
 import numbers
 import warnings
 
@@ -10,7 +11,8 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._training import StopTraining, TorchEstimatorMixin, document_engine_params
+from ._training import (StopTraining, TorchEstimatorMixin, document_engine_params,
+                        resolve_device)
 from .losses import DSCLoss, target_distribution
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
 from .utils._random import draw_seed, local_random_state
@@ -25,8 +27,29 @@ _PREDICT_CHUNK_BATCHES = 16  # time steps loaded at once when predicting = 16 * 
 
 def _batch_codes_and_q(module, batch):
     """Codes and soft assignments of one batch (the engine's ``_predict_module`` worker)."""
-    z = module.encode(batch["x"])
+    x = batch["x"]
+    param = next(module.parameters())
+    z = module.encode(x.to(param.dtype))
     return z, module.head(z)
+
+
+@contextlib.contextmanager
+def _float64(module, device):
+    """Run ``module`` in float64 inside the block (a float32 round trip is exact).
+
+    float32 convolutions and matrix products pick their kernels (and so their rounding) by
+    batch size, so a time step's code would depend on which other steps share its batch;
+    in float64 these differences are ~1e-16 and the public outputs do not depend on the
+    order or the batching of the samples. Devices without float64 (MPS) stay in float32.
+    """
+    if torch.device(device).type == "mps":
+        yield module
+        return
+    module.double()
+    try:
+        yield module
+    finally:
+        module.float()
 
 
 class _FieldWindows(torch.utils.data.Dataset):
@@ -501,10 +524,17 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                 module.spread.copy_(torch.as_tensor(anomalies_sd[:, None, None],
                                                     dtype=torch.float32))
 
-    def _codes_and_q(self, module, dataset):
-        """Codes and q of every sample of ``dataset`` (a target update, or the final labels)."""
-        return self._predict_module(_batch_codes_and_q, _WindowView(dataset), module=module,
-                                    batch_size=max(self.batch_size, 256))
+    def _codes_and_q(self, module, dataset, exact=False):
+        """Codes and q of every sample of ``dataset`` (a target update, or the final labels).
+
+        ``exact=True`` computes in float64 (independent of the batching): the public outputs.
+        """
+        if not exact:
+            return self._predict_module(_batch_codes_and_q, _WindowView(dataset),
+                                        module=module, batch_size=max(self.batch_size, 256))
+        with _float64(module, resolve_device(self.device)):
+            return self._predict_module(_batch_codes_and_q, _WindowView(dataset),
+                                        module=module, batch_size=max(self.batch_size, 256))
 
     # ---- fit ------------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -575,7 +605,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         # recomputed with the trained module (the last target update may be a few
         # iterations old)
         self.module_ = module
-        z, q = self._codes_and_q(module, dataset)
+        z, q = self._codes_and_q(module, dataset, exact=True)
         self.labels_ = q.argmax(1)
         self.cluster_centers_ = (module.head.centers.detach().cpu().numpy()
                                  / float(module.head.scale))
@@ -612,6 +642,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     def _stream(self, X):
         """Stream ``X`` in chunks with a window halo; return codes, q and the xarray info.
 
+        Codes and q are computed in float64 (see :func:`_float64`).
+
         Only one chunk of ``batch_size * 16`` time steps (plus the window's halo) is loaded
         at a time, so dask-backed records longer than memory can be predicted.
         """
@@ -628,8 +660,9 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
             block = np.asarray(block.compute() if is_dask(block) else block, dtype=np.float32)
             self._check_values(block)
             ds = _FieldWindows(block, None, self.window)
-            z, q = self._predict_module(_batch_codes_and_q,
-                                        _WindowView(ds, start - lo, stop - lo))
+            with _float64(self.module_, resolve_device(self.device)):
+                z, q = self._predict_module(_batch_codes_and_q,
+                                            _WindowView(ds, start - lo, stop - lo))
             zs.append(z)
             qs.append(q)
         if not zs:
@@ -654,7 +687,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         Z : ndarray of shape (n_times, latent_dim) (DataArray with ``xarray_output``)
         """
         z, _, info = self._stream(X)
-        return self._wrap(z, info, ("latent",), "code")
+        return self._wrap(z.astype(np.float32), info, ("latent",), "code")
 
     def soft_assignments(self, X):
         """Student-t soft assignments ``q`` of the time steps to the clusters.
@@ -670,7 +703,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
             Rows sum to one.
         """
         _, q, info = self._stream(X)
-        return self._wrap(q, info, ("cluster",), "q")
+        return self._wrap(q.astype(np.float32), info, ("cluster",), "q")
 
     def predict(self, X):
         """Cluster of each time step (argmax of the soft assignments).
