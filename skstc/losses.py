@@ -280,7 +280,7 @@ class TripletLoss(nn.Module):
 
 
 class DSCLoss(nn.Module):
-    """Joint DSC/DEC criterion: ``clustering_weight * KL(P||Q) + reconstruction_weight * MSE``.
+    """Joint DSC/DEC criterion: ``clustering_weight * KL(P||Q) + reconstruction_weight * L_r``.
 
     Follows the engine's criterion protocol: ``y_pred`` is the module's dict (``q`` and,
     with a decoder, ``recon``), ``X`` the batch dict with the window ``x`` and the targets
@@ -289,15 +289,20 @@ class DSCLoss(nn.Module):
     Parameters
     ----------
     reconstruction_weight : float, default=1.0
-        Weight of the mean squared reconstruction error (ignored without a decoder).
+        Weight of the squared reconstruction error (ignored without a decoder).
     clustering_weight : float, default=1.0
         Weight of the KL term (0 during autoencoder pretraining).
+    reduction : {"mean", "sum"}, default="mean"
+        ``"mean"``: mean over every value of the batch (per-value MSE). ``"sum"``: squared
+        errors summed over each sample's values, averaged over the samples (the DSC paper's
+        Eq 7); see :func:`reconstruction_error`.
     """
 
-    def __init__(self, reconstruction_weight=1.0, clustering_weight=1.0):
+    def __init__(self, reconstruction_weight=1.0, clustering_weight=1.0, reduction="mean"):
         super().__init__()
         self.reconstruction_weight = reconstruction_weight
         self.clustering_weight = clustering_weight
+        self.reduction = reduction
 
     def forward(self, y_pred, y_true=None, X=None):
         """Scalar loss; sets ``components_`` (``kl``, ``recon``)."""
@@ -312,7 +317,7 @@ class DSCLoss(nn.Module):
             if x.dim() == 5:
                 x = x[:, x.shape[1] // 2]
             recon = y_pred["recon"]
-            mse = torch.mean((recon.reshape(x.shape) - x) ** 2)
+            mse = reconstruction_error(recon.reshape(x.shape), x, reduction=self.reduction)
             loss = loss + self.reconstruction_weight * mse
             comps["recon"] = float(mse.detach())
         self.components_ = comps
