@@ -291,6 +291,7 @@ class EOFKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_times,)
         """
+        check_is_fitted(self, "kmeans_")
         return self.kmeans_.predict(self._transform(X))
 
 
