@@ -189,6 +189,15 @@ default="cnn_lstm_ae"
         Mini-batch iterations between two target updates.
     n_init : int, default=10
         k-means restarts for the centre initialisation.
+    area_weighting : bool, default=False
+        Weight each grid row by its area: the normalised anomalies entering the encoder are
+        multiplied by ``sqrt(cos(latitude))`` and the squared reconstruction errors by
+        ``cos(latitude)`` (both scaled to a mean of 1 over the rows), as EOF analysis does,
+        so that the many cells of high latitudes do not dominate the codes. Needs
+        ``latitudes`` or xarray input with a latitude coordinate.
+    latitudes : array-like of shape (n_lat,) or None, default=None
+        Latitudes (degrees) of the grid rows, for ``area_weighting`` with numpy input; None
+        reads them from the latitude coordinate of xarray input.
     input_shape : tuple (n_variables, n_lat, n_lon) or None, default=None
         Shape of one sample for 2-D input; None reads 2-D input as ``n_features`` variables
         on a 1x1 grid.
@@ -240,6 +249,8 @@ default="cnn_lstm_ae"
         Whether the stopping rule on changed assignments was met.
     n_reseeded_ : int
         Empty or near-empty clusters whose centre was re-seeded during training.
+    area_weights_ : ndarray of shape (n_lat,) or None
+        Row weights applied to the encoder's input (None without ``area_weighting``).
     input_shape_ : tuple (n_variables, n_lat, n_lon)
         Shape of one sample.
     module_ : torch.nn.Module
@@ -264,7 +275,7 @@ default="cnn_lstm_ae"
                  lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
                  reconstruction_weight=1.0, reconstruction_reduction="mean",
                  pretrain_epochs=20, update_interval=10,
-                 n_init=10, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
+                 n_init=10, area_weighting=False, latitudes=None, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
                  variable_dim="variable", xarray_output=False, max_epochs=100, batch_size=32,
                  lr=1e-3, optimizer="adam", tol=1e-3, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0,
@@ -283,6 +294,8 @@ default="cnn_lstm_ae"
         self.pretrain_epochs = pretrain_epochs
         self.update_interval = update_interval
         self.n_init = n_init
+        self.area_weighting = area_weighting
+        self.latitudes = latitudes
         self.input_shape = input_shape
         self.time_dim = time_dim
         self.lat_dim = lat_dim
@@ -432,8 +445,36 @@ default="cnn_lstm_ae"
                 use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
                 use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
 
+    def _row_weights(self, info, n_lat):
+        """``sqrt(cos(latitude))`` per grid row, scaled to a mean square of 1, or None."""
+        if not self.area_weighting:
+            return None
+        lat = self.latitudes
+        if lat is None and info is not None and info.dims[-2] in info.coords:
+            lat = info.coords[info.dims[-2]]
+        if lat is None:
+            raise ValueError("area_weighting=True needs the latitudes of the grid rows: pass "
+                             "xarray input with a latitude coordinate, or latitudes=.")
+        lat = np.asarray(lat, dtype=np.float64)
+        if lat.shape != (n_lat,) or not np.isfinite(lat).all() or (np.abs(lat) > 90).any():
+            raise ValueError(f"latitudes must be {n_lat} values in [-90, 90] (one per grid "
+                             f"row), got shape {lat.shape}.")
+        w = np.sqrt(np.clip(np.cos(np.deg2rad(lat)), 0.0, None))
+        if not (w > 0).any():
+            raise ValueError("every grid row is at a pole: area weights are all zero.")
+        return w / np.sqrt(np.mean(w ** 2))
+
     @staticmethod
-    def _set_normalisation(module, X):
+    def _set_normalisation(module, X, row_weights=None):
+        if row_weights is not None:
+            cell = np.broadcast_to(row_weights[:, None], X.shape[2:]).copy()
+            with torch.no_grad():
+                if isinstance(module, DenseAutoencoder):
+                    cell = np.broadcast_to(cell, X.shape[1:]).copy().ravel()
+                    module.cell_weight.copy_(torch.as_tensor(cell, dtype=torch.float32))
+                else:
+                    module.cell_weight.copy_(torch.as_tensor(cell[None],
+                                                             dtype=torch.float32))
         mean = X.mean(axis=0, dtype=np.float64)
         anomalies_sd = np.sqrt(((X - mean) ** 2).mean(axis=(0, 2, 3)))
         anomalies_sd = np.where(anomalies_sd > 0, anomalies_sd, 1.0)
@@ -515,7 +556,7 @@ default="cnn_lstm_ae"
         self : DeepSpatiotemporalClustering
         """
         self._check_params()
-        X, _ = self._to_fields(X, reset=True)
+        X, info = self._to_fields(X, reset=True)
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"X has {n} sample(s) (1 sample cannot be clustered); DSC needs "
@@ -527,7 +568,12 @@ default="cnn_lstm_ae"
                              "is nothing to cluster.")
         rng = local_random_state(self.random_state)
         module = self._build_module(draw_seed(rng))
-        self._set_normalisation(module, X)
+        rows = self._row_weights(info, X.shape[2])
+        self._set_normalisation(module, X, rows)
+        value_weights = None if rows is None else torch.as_tensor(
+            np.broadcast_to((rows ** 2)[:, None], X.shape[2:])[None].copy(),
+            dtype=torch.float32)
+        self.area_weights_ = rows
         p = np.full((n, self.n_clusters), 1.0 / self.n_clusters, dtype=np.float32)
         dataset = _FieldWindows(X, p, self.window)
         history = []
@@ -535,7 +581,8 @@ default="cnn_lstm_ae"
             module, hist = self._train_module(
                 module, dataset, criterion=DSCLoss,
                 criterion_params={"reconstruction_weight": 1.0, "clustering_weight": 0.0,
-                                  "reduction": self.reconstruction_reduction},
+                                  "reduction": self.reconstruction_reduction,
+                                  "value_weights": value_weights},
                 random_state=rng, max_epochs=self.pretrain_epochs,
                 iterator_train=_WindowBatches)
             history += [dict(h, phase="pretrain") for h in hist]
@@ -555,7 +602,8 @@ default="cnn_lstm_ae"
             module, hist = self._train_module(
                 module, dataset, criterion=DSCLoss,
                 criterion_params={"reconstruction_weight": recon_w, "clustering_weight": 1.0,
-                                  "reduction": self.reconstruction_reduction},
+                                  "reduction": self.reconstruction_reduction,
+                                  "value_weights": value_weights},
                 random_state=rng, iterator_train=_WindowBatches,
                 callbacks=(("dec_targets", updater),))
         finally:

@@ -424,3 +424,43 @@ def test_reconstruction_reduction_sum_is_eq7_scale(fields):
     assert ratio == pytest.approx(np.prod(X.shape[1:]), rel=0.05)
     with pytest.raises(ValueError, match="reconstruction_reduction"):
         DeepSpatiotemporalClustering(3, reconstruction_reduction="max", **TINY).fit(X)
+
+
+def test_area_weighting_weights_the_encoder_input_and_the_loss(fields):
+    import torch
+
+    from skstc.losses import DSCLoss
+
+    X, _ = fields
+    lat = np.linspace(80.0, 10.0, 8)
+    est = DeepSpatiotemporalClustering(3, area_weighting=True, latitudes=lat, **TINY).fit(X)
+    w = np.sqrt(np.cos(np.deg2rad(lat)))
+    w = w / np.sqrt(np.mean(w ** 2))
+    np.testing.assert_allclose(est.area_weights_, w, rtol=1e-6)
+    np.testing.assert_allclose(est.module_.cell_weight[0, :, 0].numpy(), w, rtol=1e-6)
+    plain = DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    assert plain.area_weights_ is None
+    assert not np.allclose(plain.transform(X), est.transform(X))
+    # the loss: squared errors weighted by w**2 (cos(latitude), mean 1 over the rows)
+    x = torch.zeros(1, 1, 8, 1)
+    recon = torch.ones(1, 1, 8, 1)
+    vw = torch.as_tensor(w ** 2, dtype=torch.float32)[None, :, None]
+    y_pred = {"z": torch.zeros(1, 1), "q": torch.ones(1, 1), "recon": recon}
+    loss = DSCLoss(clustering_weight=0.0, value_weights=vw)(y_pred, None, {"x": x})
+    assert float(loss) == pytest.approx(1.0, rel=1e-6)  # mean of w**2 is 1
+    recon[0, 0, 0, 0] = 0.0  # drop the error of the northernmost (lightest) row
+    loss = DSCLoss(clustering_weight=0.0, value_weights=vw)(y_pred, None, {"x": x})
+    assert float(loss) == pytest.approx(1.0 - w[0] ** 2 / 8, rel=1e-6)
+    with pytest.raises(ValueError, match="latitudes"):
+        DeepSpatiotemporalClustering(3, area_weighting=True, **TINY).fit(X)
+
+
+def test_area_weighting_reads_xarray_latitudes(fields):
+    xr = pytest.importorskip("xarray")
+    X, _ = fields
+    lat = np.linspace(80.0, 10.0, 8)
+    da = xr.DataArray(X, dims=("time", "variable", "lat", "lon"), coords={"lat": lat})
+    a = DeepSpatiotemporalClustering(3, area_weighting=True, **TINY).fit(da)
+    b = DeepSpatiotemporalClustering(3, area_weighting=True, latitudes=lat, **TINY).fit(X)
+    np.testing.assert_allclose(a.area_weights_, b.area_weights_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
