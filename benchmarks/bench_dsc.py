@@ -370,10 +370,131 @@ def part_memory(args):
           f"full array); {len(labels)} labels", flush=True)
 
 
+# ---- the baseline ladder ------------------------------------------------------------------
+LADDER_NET = dict(conv_channels=(16, 32, 64, 128))  # everything else: estimator defaults
+
+
+def ladder_sets():
+    """(name, X scaled float32, latitudes, k, truth or None, time-ordered) of every set."""
+    X, y = make_climate_fields(n_times=240, n_regimes=4, n_variables=3, grid_shape=(24, 24),
+                               random_state=2024)
+    yield ("synthetic regimes (240 x 3 x 24 x 24)",
+           FieldMinMaxScaler().fit_transform(X).astype(np.float32),
+           np.linspace(60.0, 37.0, 24), 4, y, True)
+    if not DATA.is_dir():
+        print(f"real data folder {DATA} absent: real sets skipped")
+        return
+    ds = era5_sector()
+    yield ("ERA5 DJF msl+vo850 N-Atlantic (360 x 2 x 21 x 41)",
+           FieldMinMaxScaler().fit_transform(ds).astype(np.float32), ds["lat"].values, 7,
+           None, True)
+    uk = load_era5(DATA / "era5_t2m_uk_2019-03_hourly.nc")
+    daily = uk.resample(time="1D").mean()
+    yield ("ERA5 UK t2m daily means (31 x 1 x 33 x 49)",
+           FieldMinMaxScaler().fit_transform(daily).astype(np.float32), uk["lat"].values, 3,
+           None, True)
+    three_h = uk.isel(time=slice(0, None, 3))
+    hours = three_h["time"].dt.hour.values
+    yield ("ERA5 UK t2m 3-hourly, truth = quarter of the day (248 x 1 x 33 x 49)",
+           FieldMinMaxScaler().fit_transform(three_h).astype(np.float32), uk["lat"].values, 4,
+           hours // 6, True)
+    ens = load_era5(DATA / "era5_levels_members_2017-01.nc")
+    dates = np.unique(ens["time"].values, return_inverse=True)[1].ravel()
+    yield ("ERA5 ensemble z+t at 850/500 hPa, 10 members x 4 dates, truth = date "
+           "(40 x 4 x 61 x 120)",
+           FieldMinMaxScaler().fit_transform(ens).astype(np.float32), ens["lat"].values, 4,
+           dates, False)
+
+
+def mean_run_length(labels):
+    """Mean length of the runs of identical consecutive labels (time steps)."""
+    change = np.flatnonzero(labels[1:] != labels[:-1])
+    return len(labels) / (len(change) + 1)
+
+
+def ladder_models(k, lat, seed, threads, extra):
+    from skstc.baselines import EOFKMeans
+
+    models = {
+        "k-means (scaled fields)": EOFKMeans(k, n_eofs=None, anomalies=None,
+                                             area_weighting=False, random_state=seed),
+        "EOF (20, area-weighted anomalies) + k-means": EOFKMeans(
+            k, n_eofs=20, latitudes=lat, random_state=seed),
+        "DSC default": DeepSpatiotemporalClustering(
+            k, n_threads=threads, random_state=seed, **LADDER_NET),
+    }
+    for name, params in extra.items():
+        params = dict(params)
+        if params.pop("needs_latitudes", False):
+            params["latitudes"] = lat
+        models[name] = DeepSpatiotemporalClustering(
+            k, n_threads=threads, random_state=seed, **dict(LADDER_NET, **params))
+    return models
+
+
+LADDER_VARIANTS = {}
+
+
+def part_ladder(args):
+    cols = ["silhouette", "silhouette_cosine", "cluster_rmse", "average_cluster_variance",
+            "average_cluster_variance_authors_code", "average_intercluster_distance"]
+    short = {"silhouette": "sil", "silhouette_cosine": "sil_cos", "cluster_rmse": "RMSE",
+             "average_cluster_variance": "var Eq10",
+             "average_cluster_variance_authors_code": "var code",
+             "average_intercluster_distance": "inter_d"}
+    seeds = list(range(args.seeds))
+    for name, X, lat, k, y, ordered in ladder_sets():
+        if args.sets and not any(s in name for s in args.sets):
+            continue
+        print(f"\n## {name}, k={k}\n", flush=True)
+        runs = {}
+        for seed in seeds:
+            for model_name, model in ladder_models(k, lat, seed, args.threads,
+                                                   LADDER_VARIANTS).items():
+                t = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    labels = np.asarray(model.fit(X).labels_)
+                sec = time.perf_counter() - t
+                scores = cluster_quality_scores(X.reshape(len(X), -1), labels)
+                scores["run_length"] = mean_run_length(labels) if ordered else np.nan
+                scores["ARI"] = adjusted_rand_score(y, labels) if y is not None else np.nan
+                scores["seconds"] = sec
+                scores["labels"] = labels
+                runs.setdefault(model_name, []).append(scores)
+                print(f"  seed {seed} {model_name}: sil {scores['silhouette']:.3f} "
+                      f"ARI {scores['ARI']:.3f} run {scores['run_length']:.2f} "
+                      f"({sec:.0f}s)", flush=True)
+        table = cols + ["run_length", "stability", "ARI", "seconds"]
+        print("\n| model | " + " | ".join(short.get(c, c) for c in table) + " |")
+        print("|---|" + "---|" * len(table))
+        for model_name, rs in runs.items():
+            cells = []
+            for c in table:
+                if c == "stability":
+                    labs = [r["labels"] for r in rs]
+                    vals = np.array([adjusted_rand_score(a, b) for i, a in enumerate(labs)
+                                     for b in labs[i + 1:]])
+                    cells.append(f"{vals.mean():.3f}" if len(vals) else "n/a")
+                    continue
+                vals = np.array([r[c] for r in rs], dtype=float)
+                if np.isnan(vals).all():
+                    cells.append("n/a")
+                else:
+                    cells.append(f"{np.mean(vals):.3f} ± {np.std(vals):.3f}")
+            print(f"| {model_name} | " + " | ".join(cells) + " |", flush=True)
+        if ordered:
+            print("\n(run_length of a time-blind partition with the same sizes: "
+                  f"~{1 / (1 - np.sum((np.bincount(runs['k-means (scaled fields)'][0]['labels']) / len(X)) ** 2)):.2f})",
+                  flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["synthetic", "real", "speed", "clustpy", "memory",
-                                           "all"], default="all")
+    parser.add_argument("--part", choices=["ladder", "synthetic", "real", "speed", "clustpy",
+                                           "memory", "all"], default="all")
+    parser.add_argument("--sets", nargs="*", default=None,
+                        help="ladder: only the sets whose name contains one of these words")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--lstm-hidden", type=int, default=64,

@@ -1,17 +1,18 @@
 """DeepSpatiotemporalClustering: cluster the time steps of gridded multivariate fields."""
 
+import contextlib
+import functools
 import numbers
 import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
-from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._training import StopTraining, TorchEstimatorMixin, document_engine_params
-from .losses import DSCLoss, target_distribution
+from ._dec import DECTargetUpdates, init_centers, min_cluster_size
+from ._training import TorchEstimatorMixin, document_engine_params, resolve_device
+from .losses import DSCLoss
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import (
@@ -24,14 +25,36 @@ from .utils._xarray import is_dask, is_xarray, wrap_output, xarray_to_numpy
 
 __all__ = ["DeepSpatiotemporalClustering"]
 
-_ARCHITECTURES = ("cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec")
+_ARCHITECTURES = ("cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec", "idec")
+_REDUCTIONS = ("mean", "sum")
 _PREDICT_CHUNK_BATCHES = 16  # time steps loaded at once when predicting = 16 * batch_size
 
 
 def _batch_codes_and_q(module, batch):
     """Codes and soft assignments of one batch (the engine's ``_predict_module`` worker)."""
-    z = module.encode(batch["x"])
+    x = batch["x"]
+    param = next(module.parameters())
+    z = module.encode(x.to(param.dtype))
     return z, module.head(z)
+
+
+@contextlib.contextmanager
+def _float64(module, device):
+    """Run ``module`` in float64 inside the block (a float32 round trip is exact).
+
+    float32 convolutions and matrix products pick their kernels (and so their rounding) by
+    batch size, so a time step's code would depend on which other steps share its batch;
+    in float64 these differences are ~1e-16 and the public outputs do not depend on the
+    order or the batching of the samples. Devices without float64 (MPS) stay in float32.
+    """
+    if torch.device(device).type == "mps":
+        yield module
+        return
+    module.double()
+    try:
+        yield module
+    finally:
+        module.float()
 
 
 class _FieldWindows(torch.utils.data.Dataset):
@@ -102,100 +125,6 @@ class _WindowBatches:
             yield self.dataset.batch(idx), torch.full((len(idx),), -1, dtype=torch.long)
 
 
-class _TargetUpdates(Callback):
-    """DEC schedule: targets every ``update_interval`` iterations, stop on few label changes.
-
-    Also detects collapse (empty or near-empty clusters) and re-seeds empty centres on the
-    code of the sample farthest from its centre.
-    """
-
-    def __init__(self, estimator, dataset, labels, update_interval, tol, min_size):
-        self.estimator = estimator
-        self.dataset = dataset
-        self.labels = labels
-        self.update_interval = update_interval
-        self.tol = tol
-        self.min_size = min_size
-
-    def initialize(self):
-        self.iteration_ = 0
-        self.delta_ = np.nan
-        self.n_updates_ = 0
-        self.n_reseeded_ = 0
-        self.converged_ = False
-        return self
-
-    def on_train_begin(self, net, **kwargs):
-        self._update(net, check=False)
-
-    def on_batch_end(self, net, training=True, **kwargs):
-        if not training:
-            return
-        self.iteration_ += 1
-        if self.iteration_ % self.update_interval == 0:
-            self._update(net, check=True)
-            if self.converged_:
-                losses = [b["train_loss"] for b in net.history[-1]["batches"]
-                          if "train_loss" in b]
-                net.history.record("train_loss", float(np.mean(losses)))
-                self._record(net)
-                raise StopTraining
-
-    def on_epoch_end(self, net, **kwargs):
-        self._record(net)
-
-    def _record(self, net):
-        net.history.record("delta_label", self.delta_)
-        net.history.record("n_target_updates", self.n_updates_)
-        net.history.record("n_reseeded", self.n_reseeded_)
-        net.history.record("n_iter", self.iteration_)
-
-    def _update(self, net, check):
-        est = self.estimator
-        module = net.module_
-        z, q = est._codes_and_q(module, self.dataset)
-        labels = q.argmax(1)
-        k = q.shape[1]
-        sizes = np.bincount(labels, minlength=k)
-        small = np.flatnonzero(sizes < self.min_size)
-        if small.size and small.size < k:
-            self._reseed(module, z, labels, small, sizes)
-            z, q = est._codes_and_q(module, self.dataset)
-            labels = q.argmax(1)
-        if check:
-            self.delta_ = float(np.mean(labels != self.labels))
-            self.converged_ = self.delta_ < self.tol
-        self.labels[:] = labels
-        self.dataset.p[:] = target_distribution(q.astype(np.float64)).astype(np.float32)
-        self.n_updates_ += 1
-        if est.verbose:
-            print(f"target update {self.n_updates_} (iteration {self.iteration_}): "
-                  f"changed assignments {self.delta_:.4f}, cluster sizes "
-                  f"{np.bincount(labels, minlength=k).tolist()}, re-seeded "
-                  f"{self.n_reseeded_}", flush=True)
-
-    def _reseed(self, module, z, labels, small, sizes):
-        centers = module.head.centers.detach().cpu().numpy()
-        z = z * float(module.head.scale)
-        dist = ((z - centers[labels]) ** 2).sum(1)
-        taken = set()
-        for j in small:
-            # farthest sample of a cluster that can spare it
-            ok = sizes[labels] > 2 * self.min_size
-            cand = np.where(ok, dist, -np.inf)
-            cand[list(taken)] = -np.inf
-            i = int(np.argmax(cand))
-            if not np.isfinite(cand[i]):
-                break
-            taken.add(i)
-            sizes[labels[i]] -= 1
-            sizes[j] += 1
-            centers[j] = z[i]
-            self.n_reseeded_ += 1
-        with torch.no_grad():
-            module.head.centers.copy_(torch.as_tensor(centers))
-
-
 @document_engine_params
 class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
                                    BaseEstimator):
@@ -223,11 +152,15 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         persistence, matched window 1 on ERA5 and cost 1.5-2.2x the time.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
-    architecture : {"cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec"}, default="cnn_lstm_ae"
+    architecture : {"cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec", "idec"}, \
+default="cnn_lstm_ae"
         ``"cnn_lstm_ae"`` is DSC; the paper's ablations are ``"cnn"`` (CNN encoder only, no
         reconstruction), ``"cnn_ae"`` (CNN autoencoder, no LSTM) and ``"cnn_lstm"``
-        (CNN-LSTM encoder only); ``"dec"`` is the DEC baseline (dense autoencoder on the
-        flattened centre step, ``dense_units``).
+        (CNN-LSTM encoder only). ``"dec"`` is the DEC baseline: a dense autoencoder on the
+        flattened centre step (``dense_units``) pretrained on reconstruction, then trained
+        on the KL term alone (the decoder is dropped, as in DEC). ``"idec"`` is the same
+        network keeping ``reconstruction_weight`` times the reconstruction error in the
+        clustering phase (IDEC).
     conv_channels : tuple of int, default=(64, 64, 128, 256, 512)
         Channels of the 3x3 convolution blocks, with 2x2 max pooling between blocks; grids
         not divisible by the pooling are zero-padded and the padding is left out of the loss.
@@ -242,7 +175,15 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     dense_units : tuple of int, default=(500, 500, 2000)
         Hidden widths of the DEC baseline's dense autoencoder.
     reconstruction_weight : float, default=1.0
-        Weight of the reconstruction error in the clustering phase (ignored without decoder).
+        Weight of the reconstruction error in the clustering phase (ignored without decoder
+        and by ``"dec"``).
+    reconstruction_reduction : {"mean", "sum"}, default="mean"
+        Normalisation of the squared reconstruction error of a batch: ``"mean"`` over every
+        value (per-value MSE, on the scale of the KL term whatever the grid size);
+        ``"sum"`` sums each sample's squared errors over its variables and grid cells and
+        averages over the samples of the batch (the paper's Eq 7, ``1/T sum_t ||x_t -
+        x'_t||^2``): on a grid of ``p`` values it weighs the reconstruction ``p`` times more
+        against the KL term, so ``reconstruction_weight`` and ``lr`` must be scaled down.
     pretrain_epochs : int, default=20
         Autoencoder pretraining epochs (reconstruction only) before the centres are
         initialised; 0 (the published code) initialises k-means on the codes of the random
@@ -253,6 +194,15 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         Mini-batch iterations between two target updates.
     n_init : int, default=10
         k-means restarts for the centre initialisation.
+    area_weighting : bool, default=False
+        Weight each grid row by its area: the normalised anomalies entering the encoder are
+        multiplied by ``sqrt(cos(latitude))`` and the squared reconstruction errors by
+        ``cos(latitude)`` (both scaled to a mean of 1 over the rows), as EOF analysis does,
+        so that the many cells of high latitudes do not dominate the codes. Needs
+        ``latitudes`` or xarray input with a latitude coordinate.
+    latitudes : array-like of shape (n_lat,) or None, default=None
+        Latitudes (degrees) of the grid rows, for ``area_weighting`` with numpy input; None
+        reads them from the latitude coordinate of xarray input.
     input_shape : tuple (n_variables, n_lat, n_lon) or None, default=None
         Shape of one sample for 2-D input; None reads 2-D input as ``n_features`` variables
         on a 1x1 grid.
@@ -304,6 +254,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         Whether the stopping rule on changed assignments was met.
     n_reseeded_ : int
         Empty or near-empty clusters whose centre was re-seeded during training.
+    area_weights_ : ndarray of shape (n_lat,) or None
+        Row weights applied to the encoder's input (None without ``area_weighting``).
     input_shape_ : tuple (n_variables, n_lat, n_lon)
         Shape of one sample.
     module_ : torch.nn.Module
@@ -326,8 +278,9 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     def __init__(self, n_clusters=7, *, latent_dim=256, window=1, alpha=1.0,
                  architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
                  lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
-                 reconstruction_weight=1.0, pretrain_epochs=20, update_interval=10,
-                 n_init=10, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
+                 reconstruction_weight=1.0, reconstruction_reduction="mean",
+                 pretrain_epochs=20, update_interval=10,
+                 n_init=10, area_weighting=False, latitudes=None, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
                  variable_dim="variable", xarray_output=False, max_epochs=100, batch_size=32,
                  lr=1e-3, optimizer="adam", tol=1e-3, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0,
@@ -342,9 +295,12 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         self.lstm_layers = lstm_layers
         self.dense_units = dense_units
         self.reconstruction_weight = reconstruction_weight
+        self.reconstruction_reduction = reconstruction_reduction
         self.pretrain_epochs = pretrain_epochs
         self.update_interval = update_interval
         self.n_init = n_init
+        self.area_weighting = area_weighting
+        self.latitudes = latitudes
         self.input_shape = input_shape
         self.time_dim = time_dim
         self.lat_dim = lat_dim
@@ -382,6 +338,9 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                 self.reconstruction_weight < 0:
             raise ValueError("reconstruction_weight must be a float >= 0, got "
                              f"{self.reconstruction_weight!r}.")
+        if self.reconstruction_reduction not in _REDUCTIONS:
+            raise ValueError(f"reconstruction_reduction must be one of {_REDUCTIONS}, got "
+                             f"{self.reconstruction_reduction!r}.")
         chans = tuple(self.conv_channels)
         if not chans or not all(isinstance(c, numbers.Integral) and c > 0 for c in chans):
             raise ValueError("conv_channels must be a non-empty sequence of positive "
@@ -480,7 +439,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         c, h, w = self.input_shape_
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            if self.architecture == "dec":
+            if self.architecture in ("dec", "idec"):
                 return DenseAutoencoder(c * h * w, hidden_units=tuple(self.dense_units),
                                         latent_dim=self.latent_dim, n_clusters=self.n_clusters,
                                         alpha=self.alpha, sample_shape=(c, h, w))
@@ -491,8 +450,36 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                 use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
                 use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
 
+    def _row_weights(self, info, n_lat):
+        """``sqrt(cos(latitude))`` per grid row, scaled to a mean square of 1, or None."""
+        if not self.area_weighting:
+            return None
+        lat = self.latitudes
+        if lat is None and info is not None and info.dims[-2] in info.coords:
+            lat = info.coords[info.dims[-2]]
+        if lat is None:
+            raise ValueError("area_weighting=True needs the latitudes of the grid rows: pass "
+                             "xarray input with a latitude coordinate, or latitudes=.")
+        lat = np.asarray(lat, dtype=np.float64)
+        if lat.shape != (n_lat,) or not np.isfinite(lat).all() or (np.abs(lat) > 90).any():
+            raise ValueError(f"latitudes must be {n_lat} values in [-90, 90] (one per grid "
+                             f"row), got shape {lat.shape}.")
+        w = np.sqrt(np.clip(np.cos(np.deg2rad(lat)), 0.0, None))
+        if not (w > 0).any():
+            raise ValueError("every grid row is at a pole: area weights are all zero.")
+        return w / np.sqrt(np.mean(w ** 2))
+
     @staticmethod
-    def _set_normalisation(module, X):
+    def _set_normalisation(module, X, row_weights=None):
+        if row_weights is not None:
+            cell = np.broadcast_to(row_weights[:, None], X.shape[2:]).copy()
+            with torch.no_grad():
+                if isinstance(module, DenseAutoencoder):
+                    cell = np.broadcast_to(cell, X.shape[1:]).copy().ravel()
+                    module.cell_weight.copy_(torch.as_tensor(cell, dtype=torch.float32))
+                else:
+                    module.cell_weight.copy_(torch.as_tensor(cell[None],
+                                                             dtype=torch.float32))
         mean = X.mean(axis=0, dtype=np.float64)
         anomalies_sd = np.sqrt(((X - mean) ** 2).mean(axis=(0, 2, 3)))
         anomalies_sd = np.where(anomalies_sd > 0, anomalies_sd, 1.0)
@@ -506,10 +493,56 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                 module.spread.copy_(torch.as_tensor(anomalies_sd[:, None, None],
                                                     dtype=torch.float32))
 
-    def _codes_and_q(self, module, dataset):
-        """Codes and q of every sample of ``dataset`` (a target update, or the final labels)."""
-        return self._predict_module(_batch_codes_and_q, _WindowView(dataset), module=module,
-                                    batch_size=max(self.batch_size, 256))
+    def _codes_and_q(self, module, dataset, exact=False):
+        """Codes and q of every sample of ``dataset`` (a target update, or the final labels).
+
+        ``exact=True`` computes in float64 (independent of the batching): the public outputs.
+        """
+        if not exact:
+            return self._predict_module(_batch_codes_and_q, _WindowView(dataset),
+                                        module=module, batch_size=max(self.batch_size, 256))
+        with _float64(module, resolve_device(self.device)):
+            return self._predict_module(_batch_codes_and_q, _WindowView(dataset),
+                                        module=module, batch_size=max(self.batch_size, 256))
+
+    # ---- presets ----------------------------------------------------------------------------
+    @classmethod
+    def published(cls, n_clusters=7, **params):
+        """DSC with the published training setting (for reproduction studies).
+
+        The published method trains with SGD with momentum 0.9, a reconstruction error
+        summed over each sample's values (Eq 7, ``reconstruction_reduction="sum"``) and
+        initialises the centres on the codes of the untrained network
+        (``pretrain_epochs=0``); this library's defaults (Adam, per-value MSE, 20 epochs of
+        autoencoder pretraining) differ on these three points only. The summed error grows
+        with the grid, so the learning rate of SGD must shrink with it: the preset takes
+        ``lr=1e-5`` (stable on grids of a few thousand values per time step); pass ``lr``
+        for other grids.
+
+        Parameters
+        ----------
+        n_clusters : int, default=7
+            Number of clusters.
+        **params
+            Any other parameter of the estimator; overrides the preset's values.
+
+        Returns
+        -------
+        estimator : DeepSpatiotemporalClustering
+            Unfitted.
+
+        Examples
+        --------
+        >>> from skstc import DeepSpatiotemporalClustering
+        >>> dsc = DeepSpatiotemporalClustering.published(n_clusters=4, random_state=0)
+        >>> dsc.reconstruction_reduction, dsc.pretrain_epochs, dsc.optimizer.keywords
+        ('sum', 0, {'momentum': 0.9})
+        """
+        preset = {"architecture": "cnn_lstm_ae", "window": 1,
+                  "optimizer": functools.partial(torch.optim.SGD, momentum=0.9),
+                  "lr": 1e-5, "reconstruction_reduction": "sum", "pretrain_epochs": 0}
+        preset.update(params)
+        return cls(n_clusters, **preset)
 
     # ---- fit ------------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -528,7 +561,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         self : DeepSpatiotemporalClustering
         """
         self._check_params()
-        X, _ = self._to_fields(X, reset=True)
+        X, info = self._to_fields(X, reset=True)
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"X has {n} sample(s) (1 sample cannot be clustered); DSC needs "
@@ -542,37 +575,42 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
                              "is nothing to cluster.")
         rng = local_random_state(self.random_state)
         module = self._build_module(draw_seed(rng))
-        self._set_normalisation(module, X)
+        rows = self._row_weights(info, X.shape[2])
+        self._set_normalisation(module, X, rows)
+        value_weights = None if rows is None else torch.as_tensor(
+            np.broadcast_to((rows ** 2)[:, None], X.shape[2:])[None].copy(),
+            dtype=torch.float32)
+        self.area_weights_ = rows
         p = np.full((n, self.n_clusters), 1.0 / self.n_clusters, dtype=np.float32)
         dataset = _FieldWindows(X, p, self.window)
         history = []
         if self.pretrain_epochs and module.use_decoder:
             module, hist = self._train_module(
                 module, dataset, criterion=DSCLoss,
-                criterion_params={"reconstruction_weight": 1.0, "clustering_weight": 0.0},
+                criterion_params={"reconstruction_weight": 1.0, "clustering_weight": 0.0,
+                                  "reduction": self.reconstruction_reduction,
+                                  "value_weights": value_weights},
                 random_state=rng, max_epochs=self.pretrain_epochs,
                 iterator_train=_WindowBatches)
             history += [dict(h, phase="pretrain") for h in hist]
         z, _ = self._codes_and_q(module, dataset)
-        km = KMeans(self.n_clusters, n_init=self.n_init, random_state=rng).fit(z)
-        # put the codes on the Student-t kernel's scale: unit mean squared distance of a
-        # code to its k-means centre (else tiny codes give uniform q and a collapse)
-        within = km.inertia_ / n
-        scale = 1.0 / np.sqrt(within) if within > 0 else 1.0
+        centers, scale, labels = init_centers(z, self.n_clusters, n_init=self.n_init,
+                                              random_state=rng)
         with torch.no_grad():
-            module.head.scale.fill_(float(scale))
-            module.head.centers.copy_(torch.as_tensor(km.cluster_centers_ * scale,
-                                                      dtype=torch.float32))
-        labels = km.labels_.astype(np.int64).copy()
-        min_size = max(1, n // (20 * self.n_clusters))
-        updater = _TargetUpdates(self, dataset, labels, self.update_interval, self.tol,
-                                 min_size)
-        recon_w = self.reconstruction_weight if module.use_decoder else 0.0
+            module.head.scale.fill_(scale)
+            module.head.centers.copy_(torch.as_tensor(centers, dtype=torch.float32))
+        updater = DECTargetUpdates(
+            lambda m: self._codes_and_q(m, dataset), lambda m: m.head, p, labels,
+            self.update_interval, self.tol, min_cluster_size(n, self.n_clusters),
+            verbose=self.verbose)
+        recon_w = self.reconstruction_weight if self._clustering_reconstructs() else 0.0
         module.reconstruct = recon_w > 0  # DEC: no decoder work in the clustering phase
         try:
             module, hist = self._train_module(
                 module, dataset, criterion=DSCLoss,
-                criterion_params={"reconstruction_weight": recon_w, "clustering_weight": 1.0},
+                criterion_params={"reconstruction_weight": recon_w, "clustering_weight": 1.0,
+                                  "reduction": self.reconstruction_reduction,
+                                  "value_weights": value_weights},
                 random_state=rng, iterator_train=_WindowBatches,
                 callbacks=(("dec_targets", updater),))
         finally:
@@ -582,7 +620,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         # recomputed with the trained module (the last target update may be a few
         # iterations old)
         self.module_ = module
-        z, q = self._codes_and_q(module, dataset)
+        z, q = self._codes_and_q(module, dataset, exact=True)
         self.labels_ = q.argmax(1)
         self.cluster_centers_ = (module.head.centers.detach().cpu().numpy()
                                  / float(module.head.scale))
@@ -596,11 +634,15 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         self._warn_if_collapsed(q)
         return self
 
+    def _clustering_reconstructs(self):
+        """Whether the clustering phase keeps a reconstruction term (IDEC-style)."""
+        return self.architecture in ("cnn_lstm_ae", "cnn_ae", "idec")
+
     def _warn_if_collapsed(self, q):
         k = self.n_clusters
         sizes = np.bincount(self.labels_, minlength=k)
         n = len(self.labels_)
-        near_empty = int(np.sum(sizes < max(1, n // (20 * k))))
+        near_empty = int(np.sum(sizes < min_cluster_size(n, k)))
         mean_max_q = float(q.max(1).mean())
         self.cluster_sizes_ = sizes
         if k > 1 and near_empty:
@@ -619,6 +661,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
     def _stream(self, X):
         """Stream ``X`` in chunks with a window halo; return codes, q and the xarray info.
 
+        Codes and q are computed in float64 (see :func:`_float64`).
+
         Only one chunk of ``batch_size * 16`` time steps (plus the window's halo) is loaded
         at a time, so dask-backed records longer than memory can be predicted.
         """
@@ -635,8 +679,9 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
             block = np.asarray(block.compute() if is_dask(block) else block, dtype=np.float32)
             self._check_values(block)
             ds = _FieldWindows(block, None, self.window)
-            z, q = self._predict_module(_batch_codes_and_q,
-                                        _WindowView(ds, start - lo, stop - lo))
+            with _float64(self.module_, resolve_device(self.device)):
+                z, q = self._predict_module(_batch_codes_and_q,
+                                            _WindowView(ds, start - lo, stop - lo))
             zs.append(z)
             qs.append(q)
         if not zs:
@@ -661,7 +706,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
         Z : ndarray of shape (n_times, latent_dim) (DataArray with ``xarray_output``)
         """
         z, _, info = self._stream(X)
-        return self._wrap(z, info, ("latent",), "code")
+        return self._wrap(z.astype(np.float32), info, ("latent",), "code")
 
     def soft_assignments(self, X):
         """Student-t soft assignments ``q`` of the time steps to the clusters.
@@ -677,7 +722,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, Transforme
             Rows sum to one.
         """
         _, q, info = self._stream(X)
-        return self._wrap(q, info, ("cluster",), "q")
+        return self._wrap(q.astype(np.float32), info, ("cluster",), "q")
 
     def predict(self, X):
         """Cluster of each time step (argmax of the soft assignments).

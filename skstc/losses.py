@@ -280,7 +280,7 @@ class TripletLoss(nn.Module):
 
 
 class DSCLoss(nn.Module):
-    """Joint DSC/DEC criterion: ``clustering_weight * KL(P||Q) + reconstruction_weight * MSE``.
+    """Joint DSC/DEC criterion: ``clustering_weight * KL(P||Q) + reconstruction_weight * L_r``.
 
     Follows the engine's criterion protocol: ``y_pred`` is the module's dict (``q`` and,
     with a decoder, ``recon``), ``X`` the batch dict with the window ``x`` and the targets
@@ -289,15 +289,25 @@ class DSCLoss(nn.Module):
     Parameters
     ----------
     reconstruction_weight : float, default=1.0
-        Weight of the mean squared reconstruction error (ignored without a decoder).
+        Weight of the squared reconstruction error (ignored without a decoder).
     clustering_weight : float, default=1.0
         Weight of the KL term (0 during autoencoder pretraining).
+    reduction : {"mean", "sum"}, default="mean"
+        ``"mean"``: mean over every value of the batch (per-value MSE). ``"sum"``: squared
+        errors summed over each sample's values, averaged over the samples (the DSC paper's
+        Eq 7); see :func:`reconstruction_error`.
+    value_weights : Tensor of shape (channels, height, width) or broadcastable, or None
+        Weights of the squared errors of each value (area weighting: ``cos(latitude)``
+        normalised to mean 1); None weighs every value alike.
     """
 
-    def __init__(self, reconstruction_weight=1.0, clustering_weight=1.0):
+    def __init__(self, reconstruction_weight=1.0, clustering_weight=1.0, reduction="mean",
+                 value_weights=None):
         super().__init__()
         self.reconstruction_weight = reconstruction_weight
         self.clustering_weight = clustering_weight
+        self.reduction = reduction
+        self.value_weights = value_weights
 
     def forward(self, y_pred, y_true=None, X=None):
         """Scalar loss; sets ``components_`` (``kl``, ``recon``)."""
@@ -311,8 +321,11 @@ class DSCLoss(nn.Module):
             x = X["x"]
             if x.dim() == 5:
                 x = x[:, x.shape[1] // 2]
-            recon = y_pred["recon"]
-            mse = torch.mean((recon.reshape(x.shape) - x) ** 2)
+            recon = y_pred["recon"].reshape(x.shape)
+            if self.value_weights is not None:
+                w = torch.as_tensor(self.value_weights, dtype=x.dtype, device=x.device).sqrt()
+                recon, x = recon * w, x * w
+            mse = reconstruction_error(recon, x, reduction=self.reduction)
             loss = loss + self.reconstruction_weight * mse
             comps["recon"] = float(mse.detach())
         self.components_ = comps

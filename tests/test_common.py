@@ -83,6 +83,14 @@ ESTIMATORS.append((
 ))
 
 
+from skstc.baselines import EOFKMeans  # noqa: E402
+
+# 2-D input without input_shape: n_features variables on a 1x1 grid (as DSC reads it)
+ESTIMATORS += [(EOFKMeans(n_clusters=3, n_eofs=2, random_state=0), {}),
+               (EOFKMeans(n_clusters=3, n_eofs=None, anomalies=None, area_weighting=False,
+                          random_state=0), {})]
+
+
 def _expected_failed_checks(estimator):
     for est, failures in ESTIMATORS:
         if est is estimator:

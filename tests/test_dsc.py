@@ -106,7 +106,7 @@ def test_stopping_rule_on_changed_assignments(regimes):
 
 
 def test_empty_centre_is_reseeded_and_collapse_warns(fields):
-    from skstc._dsc import _FieldWindows, _TargetUpdates
+    from skstc._dec import DECTargetUpdates
 
     X, _ = fields
     est = DeepSpatiotemporalClustering(3, **TINY).fit(X)
@@ -115,7 +115,9 @@ def test_empty_centre_is_reseeded_and_collapse_warns(fields):
         module.head.centers[0] = 1e4  # an unreachable centre: cluster 0 is empty
     p = np.zeros((60, 3), np.float32)
     labels = est.labels_.copy()
-    upd = _TargetUpdates(est, _FieldWindows(X, p, 1), labels, 1, 0.0, min_size=2).initialize()
+    ds = _windows(X, 1)
+    upd = DECTargetUpdates(lambda m: est._codes_and_q(m, ds), lambda m: m.head, p, labels, 1,
+                           0.0, min_size=2).initialize()
 
     class Net:
         module_ = module
@@ -138,7 +140,8 @@ def test_targets_seen_by_the_loss_are_the_dec_targets_of_all_samples(fields):
     """The target update (numpy, float64, all samples) feeds the batches' KL term."""
     import torch
 
-    from skstc._dsc import _FieldWindows, _TargetUpdates, _WindowBatches
+    from skstc._dec import DECTargetUpdates
+    from skstc._dsc import _FieldWindows, _WindowBatches
     from skstc.losses import DSCLoss, target_distribution
 
     X, _ = fields
@@ -147,7 +150,8 @@ def test_targets_seen_by_the_loss_are_the_dec_targets_of_all_samples(fields):
     _, q = est._codes_and_q(est.module_, ds)  # all samples, as the update computes them
     # (the public soft assignments agree up to float32 batch-size effects)
     np.testing.assert_allclose(est.soft_assignments(X), q, rtol=1e-3, atol=1e-6)
-    upd = _TargetUpdates(est, ds, est.labels_.copy(), 1, 0.0, min_size=1).initialize()
+    upd = DECTargetUpdates(lambda m: est._codes_and_q(m, ds), lambda m: m.head, ds.p,
+                           est.labels_.copy(), 1, 0.0, min_size=1).initialize()
 
     class Net:
         module_ = est.module_
@@ -175,15 +179,46 @@ def torch_no_grad():
     return torch.no_grad()
 
 
-@pytest.mark.parametrize("architecture", ["cnn", "cnn_ae", "cnn_lstm", "dec"])
+@pytest.mark.parametrize("architecture", ["cnn", "cnn_ae", "cnn_lstm", "dec", "idec"])
 def test_ablations_run(fields, architecture):
     X, _ = fields
     est = DeepSpatiotemporalClustering(3, architecture=architecture, dense_units=(16,),
                                        **TINY).fit(X)
     assert est.labels_.shape == (60,)
-    has_decoder = architecture in ("cnn_ae", "dec")
-    assert ("recon" in est.history_[-1]) == has_decoder
-    assert any(h["phase"] == "pretrain" for h in est.history_) == has_decoder
+    reconstructs = architecture in ("cnn_ae", "idec")
+    assert ("recon" in est.history_[-1]) == reconstructs
+    pretrains = architecture in ("cnn_ae", "dec", "idec")
+    assert any(h["phase"] == "pretrain" for h in est.history_) == pretrains
+
+
+def test_dec_is_dec_and_idec_keeps_the_reconstruction(fields):
+    """DEC trains its clustering phase on KL alone: the decoder is left untouched."""
+    import torch
+
+    X, _ = fields
+    seen = {}
+
+    class Snapshot(__import__("skorch").callbacks.Callback):
+        def on_train_begin(self, net, **kwargs):
+            seen.setdefault("begin", []).append(
+                [p.detach().clone() for p in net.module_.decoder.parameters()])
+
+        def on_train_end(self, net, **kwargs):
+            seen.setdefault("end", []).append(
+                [p.detach().clone() for p in net.module_.decoder.parameters()])
+
+    dec = DeepSpatiotemporalClustering(3, architecture="dec", dense_units=(16,),
+                                       callbacks=[Snapshot()], **TINY).fit(X)
+    cluster = [h for h in dec.history_ if h["phase"] == "cluster"]
+    assert cluster and not any("recon" in h for h in cluster)
+    # phase 2 = clustering: decoder weights identical before and after
+    assert all(torch.equal(a, b) for a, b in zip(seen["begin"][1], seen["end"][1]))
+    # and the pretraining phase did move them
+    assert not all(torch.equal(a, b) for a, b in zip(seen["begin"][0], seen["end"][0]))
+    idec = DeepSpatiotemporalClustering(3, architecture="idec", dense_units=(16,),
+                                        **TINY).fit(X)
+    cluster = [h for h in idec.history_ if h["phase"] == "cluster"]
+    assert cluster and all("recon" in h for h in cluster)
 
 
 def test_dec_without_reconstruction_term_skips_the_decoder(fields):
@@ -314,6 +349,19 @@ def test_streamed_prediction_matches_in_memory_across_chunk_borders(fields):
     np.testing.assert_allclose(est.transform(X), full, rtol=1e-5, atol=1e-6)
 
 
+def test_outputs_do_not_depend_on_batching_or_sample_order(fields):
+    # float32 kernels round differently with the batch size; the outputs must not
+    X, _ = fields
+    est = DeepSpatiotemporalClustering(3, **dict(TINY, batch_size=7)).fit(X)
+    full = est.transform(X)
+    perm = np.random.RandomState(1).permutation(len(X))
+    np.testing.assert_array_equal(est.transform(X[perm]), full[perm])
+    singles = np.concatenate([est.transform(X[i:i + 1]) for i in range(5)])
+    np.testing.assert_array_equal(singles, full[:5])
+    np.testing.assert_array_equal(est.soft_assignments(X[perm]), est.soft_assignments(X)[perm])
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+
+
 def _windows(X, window):
     from skstc._dsc import _FieldWindows
 
@@ -342,3 +390,77 @@ def test_verbose_progress(fields, capsys):
     assert "train_loss" in out and "target update 1" in out and "cluster sizes" in out
     DeepSpatiotemporalClustering(3, **TINY).fit(X)
     assert capsys.readouterr().out == ""
+
+
+def test_published_preset_trains_with_sgd_momentum_and_eq7(fields):
+    import torch
+    from skorch.callbacks import Callback
+
+    X, _ = fields
+    seen = []
+
+    class Optim(Callback):
+        def on_train_begin(self, net, **kwargs):
+            seen.append(net.optimizer_)
+
+    est = DeepSpatiotemporalClustering.published(
+        3, **dict(TINY, callbacks=[Optim()], pretrain_epochs=0))
+    assert est.reconstruction_reduction == "sum" and est.pretrain_epochs == 0
+    assert est.get_params()["lr"] == 1e-5
+    est.fit(X)
+    assert seen and all(isinstance(o, torch.optim.SGD) for o in seen)
+    assert all(g["momentum"] == 0.9 for o in seen for g in o.param_groups)
+    assert DeepSpatiotemporalClustering.published(3, lr=0.1).lr == 0.1
+    clone(est)  # the preset's optimizer is a clonable parameter
+
+
+def test_reconstruction_reduction_sum_is_eq7_scale(fields):
+    X, _ = fields
+    mean = DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    eq7 = DeepSpatiotemporalClustering(3, reconstruction_reduction="sum", **TINY).fit(X)
+    # Adam is invariant to the loss scale, so both pretrain alike; Eq 7 sums the
+    # 3 x 8 x 8 = 192 values of each sample where the mean averages them
+    ratio = eq7.history_[0]["recon"] / mean.history_[0]["recon"]
+    assert ratio == pytest.approx(np.prod(X.shape[1:]), rel=0.05)
+    with pytest.raises(ValueError, match="reconstruction_reduction"):
+        DeepSpatiotemporalClustering(3, reconstruction_reduction="max", **TINY).fit(X)
+
+
+def test_area_weighting_weights_the_encoder_input_and_the_loss(fields):
+    import torch
+
+    from skstc.losses import DSCLoss
+
+    X, _ = fields
+    lat = np.linspace(80.0, 10.0, 8)
+    est = DeepSpatiotemporalClustering(3, area_weighting=True, latitudes=lat, **TINY).fit(X)
+    w = np.sqrt(np.cos(np.deg2rad(lat)))
+    w = w / np.sqrt(np.mean(w ** 2))
+    np.testing.assert_allclose(est.area_weights_, w, rtol=1e-6)
+    np.testing.assert_allclose(est.module_.cell_weight[0, :, 0].numpy(), w, rtol=1e-6)
+    plain = DeepSpatiotemporalClustering(3, **TINY).fit(X)
+    assert plain.area_weights_ is None
+    assert not np.allclose(plain.transform(X), est.transform(X))
+    # the loss: squared errors weighted by w**2 (cos(latitude), mean 1 over the rows)
+    x = torch.zeros(1, 1, 8, 1)
+    recon = torch.ones(1, 1, 8, 1)
+    vw = torch.as_tensor(w ** 2, dtype=torch.float32)[None, :, None]
+    y_pred = {"z": torch.zeros(1, 1), "q": torch.ones(1, 1), "recon": recon}
+    loss = DSCLoss(clustering_weight=0.0, value_weights=vw)(y_pred, None, {"x": x})
+    assert float(loss) == pytest.approx(1.0, rel=1e-6)  # mean of w**2 is 1
+    recon[0, 0, 0, 0] = 0.0  # drop the error of the northernmost (lightest) row
+    loss = DSCLoss(clustering_weight=0.0, value_weights=vw)(y_pred, None, {"x": x})
+    assert float(loss) == pytest.approx(1.0 - w[0] ** 2 / 8, rel=1e-6)
+    with pytest.raises(ValueError, match="latitudes"):
+        DeepSpatiotemporalClustering(3, area_weighting=True, **TINY).fit(X)
+
+
+def test_area_weighting_reads_xarray_latitudes(fields):
+    xr = pytest.importorskip("xarray")
+    X, _ = fields
+    lat = np.linspace(80.0, 10.0, 8)
+    da = xr.DataArray(X, dims=("time", "variable", "lat", "lon"), coords={"lat": lat})
+    a = DeepSpatiotemporalClustering(3, area_weighting=True, **TINY).fit(da)
+    b = DeepSpatiotemporalClustering(3, area_weighting=True, latitudes=lat, **TINY).fit(X)
+    np.testing.assert_allclose(a.area_weights_, b.area_weights_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)

@@ -122,3 +122,17 @@ def test_dense_autoencoder():
     conv = CNNLSTMAutoencoder(2, (5, 6), conv_channels=(4,), latent_dim=3)
     conv.reconstruct = False
     assert set(conv(x)) == {"z", "q"}
+
+
+def test_dsc_loss_eq7_reconstruction_is_a_per_sample_sum_over_the_batch():
+    # two samples of 2x1x2 values; errors 1 and 2 on one value each
+    x = torch.zeros(2, 1, 1, 2)
+    recon = torch.tensor([[[[1.0, 0.0]]], [[[0.0, 2.0]]]])
+    y_pred = {"z": torch.zeros(2, 1), "q": torch.full((2, 1), 1.0), "recon": recon}
+    batch = {"x": x, "p": torch.full((2, 1), 1.0)}
+    eq7 = DSCLoss(clustering_weight=0.0, reduction="sum")
+    assert float(eq7(y_pred, None, batch)) == pytest.approx((1.0 + 4.0) / 2)
+    mse = DSCLoss(clustering_weight=0.0)
+    assert float(mse(y_pred, None, batch)) == pytest.approx((1.0 + 4.0) / 4)
+    with pytest.raises(ValueError, match="reduction"):
+        DSCLoss(clustering_weight=0.0, reduction="max")(y_pred, None, batch)

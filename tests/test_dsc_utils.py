@@ -139,13 +139,30 @@ def test_metrics_hand_computed():
     labels = np.array([5, 5, 7, 7])
     # squared distances to centroids: 1, 1, 4, 4 -> sum 10 over n=4
     assert cluster_rmse(X, labels) == pytest.approx(np.sqrt(10 / 4))
-    # variances: cluster 0: 2 / (2 * 2) = 0.5, cluster 1: 8 / 4 = 2 -> weighted (2*.5+2*2)/4
-    assert average_cluster_variance(X, labels) == pytest.approx(1.25)
-    assert average_cluster_variance(X, labels, weighted=False) == pytest.approx(1.25)
-    assert average_cluster_variance(X, labels) == pytest.approx(cluster_rmse(X, labels) ** 2 / 2)
+    # per-value variances: cluster 0: 2 / (2 * 2) = 0.5, cluster 1: 8 / 4 = 2
+    # -> weighted (2*.5+2*2)/4
+    per_value = dict(definition="per_value")
+    assert average_cluster_variance(X, labels, **per_value) == pytest.approx(1.25)
+    assert average_cluster_variance(X, labels, weighted=False,
+                                    **per_value) == pytest.approx(1.25)
+    assert average_cluster_variance(X, labels, **per_value) == pytest.approx(
+        cluster_rmse(X, labels) ** 2 / 2)
     Xu = np.array([[0.0], [1.0], [2.0], [10.0]])
-    assert average_cluster_variance(Xu, [0, 0, 0, 1], weighted=False) == pytest.approx(1 / 3)
-    assert average_cluster_variance(Xu, [0, 0, 0, 1]) == pytest.approx(3 * (2 / 3) / 4)
+    assert average_cluster_variance(Xu, [0, 0, 0, 1], weighted=False,
+                                    **per_value) == pytest.approx(1 / 3)
+    assert average_cluster_variance(Xu, [0, 0, 0, 1],
+                                    **per_value) == pytest.approx(3 * (2 / 3) / 4)
+    # Eq 10: mean over clusters of the mean squared distance to the centroid
+    # cluster 0: (1 + 1) / 2 = 1, cluster 1: (4 + 4) / 2 = 4 -> 2.5
+    assert average_cluster_variance(X, labels) == pytest.approx(2.5)
+    # unequal sizes: clusters count the same: (2/3 + 0) / 2
+    assert average_cluster_variance(Xu, [0, 0, 0, 1]) == pytest.approx(1 / 3)
+    # authors' code: np.var of all values of a cluster (one scalar mean), size-weighted
+    # cluster 0 values {0, 0, 2, 0}: var 0.75; cluster 1 values {10, 0, 10, 4}: var 18
+    assert average_cluster_variance(X, labels, definition="authors_code") == pytest.approx(
+        (2 * 0.75 + 2 * 18.0) / 4)
+    with pytest.raises(ValueError, match="definition"):
+        average_cluster_variance(X, labels, definition="paper")
     assert average_intercluster_distance(X, labels) == pytest.approx(8.0)
     three = np.array([[0.0], [1.0], [4.0], [10.0]])
     assert average_intercluster_distance(three, [0, 0, 1, 2]) == pytest.approx(6.0)

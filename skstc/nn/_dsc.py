@@ -106,7 +106,9 @@ class CNNLSTMAutoencoder(nn.Module):
     normalise the input, ``(x - shift) / spread``, and map the reconstruction back; they
     default to 0 and 1 and are set by the estimator to the training mean field and the
     per-variable standard deviation of the anomalies, so that the optimisation does not
-    depend on the scaling of the input (min-max scaled fields have a small variance).
+    depend on the scaling of the input (min-max scaled fields have a small variance). The
+    buffer ``cell_weight`` (1, height, width), 1 by default, multiplies the normalised input
+    (area weighting: ``sqrt(cos(latitude))``).
     """
 
     def __init__(self, in_channels, grid_shape, *, window=1,
@@ -155,6 +157,7 @@ class CNNLSTMAutoencoder(nn.Module):
         # sees (x - shift) / spread and the reconstruction is mapped back to the input space
         self.register_buffer("shift", torch.zeros(self.in_channels, *self.grid_shape))
         self.register_buffer("spread", torch.ones(self.in_channels, 1, 1))
+        self.register_buffer("cell_weight", torch.ones(1, *self.grid_shape))
 
     def _steps(self, x):
         if x.dim() == 4:
@@ -166,7 +169,7 @@ class CNNLSTMAutoencoder(nn.Module):
 
     def encode(self, x, **_):
         """Latent codes of shape (batch, latent_dim)."""
-        x = (self._steps(x) - self.shift) / self.spread
+        x = (self._steps(x) - self.shift) / self.spread * self.cell_weight
         b, w, c, h, wd = x.shape
         ph, pw = self.padded_shape
         if self.lstm is None:
@@ -244,6 +247,7 @@ class DenseAutoencoder(nn.Module):
         self.head = ClusteringHead(n_clusters, latent_dim, alpha)
         self.register_buffer("shift", torch.zeros(int(n_features)))
         self.register_buffer("spread", torch.ones(int(n_features)))
+        self.register_buffer("cell_weight", torch.ones(int(n_features)))
 
     def _centre(self, x):
         if x.dim() == 5:  # (batch, window, ...) -> the centre step
@@ -252,7 +256,7 @@ class DenseAutoencoder(nn.Module):
 
     def encode(self, x, **_):
         """Latent codes of shape (batch, latent_dim)."""
-        return self.encoder((self._centre(x) - self.shift) / self.spread)
+        return self.encoder((self._centre(x) - self.shift) / self.spread * self.cell_weight)
 
     def forward(self, x, **_):
         """Return a dict with ``z``, ``q`` and (when ``reconstruct``) ``recon``."""
