@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 import skstc._training as training
 from skstc import LabelAugmenter, MultimodalConstrainedAE
 from skstc._training import TrainingDivergedError, effective_n_threads
-from skstc.utils._fitting import _transactional
+from skstc.utils._fitting import TransactionalFitMixin, _transactional
 from skstc.utils._validation import (
     check_float32_range,
     split_semisupervised_labels,
@@ -374,3 +374,73 @@ def test_thread_count_does_not_leak_and_torch_state_is_restored():
     finally:
         ctx.__exit__(None, None, None)
     assert torch.get_num_threads() == before
+
+
+# ---- properties of the helpers -----------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-1, 6), min_size=1, max_size=30))
+def test_label_split_round_trips(labels):
+    y = np.array(labels)
+    y_enc, classes = split_semisupervised_labels(y, len(y))
+    assert (y_enc == -1).sum() == (y == -1).sum()
+    np.testing.assert_array_equal(classes[y_enc[y_enc >= 0]], y[y != -1])
+    assert list(classes) == sorted(set(labels) - {-1})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-50, 6), min_size=1, max_size=30))
+def test_label_split_refuses_every_negative_label_but_minus_one(labels):
+    y = np.array(labels)
+    if ((y < -1)).any():
+        with pytest.raises(ValueError, match="only -1 marks unlabelled"):
+            split_semisupervised_labels(y, len(y))
+    else:
+        split_semisupervised_labels(y, len(y))
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=5),
+                  elements=st.floats(allow_nan=True, allow_infinity=False, width=64)))
+def test_float32_range_accepts_exactly_the_values_below_the_limit(X):
+    finite = X[np.isfinite(X)]
+    too_big = finite.size and np.abs(finite).max() > 1e15
+    if too_big:
+        with pytest.raises(ValueError, match="too large for float32"):
+            check_float32_range(X)
+    else:
+        check_float32_range(X)
+
+
+class _Toy(TransactionalFitMixin, BaseEstimator):
+    def __init__(self, fail_at=None):
+        self.fail_at = fail_at
+
+    def fit(self, X, y=None):
+        for i, v in enumerate(X):
+            setattr(self, f"a{i}_", v)
+            if i == self.fail_at:
+                raise ValueError("fail")
+        return self
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(), min_size=1, max_size=8), st.lists(st.integers(), min_size=1,
+                                                                  max_size=8), st.integers(0, 8))
+def test_transactional_fit_restores_any_state(first, second, fail_at):
+    est = _Toy().fit(first)
+    before = dict(vars(est))
+    est.set_params(fail_at=fail_at)
+    if fail_at < len(second):
+        with pytest.raises(ValueError):
+            est.fit(second)
+        after = dict(vars(est))
+        after["fail_at"] = None
+        assert after == before
+    else:
+        est.fit(second)
+        assert all(getattr(est, f"a{i}_") == v for i, v in enumerate(second))

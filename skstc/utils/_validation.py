@@ -336,6 +336,10 @@ def split_semisupervised_labels(y, n_samples, *, name="y"):
         raise TypeError(f"{name} must hold class labels, got complex values.")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         raise ValueError(f"{name} contains NaN or inf; use -1 for unlabelled samples.")
+    if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
+        raise ValueError(
+            f"Unknown label type: continuous. {name} must hold class labels (integers or "
+            "strings, -1 for unlabelled samples), not continuous values.")
     if y.dtype.kind in "iufb":
         labelled = y != -1
         negative = np.unique(y[labelled & (y < 0)]) if y.dtype.kind != "b" else []
@@ -357,7 +361,7 @@ def split_semisupervised_labels(y, n_samples, *, name="y"):
         negative = []
     if len(negative):
         raise ValueError(
-            f"{name} holds the negative label(s) {list(np.asarray(negative).tolist())}: only "
+            f"{name} holds the negative label(s) {list(np.asarray(negative).tolist())[:5]}: only "
             "-1 marks unlabelled samples and class labels must not be negative.")
     if y.dtype.kind in "OUS":
         as_text = {str(v).strip() for v, lab in zip(y, labelled) if lab}
