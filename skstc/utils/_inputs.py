@@ -1,4 +1,41 @@
-"""The input-contract layer shared by every estimator and transformer."""
+"""The input-contract layer shared by every estimator and transformer.
+
+Each data contract is parsed here once:
+
+- gridded fields ``(time, variable, lat, lon)`` (:func:`parse_fields`), read by
+  :class:`~skstc.DeepSpatiotemporalClustering`, :class:`~skstc.preprocessing.FieldNaNFiller`
+  and :class:`~skstc.preprocessing.FieldMinMaxScaler`;
+- the output policy (:func:`wrap_samples`, :func:`wrap_fields`, :func:`map_samples`): xarray
+  in -> xarray out on the input's coordinates, dask in -> lazy dask out, numpy in -> numpy out.
+
+With xarray input the dims are found **by name** (CF-style aliases, or the estimator's
+``*_dim`` parameters); only numpy arrays are read by position. What came in is recorded in an
+:class:`InputSpec` at fit; at predict/transform a DataArray whose dims are permuted is
+transposed by name, and the variables of a Dataset (or the labels of a DataArray's variable
+dim) are selected **by name in the order seen at fit**, so a different order never
+mis-assigns a variable; a missing or unexpected variable is an error.
+
+xarray and dask are imported lazily so that numpy-only users never pay for them.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._xarray import is_dask, is_xarray
+
+# dim names recognised for each role of a gridded field, lower case, in order of preference
+TIME_NAMES = ("time", "valid_time", "date", "datetime", "t", "forecast_time")
+VARIABLE_NAMES = ("variable", "band", "channel", "var")
+LAT_NAMES = ("lat", "latitude", "y", "rlat", "nav_lat", "south_north", "row")
+LON_NAMES = ("lon", "longitude", "x", "rlon", "nav_lon", "west_east", "col")
+_CF_AXIS = {"time": "T", "lat": "Y", "lon": "X"}
+_CF_STANDARD = {"time": ("time",), "lat": ("latitude", "grid_latitude", "projection_y_coordinate"),
+                "lon": ("longitude", "grid_longitude", "projection_x_coordinate")}
+
+FIELDS_CONTRACT = ("(n_times, n_variables, n_lat, n_lon) or (n_times, n_lat, n_lon) arrays, a "
+                   "Dataset of (time, lat, lon) variables, a DataArray with time, lat, lon "
+                   "(and a variable) dims, or 2-D (n_times, n_features) rows with input_shape")
 
 
 def _forget_input_features(est):
@@ -10,3 +47,412 @@ def _forget_input_features(est):
     for name in ("n_features_in_", "feature_names_in_"):
         if hasattr(est, name):
             delattr(est, name)
+
+
+@dataclass
+class InputSpec:
+    """What an input looked like: recorded at fit, compared at predict, used to wrap outputs.
+
+    Attributes
+    ----------
+    kind : {"numpy", "dask", "xarray"}
+        Array kind (a dask-backed xarray object is ``"xarray"`` with ``lazy=True``).
+    lazy : bool
+        Whether the values are dask-backed.
+    container : {"ndarray", "DataArray", "Dataset"}
+        Type of the object.
+    dims : tuple of str or None
+        Dims of the xarray input as given (per variable for a Dataset).
+    roles : dict
+        ``{role: dim name}`` found by name (``"time"``, ``"variable"``, ``"lat"``, ``"lon"``).
+    coords : dict
+        ``{dim: 1-D coordinate values}`` of the input's dims.
+    variables : tuple of str or None
+        Variable names (Dataset variables or labels of the DataArray's variable dim).
+    name : str or None
+        Name of a DataArray.
+    attrs : dict
+        Attributes of the input (e.g. ``crs``); also ``{variable: attrs}`` of a Dataset.
+    dtype : numpy.dtype or None
+        dtype of the values.
+    ndim : int
+        Dimensionality of the array as given (2 for rows).
+    """
+
+    kind: str
+    lazy: bool = False
+    container: str = "ndarray"
+    dims: tuple = None
+    roles: dict = field(default_factory=dict)
+    coords: dict = field(default_factory=dict)
+    variables: tuple = None
+    name: str = None
+    attrs: dict = field(default_factory=dict)
+    var_attrs: dict = field(default_factory=dict)
+    non_dim_coords: dict = field(default_factory=dict)
+    dtype: object = None
+    ndim: int = 0
+
+    @property
+    def is_xarray(self):
+        return self.kind == "xarray"
+
+
+def _spec_of_array(X):
+    return InputSpec(kind="dask" if is_dask(X) else "numpy", lazy=is_dask(X),
+                     dtype=getattr(X, "dtype", None), ndim=int(np.ndim(X)))
+
+
+# ---------------------------------------------------------------------------------------------
+# dims by name
+# ---------------------------------------------------------------------------------------------
+def find_dim(obj, role, *, override=None, exclude=(), contract="X", name="X"):
+    """Name of the dim of ``obj`` playing ``role`` ("time", "variable", "lat", "lon").
+
+    ``override`` (an estimator's ``*_dim`` parameter) wins; then the dim names of the role
+    (``TIME_NAMES``, ``LAT_NAMES`` ...) case-insensitively; then the CF attributes ``axis`` and
+    ``standard_name`` of the coordinate. Returns None for ``role="variable"`` when absent, and
+    raises a ValueError naming the contract for the others.
+    """
+    dims = [d for d in obj.dims if d not in exclude]
+    if override is not None:
+        if override not in obj.dims:
+            raise ValueError(f"{name} has dims {tuple(obj.dims)} but {role}_dim={override!r} "
+                             f"is not one of them; expected {contract}.")
+        return override
+    names = {"time": TIME_NAMES, "variable": VARIABLE_NAMES, "lat": LAT_NAMES,
+             "lon": LON_NAMES}[role]
+    lower = {str(d).lower(): d for d in dims}
+    for candidate in names:
+        if candidate in lower:
+            return lower[candidate]
+    if role in _CF_AXIS:
+        for d in dims:
+            if d in obj.coords:
+                attrs = obj.coords[d].attrs
+                if (str(attrs.get("axis", "")).upper() == _CF_AXIS[role]
+                        or attrs.get("standard_name") in _CF_STANDARD[role]):
+                    return d
+    if role == "variable":
+        return None
+    raise ValueError(
+        f"{name} has dims {tuple(obj.dims)}: no {role} dim found (known names "
+        f"{', '.join(names)}, or CF axis/standard_name attributes); expected {contract}. "
+        f"Rename the dim or pass {role}_dim=<name>.")
+
+
+def _check_chunks(arr, name):
+    chunks = getattr(arr, "chunks", None)
+    if chunks and any(np.isnan(c) for axis in chunks for c in axis):
+        raise ValueError(f"{name} is a dask array with unknown chunk sizes (e.g. after boolean "
+                         "indexing); call X.compute_chunk_sizes() first.")
+
+
+def _numeric(values, name):
+    kind = np.dtype(values.dtype).kind
+    if kind == "c":
+        raise ValueError("Complex data not supported.")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {values.dtype}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# gridded fields (time, variable, lat, lon)
+# ---------------------------------------------------------------------------------------------
+def _fields_from_xarray(X, *, time_dim, variable_dim, lat_dim, lon_dim, variables, name):
+    """xarray -> ``(values (time, variable, lat, lon), InputSpec)`` by dim name."""
+    import xarray as xr
+
+    contract = FIELDS_CONTRACT
+    attrs = dict(X.attrs)
+    if isinstance(X, xr.Dataset):
+        if not X.data_vars:
+            raise ValueError(f"{name} is a Dataset without data variables.")
+        present = [str(v) for v in X.data_vars]
+        if variables is not None:
+            missing = [v for v in variables if v not in present]
+            extra = [v for v in present if v not in variables]
+            if missing or extra:
+                raise ValueError(
+                    f"{name} has variables {present} but the estimator was fitted on "
+                    f"{list(variables)} (missing {missing}, unexpected {extra}); variables "
+                    "are matched by name.")
+            names = list(variables)
+        else:
+            names = present
+        first = X[names[0]]
+        for v in names[1:]:
+            if set(X[v].dims) != set(first.dims):
+                raise ValueError(f"{name}: variables {names[0]!r} {first.dims} and {v!r} "
+                                 f"{X[v].dims} have different dims; expected {contract}.")
+        t = find_dim(first, "time", override=time_dim, contract=contract, name=name)
+        la = find_dim(first, "lat", override=lat_dim, exclude=(t,), contract=contract,
+                      name=name)
+        lo = find_dim(first, "lon", override=lon_dim, exclude=(t, la), contract=contract,
+                      name=name)
+        extra_dims = [d for d in first.dims if d not in (t, la, lo)]
+        if extra_dims:
+            raise ValueError(f"{name} variables have dims {first.dims}; unexpected "
+                             f"{extra_dims}: expected {contract}.")
+        for v in names:
+            _numeric(X[v], f"{name}[{v!r}]")
+        arrays = [X[v].transpose(t, la, lo).data for v in names]
+        lazy = any(is_dask(a) for a in arrays)
+        if lazy:
+            import dask.array as dsa
+
+            values = dsa.stack([dsa.asarray(a) for a in arrays], axis=1)
+        else:
+            values = np.stack([np.asarray(a) for a in arrays], axis=1)
+        dims = tuple(first.dims)
+        roles = {"time": t, "lat": la, "lon": lo}
+        coords = {d: np.asarray(X[d].values) for d in (t, la, lo) if d in X.coords}
+        var_attrs = {v: dict(X[v].attrs) for v in names}
+        container, da_name, variables = "Dataset", None, tuple(names)
+        non_dim = {c: X.coords[c] for c in X.coords if c not in X.dims}
+    elif isinstance(X, xr.DataArray):
+        v = find_dim(X, "variable", override=variable_dim if variable_dim in X.dims else None,
+                     contract=contract, name=name)
+        spatial_pool = [d for d in X.dims if d != v]
+        if len(spatial_pool) != 3:
+            raise ValueError(
+                f"{name} is a {X.ndim}-D DataArray with dims {tuple(X.dims)}; expected "
+                f"{contract}.")
+        t = find_dim(X, "time", override=time_dim, exclude=(v,), contract=contract, name=name)
+        la = find_dim(X, "lat", override=lat_dim, exclude=(v, t), contract=contract, name=name)
+        lo = find_dim(X, "lon", override=lon_dim, exclude=(v, t, la), contract=contract,
+                      name=name)
+        _numeric(X, name)
+        if v is None:
+            da = X.transpose(t, la, lo)
+            values = da.data[:, None]
+            labels = (str(X.name),) if X.name is not None else None
+        else:
+            da = X
+            labels = (tuple(str(s) for s in X[v].values) if v in X.coords else None)
+            if variables is not None and labels is not None:
+                missing = [s for s in variables if s not in labels]
+                extra = [s for s in labels if s not in variables]
+                if missing or extra:
+                    raise ValueError(
+                        f"{name} has {v!r} labels {list(labels)} but the estimator was fitted "
+                        f"on {list(variables)} (missing {missing}, unexpected {extra}).")
+                if tuple(labels) != tuple(variables):
+                    index = {s: i for i, s in enumerate(labels)}
+                    da = da.isel({v: [index[s] for s in variables]})
+                    labels = tuple(variables)
+            values = da.transpose(t, v, la, lo).data
+        lazy = is_dask(values)
+        if not lazy:
+            values = np.asarray(values)
+        dims = tuple(X.dims)
+        roles = {"time": t, "lat": la, "lon": lo}
+        if v is not None:
+            roles["variable"] = v
+        coords = {d: np.asarray(X[d].values) for d in X.dims if d in X.coords}
+        container, da_name, variables, var_attrs = "DataArray", X.name, labels, {}
+        non_dim = {c: X.coords[c] for c in X.coords if c not in X.dims}
+    else:  # pragma: no cover - guarded by callers
+        raise TypeError(f"{name} must be an xarray object, got {type(X)}.")
+    if lazy:
+        _check_chunks(values, name)
+    spec = InputSpec(kind="xarray", lazy=lazy, container=container, dims=dims, roles=roles,
+                     coords=coords, variables=variables, name=da_name, attrs=attrs,
+                     var_attrs=var_attrs, non_dim_coords=non_dim, dtype=values.dtype,
+                     ndim=len(dims) + (container == "Dataset"))
+    return values, spec
+
+
+def parse_fields(X, *, time_dim=None, variable_dim=None, lat_dim=None, lon_dim=None,
+                 variables=None, name="X"):
+    """Parse gridded fields: ``(values, spec)`` with values ``(time, variable, lat, lon)``.
+
+    2-D input is not handled here (it goes through scikit-learn's ``validate_data`` by the
+    caller); ``spec.ndim == 2`` and ``values is None`` are returned for it.
+
+    Parameters
+    ----------
+    X : array-like, dask array, xarray.DataArray or xarray.Dataset
+        Fields; numpy/dask arrays are read by position (3-D is one variable), xarray by dim
+        name.
+    time_dim, variable_dim, lat_dim, lon_dim : str or None
+        Dim names overriding the recognised names.
+    variables : sequence of str or None
+        Variable names seen at fit: xarray variables are selected by name in this order.
+    name : str, default="X"
+        Name used in messages.
+
+    Returns
+    -------
+    values : ndarray, dask array or None
+        Fields of shape (n_times, n_variables, n_lat, n_lon) in the input's dtype, lazy for
+        dask-backed input; None for 2-D input.
+    spec : InputSpec
+    """
+    if is_xarray(X):
+        return _fields_from_xarray(X, time_dim=time_dim, variable_dim=variable_dim,
+                                   lat_dim=lat_dim, lon_dim=lon_dim, variables=variables,
+                                   name=name)
+    if hasattr(X, "tocsr") or hasattr(X, "iloc") or hasattr(X, "to_numpy"):
+        return None, InputSpec(kind="numpy", ndim=2)  # sparse or data frame: rows
+    if is_dask(X):
+        _check_chunks(X, name)
+    if hasattr(X, "ndim"):
+        ndim = X.ndim
+    else:
+        try:
+            ndim = np.asarray(X).ndim
+        except (ValueError, TypeError):  # ragged: scikit-learn's validation explains
+            ndim = 2
+    if ndim <= 2:  # rows (1-D gets scikit-learn's own message)
+        return None, InputSpec(kind="dask" if is_dask(X) else "numpy", ndim=ndim)
+    if ndim not in (3, 4):
+        raise ValueError(f"{name} is a {ndim}-D array of shape {tuple(np.shape(X))}; "
+                         f"expected {FIELDS_CONTRACT}.")
+    arr = X
+    if not isinstance(arr, np.ndarray) and not is_dask(arr):
+        arr = np.asarray(arr)
+    _numeric(arr, name)
+    if arr.ndim == 3:
+        arr = arr[:, None]
+    return arr, _spec_of_array(X)
+
+
+def fields_from_rows(rows, input_shape, *, fitted_shape=None, name="X"):
+    """Validated 2-D rows -> (n_times, n_variables, n_lat, n_lon) using ``input_shape``.
+
+    Without ``input_shape`` (None) each column is one variable on a 1x1 grid (or the
+    ``fitted_shape`` seen at fit).
+    """
+    from ._validation import reshape_samples
+
+    shape = input_shape
+    if shape is None:
+        shape = fitted_shape if fitted_shape is not None else (rows.shape[1], 1, 1)
+    if len(tuple(shape)) != 3:
+        raise ValueError(f"input_shape must be (n_variables, n_lat, n_lon), got {shape!r}.")
+    return reshape_samples(rows, shape, name=name)
+
+
+def check_sample_shape(values, fitted_shape, est, name="X"):
+    """Raise when one sample of ``values`` differs from the shape seen at fit."""
+    if tuple(values.shape[1:]) != tuple(fitted_shape):
+        raise ValueError(
+            f"{name} has samples of shape {tuple(values.shape[1:])} (variables, lat, lon) but "
+            f"{type(est).__name__} was fitted on {tuple(fitted_shape)}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# output policy
+# ---------------------------------------------------------------------------------------------
+def map_samples(fn, values, out_shape, dtype, *, halo=0):
+    """Apply ``fn`` (numpy block -> numpy outputs) to a dask array block by block, lazily.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(block)`` with ``block`` of shape ``(n, ...)`` (with ``halo`` extra samples at
+        each end, the edge samples repeated at the array's ends) returning an array of shape
+        ``(n + 2 * halo, *out_shape)``; the halo rows are dropped.
+    values : dask array
+        Input chunked along its first (sample) axis; other axes are merged into one chunk.
+    out_shape : tuple of int
+        Shape of the output of one sample (``()`` for labels).
+    dtype : dtype
+        Output dtype.
+    halo : int, default=0
+        Samples of context needed on each side (e.g. half a time window).
+
+    Returns
+    -------
+    dask array of shape ``(n_samples, *out_shape)``, computed only when asked.
+    """
+    import dask.array as dsa
+
+    values = values.rechunk({i: -1 for i in range(1, values.ndim)})
+    sample_chunks = values.chunks[0]
+    if halo:
+        if min(sample_chunks) < halo:
+            values = values.rechunk({0: max(halo, max(sample_chunks))})
+            sample_chunks = values.chunks[0]
+        padded = dsa.overlap.overlap(values, depth={i: (halo if i == 0 else 0)
+                                                    for i in range(values.ndim)},
+                                     boundary={i: ("nearest" if i == 0 else "none")
+                                               for i in range(values.ndim)})
+    else:
+        padded = values
+
+    def block(b):
+        out = np.asarray(fn(np.asarray(b)))
+        return out[halo:len(out) - halo] if halo else out
+
+    out_chunks = (sample_chunks,) + tuple((s,) for s in out_shape)
+    n_in, n_out = values.ndim, 1 + len(out_shape)
+    kwargs = {}
+    if n_out < n_in:
+        kwargs["drop_axis"] = list(range(n_out, n_in))
+    elif n_out > n_in:
+        kwargs["new_axis"] = list(range(n_in, n_out))
+    return padded.map_blocks(block, dtype=dtype, chunks=out_chunks, **kwargs)
+
+
+def wrap_samples(values, spec, *, feature_dim=None, feature_coords=None, name=None):
+    """Per-sample output on the sample (time) coordinate of an xarray input.
+
+    Numpy/dask input returns ``values`` unchanged. For xarray input the first axis gets the
+    input's time dim and coordinate, the second (when present) ``feature_dim`` with
+    ``feature_coords``; the input's attributes are kept.
+    """
+    if spec is None or not spec.is_xarray:
+        return values
+    import xarray as xr
+
+    t = spec.roles["time"]
+    dims = (t,) if np.ndim(values) == 1 else (t, feature_dim)
+    coords = {t: spec.coords[t]} if t in spec.coords else {}
+    if feature_coords is not None and len(dims) == 2:
+        coords[feature_dim] = feature_coords
+    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(spec.attrs))
+
+
+def wrap_fields(values, spec, *, variables=None):
+    """Fields ``(time, variable, lat, lon)`` back to the input's form.
+
+    Numpy/dask arrays return ``values`` (a 3-D input with one output channel stays 3-D); a
+    Dataset returns a Dataset with the variables ``variables`` (default: the input's); a
+    DataArray returns a DataArray with the input's dims in the input's order.
+    """
+    if spec is None or not spec.is_xarray:
+        if spec is not None and spec.ndim == 3 and values.shape[1] == 1:
+            return values[:, 0]
+        return values
+    import xarray as xr
+
+    r = spec.roles
+    t, la, lo = r["time"], r["lat"], r["lon"]
+    coords = {d: spec.coords[d] for d in (t, la, lo) if d in spec.coords}
+    names = list(variables) if variables is not None else list(spec.variables or [])
+    if spec.container == "Dataset":
+        data = {}
+        for i, v in enumerate(names):
+            attrs = spec.var_attrs.get(v, {})
+            data[v] = xr.DataArray(values[:, i], dims=(t, la, lo), coords=coords,
+                                   attrs=attrs).transpose(*spec.dims)
+        ds = xr.Dataset(data, attrs=dict(spec.attrs))
+        return ds.assign_coords(spec.non_dim_coords) if spec.non_dim_coords else ds
+    v = r.get("variable")
+    if v is None and values.shape[1] == 1:
+        da = xr.DataArray(values[:, 0], dims=(t, la, lo), coords=coords, name=spec.name,
+                          attrs=dict(spec.attrs))
+        dims = spec.dims
+    else:
+        vdim = v or "variable"
+        if names and len(names) == values.shape[1]:
+            coords[vdim] = np.asarray(names)
+        da = xr.DataArray(values, dims=(t, vdim, la, lo), coords=coords, name=spec.name,
+                          attrs=dict(spec.attrs))
+        dims = spec.dims if v is not None else (t, vdim, la, lo)
+    da = da.transpose(*dims)
+    keep = {c: spec.non_dim_coords[c] for c in spec.non_dim_coords
+            if set(spec.non_dim_coords[c].dims) <= set(da.dims)}
+    return da.assign_coords(keep) if keep else da

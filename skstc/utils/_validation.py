@@ -186,3 +186,16 @@ def check_semisupervised_y(y, n_samples, *, name="y", warn_all_unlabeled=True):
             stacklevel=3,
         )
     return y, classes
+
+
+def negative_inertia(Z, centers):
+    """Minus the sum of squared distances of the rows of ``Z`` to their closest centre.
+
+    The ``score`` of :class:`sklearn.cluster.KMeans`, for clusterers that assign a sample to
+    the closest of ``centers`` in the space of ``Z`` (dask arrays are computed here).
+    """
+    from sklearn.metrics import pairwise_distances_argmin_min
+
+    Z = np.asarray(Z, dtype=np.float64)
+    _, dist = pairwise_distances_argmin_min(Z, np.asarray(centers, dtype=np.float64))
+    return -float(np.sum(dist ** 2))
