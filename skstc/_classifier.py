@@ -3,10 +3,12 @@
 import copy
 import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -122,6 +124,19 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     (40, 4)
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "encoder": [HasMethods(["fit", "transform"]), None],
+        "freeze_encoder": ["boolean"],
+        "spatial_shape": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "channels": ["array-like"],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
                  embedding_dim=256, channels=(16, 32, 64), hidden_size=64, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
@@ -166,6 +181,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a positive integer, got {val!r}.")
         return self._shape()
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit on the labelled rows of ``(X, y)``.
 

@@ -2,23 +2,25 @@
 
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
+    _fit_context,
 )
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 
 from ._training import StopTraining, TorchEstimatorMixin, document_engine_params
 from .losses import DSCLoss, target_distribution
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
-from .utils._random import draw_seed, local_random_state
 from .utils._inputs import (
     _forget_input_features,
     check_sample_shape,
@@ -27,6 +29,7 @@ from .utils._inputs import (
     parse_fields,
     wrap_samples,
 )
+from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_n_clusters, negative_inertia
 from .utils._xarray import is_dask
 
@@ -334,6 +337,28 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
     ((40,), (40, 4))
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "architecture": [StrOptions(set(_ARCHITECTURES))],
+        "conv_channels": ["array-like"],
+        "lstm_hidden": [Interval(Integral, 1, None, closed="left")],
+        "lstm_layers": [Interval(Integral, 1, None, closed="left")],
+        "dense_units": ["array-like"],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "input_shape": ["array-like", None],
+        "time_dim": [str, None],
+        "lat_dim": [str, None],
+        "lon_dim": [str, None],
+        "variable_dim": [str],
+    }
+
     def __init__(self, n_clusters=7, *, latent_dim=256, window=1, alpha=1.0,
                  architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
                  lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
@@ -480,6 +505,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
                                     batch_size=max(self.batch_size, 256))
 
     # ---- fit ------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the network and the clustering layer on the time steps of ``X``.
 

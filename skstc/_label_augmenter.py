@@ -1,10 +1,12 @@
 """LabelAugmenter: cluster-based label augmentation (Algorithm 2), a meta-estimator."""
 
 import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -121,6 +123,14 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
     array([0, 0, 0, 1, 1, 1])
     """
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "min_labeled": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, estimator=None, *, n_clusters=50, min_labeled=2, n_init=10,
                  random_state=None):
         self.estimator = estimator
@@ -163,6 +173,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
         self.transduction_ = trans
         return X, y_aug >= 0
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Augment the labels and fit the estimator (if any) on the labelled rows.
 

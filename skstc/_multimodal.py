@@ -3,11 +3,13 @@
 import math
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context, clone
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 
@@ -405,6 +407,29 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
     (40,)
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "spatial_shape": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "modalities": [StrOptions({"both", "spatial", "temporal"})],
+        "clustering_loss": [StrOptions({"constrained", "dec", "pairwise"}), None],
+        "pairwise_schedule": [StrOptions({"joint", "alternate"})],
+        "spatial_weight": [Interval(Real, 0, None, closed="left")],
+        "temporal_weight": [Interval(Real, 0, None, closed="left")],
+        "constraint_weight": [Interval(Real, 0, None, closed="left")],
+        "reconstruction": [StrOptions({"sum", "mean"})],
+        "constraint_start": [Interval(Real, 0, 1, closed="left")],
+        "constraint_center": ["boolean"],
+        "channels": ["array-like"],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dec_alpha": [Interval(Real, 0, None, closed="neither")],
+        "eps": [Interval(Real, 0, None, closed="left")],
+        "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
+        "clusterer": [HasMethods(["fit"]), None],
+    }
+
     def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
                  spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
@@ -487,6 +512,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         return shape
 
     # ---- fitting ------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder (with the constraint on labelled rows) and cluster.
 

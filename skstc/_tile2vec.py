@@ -3,11 +3,13 @@
 import copy
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context, clone
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sampling import (
@@ -256,6 +258,29 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     >>> model.transform(images[0]).shape
     (16, 24)
     """
+
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "tile_size": [Interval(Integral, 1, None, closed="left")],
+        "neighborhood": [Interval(Integral, 0, None, closed="left"), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_blocks": ["array-like"],
+        "base_width": [Interval(Integral, 1, None, closed="left")],
+        "n_triplets": [Interval(Integral, 2, None, closed="left")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "augment": ["boolean"],
+        "max_nan_fraction": [Interval(Real, 0, 1, closed="left")],
+        "refine": ["boolean"],
+        "n_refine_triplets": [Interval(Integral, 2, None, closed="left"), None],
+        "refine_epochs": [Interval(Integral, 1, None, closed="left")],
+        "refine_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "encoder": [StrOptions(set(_ENCODERS))],
+        "clusterer": [HasMethods(["fit", "predict"]), None],
+        "input_shape": ["array-like", None],
+        "grid_shape": ["array-like", None],
+    }
 
     def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=512,
                  n_blocks=(2, 2, 2, 2, 2), base_width=64, n_triplets=10000, margin=50.0,
@@ -571,6 +596,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         if self.verbose:
             print(f"[Tile2VecSeriesKMeans] {msg}", flush=True)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the tile encoder, cluster the tile series and (optionally) refine.
 

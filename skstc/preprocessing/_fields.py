@@ -1,7 +1,10 @@
 """Gridded fields: NaN filling and scaling per variable."""
 
+from numbers import Real
+
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..utils._inputs import _forget_input_features, fields_from_rows, parse_fields, wrap_fields
@@ -130,6 +133,14 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
     (4, 3, 3, 3)
     """
 
+    _parameter_constraints: dict = {
+        "strategy": [StrOptions({"overall_mean", "variable_mean", "constant"})],
+        "fill_value": [Real],
+        "add_mask": ["boolean"],
+        "input_shape": ["array-like", None],
+        "variable_names": ["array-like", None],
+    }
+
     def __init__(self, strategy="variable_mean", *, fill_value=0.0, add_mask=False,
                  input_shape=None, variable_names=None):
         self.strategy = strategy
@@ -138,6 +149,7 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
         self.input_shape = input_shape
         self.variable_names = variable_names
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the fill values.
 
@@ -274,6 +286,13 @@ class FieldMinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     array([0.  , 0.25, 0.5 , 1.  ])
     """
 
+    _parameter_constraints: dict = {
+        "per": [StrOptions({"variable", "cell"})],
+        "feature_range": [tuple, list],
+        "input_shape": ["array-like", None],
+        "variable_names": ["array-like", None],
+    }
+
     def __init__(self, per="variable", *, feature_range=(0, 1), input_shape=None,
                  variable_names=None):
         self.per = per
@@ -281,6 +300,7 @@ class FieldMinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.input_shape = input_shape
         self.variable_names = variable_names
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the extremes.
 

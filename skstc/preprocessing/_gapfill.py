@@ -1,9 +1,11 @@
 """Image time series: filling gaps (clouds) along time."""
 import functools
 import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_is_fitted,
 )
@@ -129,6 +131,12 @@ class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
     [1.0, 1.0, nan, nan, 4.0, 4.0]
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"linear", "nearest"})],
+        "max_gap": [Interval(Integral, 0, None, closed="left"), None],
+        "use_time_coordinate": ["boolean"],
+    }
+
     def __init__(self, method="linear", *, max_gap=None, use_time_coordinate=True):
         self.method = method
         self.max_gap = max_gap
@@ -162,6 +170,7 @@ class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
                 return t
         return np.arange(n_t, dtype=np.float64)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and the input form (nothing is learnt from the values).
 

@@ -1,10 +1,12 @@
 """Image time series: band scaling and tiling."""
 import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
@@ -102,6 +104,8 @@ class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
     [1.0, 1.0]
     """
 
+    _parameter_constraints: dict = {}
+
     @staticmethod
     def _compute(*values):
         """Evaluate lazy (dask) reductions together, chunk by chunk; numpy passes through."""
@@ -111,6 +115,7 @@ class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
             values = dask.compute(*values)
         return [np.asarray(v) for v in values]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the per-band mean and standard deviation (NaN ignored).
 
@@ -239,6 +244,10 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
     (6, 48)
     """
 
+    _parameter_constraints: dict = {
+        "tile_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, tile_size=100):
         self.tile_size = tile_size
 
@@ -284,6 +293,7 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
             grids.append((gh, gw))
         return np.concatenate(rows), grids
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the tile grid and ``(n_times, n_bands)`` of ``X``.
 
