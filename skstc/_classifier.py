@@ -12,15 +12,10 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._multimodal import (
-    MultimodalConstrainedAE,
-    _check_spatial_shape,
-    _encode,
-    _split_labels,
-    _validate_multimodal,
-)
+from ._multimodal import MultimodalConstrainedAE, _encode
 from ._training import TorchEstimatorMixin, document_engine_params
 from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
+from .utils._inputs import _check_spatial_shape, _split_labels, _validate_multimodal
 from .utils._random import local_random_state
 
 __all__ = ["MultimodalClassifier"]

@@ -11,7 +11,7 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._multimodal import _split_labels
+from .utils._inputs import _split_labels
 from .utils._random import draw_seed, local_random_state
 
 __all__ = ["LabelAugmenter"]

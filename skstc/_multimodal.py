@@ -7,10 +7,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
@@ -25,130 +32,22 @@ from .losses import (
     target_distribution,
 )
 from .nn._multimodal import MultimodalAutoencoder
-from .preprocessing import stack_modalities
+from .utils._inputs import (
+    _check_finite_chunked,
+    _check_spatial_shape,
+    _split_labels,
+    _validate_multimodal,
+    map_samples,
+    parse_multimodal,
+    wrap_samples,
+)
 from .utils._random import draw_seed, local_random_state
-from .utils._xarray import is_xarray
+from .utils._validation import clusterer_score
+from .utils._xarray import is_dask
 
 __all__ = ["MultimodalConstrainedAE"]
 
 _CLUSTERING_LOSSES = (None, "constrained", "dec", "pairwise")
-_CHUNK = 4096
-
-
-# ---------------------------------------------------------------------------------------------
-# input handling shared by the multimodal estimators
-# ---------------------------------------------------------------------------------------------
-def _dataset_to_2d(ds, spatial_shape):
-    """``xarray.Dataset`` with ``fraction_map (sample, y, x)`` and ``area (sample, time)``."""
-    missing = [v for v in ("fraction_map", "area") if v not in ds.data_vars]
-    if missing:
-        raise ValueError(
-            f"the Dataset needs variables 'fraction_map' (sample, y, x) and 'area' "
-            f"(sample, time); missing {missing}.")
-    fmap = ds["fraction_map"]
-    area = ds["area"]
-    sample = fmap.dims[0]
-    if area.dims[0] != sample:
-        area = area.transpose(sample, ...)
-    maps = np.asarray(fmap.values, dtype=np.float32)
-    series = np.asarray(area.values, dtype=np.float32)
-    if maps.ndim != 3 or series.ndim != 2:
-        raise ValueError(
-            f"fraction_map must be 3-D (sample, y, x) and area 2-D (sample, time); got "
-            f"{fmap.dims} and {area.dims}.")
-    if maps.shape[1:] != tuple(spatial_shape):
-        raise ValueError(
-            f"the spatial modality (fraction_map) has maps of shape {maps.shape[1:]} but "
-            f"spatial_shape={tuple(spatial_shape)}; resample the maps or set spatial_shape.")
-    if series.shape[1] == 0:
-        raise ValueError("the temporal modality (area) has length 0; at least one time step "
-                         "is required.")
-    coords = {sample: np.asarray(fmap[sample].values)} if sample in fmap.coords else {}
-    return stack_modalities(maps, series), (sample, coords)
-
-
-def _check_finite_chunked(arr, name):
-    """NaN/inf check without a full-size temporary (streams over rows)."""
-    for start in range(0, arr.shape[0], _CHUNK):
-        block = arr[start:start + _CHUNK]
-        if not np.isfinite(block).all():
-            raise ValueError(
-                f"{name} contains NaN or inf values (first bad sample near row {start}); "
-                "fill or drop them first.")
-
-
-def _split_checked(est, X, spatial_shape):
-    """Split validated 2-D ``X`` into maps and series, naming the modality in errors."""
-    h, w = spatial_shape
-    n_map = h * w
-    if X.shape[1] <= n_map:
-        raise ValueError(
-            f"X has {X.shape[1]} features but spatial_shape={tuple(spatial_shape)} needs "
-            f"{n_map} map features followed by a series of at least 1 time step (series of "
-            "length 0). Check spatial_shape or use skstc.preprocessing.stack_modalities.")
-    maps = X[:, :n_map].reshape(X.shape[0], h, w)
-    series = X[:, n_map:]
-    _check_finite_chunked(maps, "the spatial modality (fraction map)")
-    _check_finite_chunked(series, "the temporal modality (area series)")
-    return maps, series
-
-
-def _validate_multimodal(est, X, spatial_shape, *, reset):
-    """2-D array or xarray Dataset -> (maps, series, edge) with checks."""
-    edge = None
-    if is_xarray(X):
-        if type(X).__name__ != "Dataset":
-            raise TypeError(
-                "an xarray input must be a Dataset with 'fraction_map' (sample, y, x) and "
-                "'area' (sample, time); for a DataArray pass its values.")
-        X, edge = _dataset_to_2d(X, spatial_shape)
-    X = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
-    maps, series = _split_checked(est, X, spatial_shape)
-    return maps, series, edge
-
-
-def _check_spatial_shape(spatial_shape):
-    if (not isinstance(spatial_shape, (tuple, list)) or len(spatial_shape) != 2
-            or not all(isinstance(s, numbers.Integral) and s >= 1 for s in spatial_shape)):
-        raise ValueError(
-            f"spatial_shape must be a pair of positive integers (height, width), got "
-            f"{spatial_shape!r}.")
-    return tuple(int(s) for s in spatial_shape)
-
-
-def _split_labels(y, n_samples):
-    """Labels with -1 = unlabelled -> (encoded labels with -1, classes).
-
-    Numeric labels: ``-1`` marks unlabelled rows. Object arrays may mix class labels with
-    the integer ``-1``. String arrays have no unlabelled rows.
-    """
-    if y is None:
-        return np.full(n_samples, -1, dtype=np.int64), np.array([])
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D of shape (n_samples,), got shape {y.shape}.")
-    if y.shape[0] != n_samples:
-        raise ValueError(
-            f"y has {y.shape[0]} labels but X has {n_samples} samples; they must be the same "
-            "length.")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError("y contains NaN or inf; use -1 for unlabelled samples.")
-    if y.dtype.kind in "iufb":
-        labelled = y != -1
-    elif y.dtype.kind == "O":
-        labelled = np.array([not (isinstance(v, numbers.Number) and v == -1) for v in y],
-                            dtype=bool)
-    else:
-        labelled = np.ones(n_samples, dtype=bool)
-    if labelled.any():
-        classes, enc = np.unique(y[labelled], return_inverse=True)
-    else:
-        classes, enc = np.array([]), np.array([], dtype=np.int64)
-    y_enc = np.full(n_samples, -1, dtype=np.int64)
-    y_enc[labelled] = enc
-    return y_enc, classes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,8 +158,8 @@ class _ConstraintSchedule(Callback):
 # the estimator
 # ---------------------------------------------------------------------------------------------
 @document_engine_params
-class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
-                              BaseEstimator):
+class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                              TransformerMixin, BaseEstimator):
     """Spatial + temporal autoencoder with a few-label constrained loss (and its ablations).
 
     Each object has a map (e.g. the fraction map of a water body) and a time series (its
@@ -531,7 +430,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         """
         self._check_engine_params()
         shape = self._check_params()
-        maps, series, _ = _validate_multimodal(self, X, shape, reset=True)
+        maps, series, spec = _validate_multimodal(self, X, shape, reset=True)
         n = maps.shape[0]
         if n < 2:
             raise ValueError(f"n_samples={n}: at least 2 samples are needed to train.")
@@ -601,7 +500,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         if getattr(clusterer, "n_clusters", 1) > n:
             raise ValueError(f"n_clusters={self.n_clusters} is larger than n_samples={n}.")
         self.clusterer_ = clusterer.fit(Z)
-        self.labels_ = np.asarray(self.clusterer_.labels_)
+        self.labels_ = wrap_samples(np.asarray(self.clusterer_.labels_), spec, name="cluster")
         self.cluster_centers_ = getattr(self.clusterer_, "cluster_centers_", None)
         return self
 
@@ -625,15 +524,36 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         return y_enc, classes
 
     def fit_predict(self, X, y=None):
-        """Fit and return the cluster labels of ``X``."""
+        """Fit and return the cluster labels of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels, ``-1`` for unlabelled.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            A DataArray on the sample coordinate for a Dataset input.
+        """
         return self.fit(X, y).labels_
 
     # ---- inference ---------------------------------------------------------------------------
     def _inputs(self, X):
         check_is_fitted(self)
         shape = _check_spatial_shape(self.spatial_shape)
-        maps, series, edge = _validate_multimodal(self, X, shape, reset=False)
-        return {"maps": maps, "series": series}, edge
+        maps, series, spec = _validate_multimodal(self, X, shape, reset=False)
+        return {"maps": maps, "series": series}, spec
+
+    def _embed_rows(self, rows):
+        data, _ = self._inputs(rows)
+        return self._predict_module(_encode, data)
+
+    def _rows(self, X):
+        """``(rows, spec)``: dask-backed input stays lazy, the rest is validated later."""
+        check_is_fitted(self)
+        return parse_multimodal(X, _check_spatial_shape(self.spatial_shape))
 
     def transform(self, X):
         """Fused embeddings, computed in batches (memory independent of ``n_samples``).
@@ -644,23 +564,59 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, embedding_dim), or a DataArray
-            ``(sample, embedding)`` for a Dataset input.
+        Z : ndarray of shape (n_samples, embedding_dim)
+            A DataArray ``(sample, embedding)`` on the sample coordinate for a Dataset input;
+            dask-backed (computed block by block when asked) for dask input.
         """
-        data, edge = self._inputs(X)
-        Z = self._predict_module(_encode, data)
-        if edge is not None:
-            import xarray as xr
+        rows, spec = self._rows(X)
+        if is_dask(rows):
+            Z = map_samples(self._embed_rows, rows, (self.embedding_dim,), np.float32)
+        else:
+            Z = self._embed_rows(rows)
+        return wrap_samples(Z, spec, feature_dim="embedding", name="embedding")
 
-            dim, coords = edge
-            return xr.DataArray(Z, dims=(dim, "embedding"), coords=coords,
-                                name="embedding")
-        return Z
+    def _predict_rows(self, rows):
+        return np.asarray(self.clusterer_.predict(self._embed_rows(rows)))
 
     def predict(self, X):
-        """Cluster of each sample (the clusterer applied to the embeddings)."""
-        Z = self.transform(X)
-        return self.clusterer_.predict(np.asarray(Z))
+        """Cluster of each sample (the clusterer applied to the embeddings).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            A DataArray on the sample coordinate for a Dataset input; dask-backed for dask
+            input.
+        """
+        rows, spec = self._rows(X)
+        if is_dask(rows):
+            labels = map_samples(self._predict_rows, rows, (), self.labels_.dtype)
+        else:
+            labels = self._predict_rows(rows)
+        return wrap_samples(labels, spec, name="cluster")
+
+    def score(self, X, y=None):
+        """The clusterer's score of the embeddings (minus the inertia for k-means).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return clusterer_score(self.clusterer_, np.asarray(self.transform(X)))
+
+    @property
+    def _n_features_out(self):
+        check_is_fitted(self, "clusterer_")  # an AttributeError before fit (sklearn's rule)
+        return self.embedding_dim
 
     def inverse_transform(self, X):
         """Reconstruct maps and series from embeddings.

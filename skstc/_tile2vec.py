@@ -7,7 +7,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -20,8 +27,9 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
+from .utils._inputs import wrap_tiles
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_n_clusters
+from .utils._validation import check_n_clusters, clusterer_score
 from .utils._xarray import is_dask, is_xarray
 
 __all__ = ["Tile2VecSeriesKMeans"]
@@ -96,7 +104,8 @@ class _Count(torch.utils.data.Dataset):
 
 
 @document_engine_params
-class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, BaseEstimator):
+class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                           TransformerMixin, BaseEstimator):
     """Semantic land partitions from satellite image time series (Tile2Vec + series K-means).
 
     1. A ResNet-18-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
@@ -743,10 +752,40 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         Returns
         -------
         series : ndarray of shape (n_tiles, n_times * embedding_dim)
-            (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32.
+            (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32; a DataArray
+            ``(tile, feature)`` with the tiles' ``region``/``row``/``col`` (and centre
+            ``y``/``x``) coordinates for xarray input.
         """
         check_is_fitted(self, "labels_")
-        return self._series(X, self.module_)
+        return self._wrap(X, self._series(X, self.module_), feature_dim="feature",
+                          name="series")
+
+    def _wrap(self, X, values, **kwargs):
+        """xarray input -> a DataArray on a ``tile`` dim (region, row, col, y, x coords)."""
+        if not is_xarray(X):
+            return values
+        regions, _ = self._regions(X, fitting=False)
+        return wrap_tiles(values, regions, self.tile_size, attrs=X.attrs, **kwargs)
+
+    def score(self, X, y=None):
+        """The clusterer's score of the tile series of ``X`` (minus the k-means inertia).
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "labels_")
+        return clusterer_score(self.clusterer_, self._series(X, self.module_))
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]
 
     def geographic_transform(self, X):
         """Series embeddings of the grid tiles of ``X`` under the encoder before refinement.
@@ -769,7 +808,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
             were computed on (for the training input).
         """
         check_is_fitted(self, "labels_")
-        return self._series(X, self.geographic_module_)
+        return self._wrap(X, self._series(X, self.geographic_module_), feature_dim="feature",
+                          name="series")
 
     def predict(self, X):
         """Cluster of every grid tile of ``X`` (same bands and dates as the training data).
@@ -781,13 +821,16 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         Returns
         -------
         labels : ndarray of shape (n_tiles,)
+            A DataArray on a ``tile`` dim (``region``/``row``/``col``, centre ``y``/``x``
+            coordinates) for xarray input; :meth:`predict_label_maps` gives maps.
         """
         check_is_fitted(self, "labels_")
         from threadpoolctl import threadpool_limits
 
         series = self._series(X, self.module_)
         with threadpool_limits(effective_n_threads(self.n_threads)):
-            return self.clusterer_.predict(series).astype(np.int64)
+            labels = self.clusterer_.predict(series).astype(np.int64)
+        return self._wrap(X, labels, name="cluster")
 
     def fit_predict(self, X, y=None):
         """Fit and return ``labels_``."""
@@ -795,6 +838,6 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
 
     def predict_label_maps(self, X):
         """Cluster maps of the regions of ``X``, one 2-D array (or DataArray) per region."""
-        labels = self.predict(X)
+        labels = np.asarray(self.predict(X))
         regions, is_2d = self._regions(X, fitting=False)
         return self._label_maps(labels, regions, is_2d)

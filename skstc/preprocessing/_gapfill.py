@@ -4,7 +4,7 @@ import numbers
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_is_fitted,
@@ -69,7 +69,7 @@ def _fill_block(block, axis, t, method, max_gap, dtype):
     return np.ascontiguousarray(np.moveaxis(out.reshape(shape), 0, axis))
 
 
-class TemporalGapFiller(_ImageStackMixin, TransformerMixin, BaseEstimator):
+class TemporalGapFiller(_ImageStackMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Fill missing values (NaN) of image time series along time, pixel by pixel and band by band.
 
     For each pixel and band, a NaN date is filled from the nearest valid dates of the same

@@ -5,7 +5,13 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     check_is_fitted,
@@ -73,7 +79,7 @@ class _ImageStackMixin:
         return out
 
 
-class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
+class ImageBandScaler(_ImageStackMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardise each band of image time series (NaN-aware), keeping the image layout.
 
     The band axis is axis ``-3`` of ``(n_times, n_bands, height, width)``,
@@ -206,7 +212,7 @@ class ImageBandScaler(_ImageStackMixin, TransformerMixin, BaseEstimator):
         return out if self._is_regions(X) else out[0]
 
 
-class ImageToTiles(TransformerMixin, BaseEstimator):
+class ImageToTiles(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Cut image time series into the rows of non-overlapping tile sequences.
 
     Each tile of the grid of ``tile_size`` x ``tile_size`` tiles (region by region,
@@ -321,3 +327,7 @@ class ImageToTiles(TransformerMixin, BaseEstimator):
             raise ValueError(f"X has (n_times, n_bands) = {tuple(regions[0].shape[:2])}, "
                              f"fitted on {self.input_shape_}.")
         return self._cut(regions)[0]
+
+    @property
+    def _n_features_out(self):
+        return int(np.prod(self.input_shape_)) * int(self.tile_size) ** 2

@@ -18,9 +18,11 @@ mis-assigns a variable; a missing or unexpected variable is an error.
 xarray and dask are imported lazily so that numpy-only users never pay for them.
 """
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
 from ._xarray import is_dask, is_xarray
 
@@ -397,7 +399,7 @@ def map_samples(fn, values, out_shape, dtype, *, halo=0):
 
 
 def wrap_samples(values, spec, *, feature_dim=None, feature_coords=None, name=None):
-    """Per-sample output on the sample (time) coordinate of an xarray input.
+    """Per-sample output on the sample coordinate of an xarray input (time for fields).
 
     Numpy/dask input returns ``values`` unchanged. For xarray input the first axis gets the
     input's time dim and coordinate, the second (when present) ``feature_dim`` with
@@ -407,7 +409,7 @@ def wrap_samples(values, spec, *, feature_dim=None, feature_coords=None, name=No
         return values
     import xarray as xr
 
-    t = spec.roles["time"]
+    t = spec.roles.get("sample", spec.roles.get("time"))
     dims = (t,) if np.ndim(values) == 1 else (t, feature_dim)
     coords = {t: spec.coords[t]} if t in spec.coords else {}
     if feature_coords is not None and len(dims) == 2:
@@ -456,3 +458,195 @@ def wrap_fields(values, spec, *, variables=None):
     keep = {c: spec.non_dim_coords[c] for c in spec.non_dim_coords
             if set(spec.non_dim_coords[c].dims) <= set(da.dims)}
     return da.assign_coords(keep) if keep else da
+
+
+# ---------------------------------------------------------------------------------------------
+# multimodal objects (a map and a series per sample)
+# ---------------------------------------------------------------------------------------------
+_CHUNK = 4096
+
+
+MULTIMODAL_CONTRACT = ("2-D (n_samples, height * width + n_timesteps) rows (flattened map then "
+                       "series, see skstc.preprocessing.stack_modalities) or a Dataset with "
+                       "variables 'fraction_map' (sample, y, x) and 'area' (sample, time)")
+
+
+def parse_multimodal(X, spatial_shape, *, maps_var="fraction_map", series_var="area",
+                     name="X"):
+    """Multimodal objects -> ``(rows, spec)``; rows are ``(n_samples, h * w + n_timesteps)``.
+
+    A Dataset holds the maps in ``maps_var`` (sample, y, x) and the series in ``series_var``
+    (sample, time); dims are found by name (the sample dim is the one the two variables
+    share), so their order does not matter. Dask-backed variables give lazy rows. Any other
+    input is returned unchanged (``rows is X``) with a spec of its kind.
+    """
+    if not is_xarray(X):
+        return X, _spec_of_array(X)
+    if type(X).__name__ != "Dataset":
+        raise TypeError(f"{name} is a DataArray; expected {MULTIMODAL_CONTRACT}.")
+    missing = [v for v in (maps_var, series_var) if v not in X.data_vars]
+    if missing:
+        raise ValueError(f"{name} is a Dataset with variables {list(X.data_vars)}; missing "
+                         f"{missing}: expected {MULTIMODAL_CONTRACT}.")
+    fmap, area = X[maps_var], X[series_var]
+    shared = [d for d in fmap.dims if d in area.dims]
+    if fmap.ndim != 3 or area.ndim != 2 or len(shared) != 1:
+        raise ValueError(
+            f"{maps_var} has dims {fmap.dims} and {series_var} {area.dims}; expected "
+            f"{MULTIMODAL_CONTRACT} (one shared sample dim).")
+    sample = shared[0]
+    t = [d for d in area.dims if d != sample][0]
+    yx = [d for d in fmap.dims if d != sample]
+    try:
+        ydim = find_dim(fmap, "lat", exclude=(sample,), contract=MULTIMODAL_CONTRACT,
+                        name=maps_var)
+        xdim = find_dim(fmap, "lon", exclude=(sample, ydim), contract=MULTIMODAL_CONTRACT,
+                        name=maps_var)
+    except ValueError:
+        ydim, xdim = yx  # unnamed map axes: positional
+    fmap = fmap.transpose(sample, ydim, xdim)
+    area = area.transpose(sample, t)
+    if fmap.shape[1:] != tuple(spatial_shape):
+        raise ValueError(
+            f"the spatial modality ({maps_var}) has maps of shape {fmap.shape[1:]} but "
+            f"spatial_shape={tuple(spatial_shape)}; resample the maps or set spatial_shape.")
+    if area.shape[1] == 0:
+        raise ValueError(f"the temporal modality ({series_var}) has length 0; at least one "
+                         "time step is required.")
+    n = fmap.shape[0]
+    lazy = is_dask(fmap.data) or is_dask(area.data)
+    if lazy:
+        import dask.array as dsa
+
+        maps = dsa.asarray(fmap.data).reshape(n, -1).astype(np.float32)
+        series = dsa.asarray(area.data).astype(np.float32)
+        maps = maps.rechunk({0: series.chunks[0]})
+        rows = dsa.concatenate([maps, series], axis=1)
+        _check_chunks(rows, name)
+    else:
+        rows = np.concatenate([np.asarray(fmap.values, dtype=np.float32).reshape(n, -1),
+                               np.asarray(area.values, dtype=np.float32)], axis=1)
+    coords = {sample: np.asarray(X[sample].values)} if sample in X.coords else {}
+    spec = InputSpec(kind="xarray", lazy=lazy, container="Dataset", dims=(sample, ydim, xdim, t),
+                     roles={"sample": sample, "time": t, "lat": ydim, "lon": xdim},
+                     coords=coords, variables=(maps_var, series_var), attrs=dict(X.attrs),
+                     dtype=np.dtype(np.float32), ndim=2)
+    return rows, spec
+
+
+def _check_finite_chunked(arr, name):
+    """NaN/inf check without a full-size temporary (streams over rows)."""
+    for start in range(0, arr.shape[0], _CHUNK):
+        block = arr[start:start + _CHUNK]
+        if not np.isfinite(block).all():
+            raise ValueError(
+                f"{name} contains NaN or inf values (first bad sample near row {start}); "
+                "fill or drop them first.")
+
+
+def _split_checked(est, X, spatial_shape):
+    """Split validated 2-D ``X`` into maps and series, naming the modality in errors."""
+    h, w = spatial_shape
+    n_map = h * w
+    if X.shape[1] <= n_map:
+        raise ValueError(
+            f"X has {X.shape[1]} features but spatial_shape={tuple(spatial_shape)} needs "
+            f"{n_map} map features followed by a series of at least 1 time step (series of "
+            "length 0). Check spatial_shape or use skstc.preprocessing.stack_modalities.")
+    maps = X[:, :n_map].reshape(X.shape[0], h, w)
+    series = X[:, n_map:]
+    _check_finite_chunked(maps, "the spatial modality (fraction map)")
+    _check_finite_chunked(series, "the temporal modality (area series)")
+    return maps, series
+
+
+def _validate_multimodal(est, X, spatial_shape, *, reset):
+    """2-D array or xarray Dataset -> (maps, series, spec) with checks."""
+    X, spec = parse_multimodal(X, spatial_shape)
+    X = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
+    maps, series = _split_checked(est, X, spatial_shape)
+    return maps, series, spec
+
+
+def _check_spatial_shape(spatial_shape):
+    if (not isinstance(spatial_shape, (tuple, list)) or len(spatial_shape) != 2
+            or not all(isinstance(s, numbers.Integral) and s >= 1 for s in spatial_shape)):
+        raise ValueError(
+            f"spatial_shape must be a pair of positive integers (height, width), got "
+            f"{spatial_shape!r}.")
+    return tuple(int(s) for s in spatial_shape)
+
+
+def _split_labels(y, n_samples):
+    """Labels with -1 = unlabelled -> (encoded labels with -1, classes).
+
+    Numeric labels: ``-1`` marks unlabelled rows. Object arrays may mix class labels with
+    the integer ``-1``. String arrays have no unlabelled rows.
+    """
+    if y is None:
+        return np.full(n_samples, -1, dtype=np.int64), np.array([])
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D of shape (n_samples,), got shape {y.shape}.")
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"y has {y.shape[0]} labels but X has {n_samples} samples; they must be the same "
+            "length.")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError("y contains NaN or inf; use -1 for unlabelled samples.")
+    if y.dtype.kind in "iufb":
+        labelled = y != -1
+    elif y.dtype.kind == "O":
+        labelled = np.array([not (isinstance(v, numbers.Number) and v == -1) for v in y],
+                            dtype=bool)
+    else:
+        labelled = np.ones(n_samples, dtype=bool)
+    if labelled.any():
+        classes, enc = np.unique(y[labelled], return_inverse=True)
+    else:
+        classes, enc = np.array([]), np.array([], dtype=np.int64)
+    y_enc = np.full(n_samples, -1, dtype=np.int64)
+    y_enc[labelled] = enc
+    return y_enc, classes
+
+
+# ---------------------------------------------------------------------------------------------
+# image-region stacks (time, band, y, x): per-tile outputs
+# ---------------------------------------------------------------------------------------------
+def _tile_centres(coord, n, tile_size):
+    if np.issubdtype(coord.dtype, np.number):
+        return coord[:n * tile_size].reshape(n, tile_size).mean(axis=1)
+    return coord[tile_size // 2::tile_size][:n]
+
+
+def wrap_tiles(values, regions, tile_size, *, feature_dim=None, name=None, attrs=None):
+    """Per-tile output of xarray regions as a DataArray on a ``tile`` dim.
+
+    ``regions`` are the parsed regions (``shape`` (time, band, y, x), ``y``/``x`` pixel
+    coordinates or None, ``name``); tiles are numbered region by region, row-major, as the
+    estimators number them. The ``tile`` dim gets the coordinates ``region``, ``row``, ``col``
+    and, when the input had them, ``y``/``x`` of the tile centres.
+    """
+    import xarray as xr
+
+    region, row, col, yc, xc = [], [], [], [], []
+    has_xy = all(r.y is not None and r.x is not None for r in regions)
+    for i, r in enumerate(regions):
+        gh, gw = r.shape[2] // tile_size, r.shape[3] // tile_size
+        rr, cc = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
+        region.append(np.full(gh * gw, r.name if r.name is not None else i))
+        row.append(rr.ravel())
+        col.append(cc.ravel())
+        if has_xy:
+            ys, xs = _tile_centres(r.y, gh, tile_size), _tile_centres(r.x, gw, tile_size)
+            yc.append(ys[rr.ravel()])
+            xc.append(xs[cc.ravel()])
+    coords = {"region": ("tile", np.concatenate(region)), "row": ("tile", np.concatenate(row)),
+              "col": ("tile", np.concatenate(col))}
+    if has_xy:
+        coords["y"] = ("tile", np.concatenate(yc))
+        coords["x"] = ("tile", np.concatenate(xc))
+    dims = ("tile",) if np.ndim(values) == 1 else ("tile", feature_dim)
+    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))

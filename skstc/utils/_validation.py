@@ -199,3 +199,18 @@ def negative_inertia(Z, centers):
     Z = np.asarray(Z, dtype=np.float64)
     _, dist = pairwise_distances_argmin_min(Z, np.asarray(centers, dtype=np.float64))
     return -float(np.sum(dist ** 2))
+
+
+def clusterer_score(clusterer, Z):
+    """Score of a fitted latent-space clusterer on the embeddings ``Z``.
+
+    The clusterer's own ``score`` when it has one (minus the inertia for k-means), else
+    :func:`negative_inertia` to its ``cluster_centers_``.
+    """
+    if hasattr(clusterer, "score"):
+        return float(clusterer.score(Z))
+    centers = getattr(clusterer, "cluster_centers_", None)
+    if centers is None:
+        raise AttributeError(f"{type(clusterer).__name__} has neither score nor "
+                             "cluster_centers_: the clustering cannot be scored.")
+    return negative_inertia(Z, centers)
