@@ -27,7 +27,7 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
-from .utils._inputs import wrap_tiles
+from .utils._inputs import parse_regions, wrap_tiles
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_n_clusters, clusterer_score
 from .utils._xarray import is_dask, is_xarray
@@ -453,31 +453,18 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         return arr
 
     def _xarray_regions(self, X):
-        if type(X).__name__ == "Dataset":
-            raise TypeError("Pass a DataArray with dims (time, band, y, x), not a Dataset "
-                            "(e.g. ds['reflectance']).")
-        da = X
-        if "band" not in da.dims:
-            da = da.expand_dims(band=1)
-        need = ("time", "band", "y", "x")
-        missing = [d for d in need if d not in da.dims]
-        extra = [d for d in da.dims if d not in need and d != "region"]
-        if missing or extra:
-            raise ValueError(f"X has dims {tuple(X.dims)}; expected (time, band, y, x) and "
-                             f"optionally region (missing {missing}, unexpected {extra}).")
-        if da.dtype.kind not in "biuf":
-            raise TypeError(f"X must be numeric, got dtype {da.dtype}.")
-        order = (("region",) if "region" in da.dims else ()) + need
-        da = da.transpose(*order)
+        da, spec = parse_regions(X)
+        y, x = spec.roles["lat"], spec.roles["lon"]
 
         def _coord(d, dim):
             return np.asarray(d[dim].values) if dim in d.coords else None
 
-        if "region" in da.dims:
-            return [_Region(da.isel(region=i).data, _coord(da, "y"), _coord(da, "x"),
-                            name=(da["region"].values[i] if "region" in da.coords else i))
-                    for i in range(da.sizes["region"])]
-        return [_Region(da.data, _coord(da, "y"), _coord(da, "x"))]
+        region = spec.roles.get("region")
+        if region is not None:
+            return [_Region(da.isel({region: i}).data, _coord(da, y), _coord(da, x),
+                            name=(da[region].values[i] if region in da.coords else i))
+                    for i in range(da.sizes[region])]
+        return [_Region(da.data, _coord(da, y), _coord(da, x))]
 
     def _check_regions(self, regions, *, fitting):
         ts = self.tile_size

@@ -186,9 +186,9 @@ def test_bad_input():
     with pytest.raises(ValueError, match="region"):
         TemporalGapFiller().fit([_img([1.0]), np.zeros((2, 1, 1))])
     xr = pytest.importorskip("xarray")
-    with pytest.raises(ValueError, match="'time' dim"):
+    with pytest.raises(ValueError, match="no time dim found"):
         TemporalGapFiller().fit(xr.DataArray(np.zeros((2, 1, 2, 2)),
-                                             dims=("t", "band", "y", "x")))
+                                             dims=("step", "band", "y", "x")))
     with pytest.raises(TypeError, match="Dataset"):
         TemporalGapFiller().fit(xr.Dataset({"a": (("time",), [1.0])}))
 

@@ -149,8 +149,12 @@ def test_xarray_and_dask_inputs(small):
     # fitting on the dask-backed DataArray gives the numpy model
     np.testing.assert_array_equal(Tile2VecSeriesKMeans(3, **TINY).fit(lazy).labels_,
                                   model.labels_)
-    with pytest.raises(ValueError, match="dims"):
-        model.predict(da.rename(y="lat"))
+    # dims are found by name: aliases and any order give the same labels
+    np.testing.assert_array_equal(
+        model.predict(da.rename(y="lat", x="lon").transpose("lon", "band", ...)),
+        model.predict(da))
+    with pytest.raises(ValueError, match="no lat dim found"):
+        model.predict(da.rename(y="northing"))
     with pytest.raises(TypeError, match="Dataset"):
         model.predict(da.to_dataset(name="v"))
 

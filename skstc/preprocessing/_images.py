@@ -18,7 +18,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils._inputs import _forget_input_features
+from ..utils._inputs import (
+    REGIONS_CONTRACT,
+    VARIABLE_NAMES,
+    _forget_input_features,
+    find_dim,
+)
 from ..utils._xarray import is_dask, is_xarray
 
 
@@ -48,7 +53,8 @@ class _ImageStackMixin:
             return False
         if sp.issparse(X):
             return True
-        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
+        # 3-D and deeper arrays are images, so a wrong rank gets the image contract's message
+        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) < 3
 
     def _validate_table(self, X, *, reset):
         """2-D input through scikit-learn's checks (NaN allowed, float32/float64 kept)."""
@@ -63,9 +69,12 @@ class _ImageStackMixin:
         if is_xarray(X):
             if type(X).__name__ == "Dataset":
                 raise TypeError(f"Pass a DataArray with a {dim!r} dim, not a Dataset.")
-            if dim not in X.dims:
-                raise ValueError(f"X has dims {X.dims}; a {dim!r} dim is expected.")
-            return [(X.data, list(X.dims).index(dim))]
+            found = find_dim(X, {"time": "time", "band": "variable"}[dim],
+                             contract=REGIONS_CONTRACT)
+            if found is None:
+                raise ValueError(f"X has dims {X.dims}: no {dim} dim found (known names "
+                                 f"{', '.join(VARIABLE_NAMES)}); expected {REGIONS_CONTRACT}.")
+            return [(X.data, list(X.dims).index(found))]
         regions = self._is_regions(X)
         out = []
         for a in (list(X) if regions else [X]):

@@ -650,3 +650,48 @@ def wrap_tiles(values, regions, tile_size, *, feature_dim=None, name=None, attrs
         coords["x"] = ("tile", np.concatenate(xc))
     dims = ("tile",) if np.ndim(values) == 1 else ("tile", feature_dim)
     return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
+
+
+REGIONS_CONTRACT = ("(n_times, n_bands, height, width) arrays, 5-D stacks (n_regions, n_times, "
+                    "n_bands, height, width), lists of 4-D regions, or a DataArray with time, "
+                    "band, y and x dims (and optionally region)")
+REGION_NAMES = ("region", "regions", "scene", "tile_id")
+
+
+def parse_regions(X, *, name="X"):
+    """Image-region DataArray -> ``(da, spec)`` with ``da`` ([region,] time, band, y, x).
+
+    Dims are found by name: time (``time``/``date``...), band (``band``/``variable``/
+    ``channel``; absent = one band), y (``y``/``lat``/``latitude``...), x (``x``/``lon``...)
+    and an optional region dim (``region``); the result is transposed to the canonical order.
+    """
+    if type(X).__name__ == "Dataset":
+        raise TypeError(f"{name} is a Dataset; pass a DataArray with dims (time, band, y, x), "
+                        "e.g. ds['reflectance'].")
+    da = X
+    band = find_dim(da, "variable", contract=REGIONS_CONTRACT, name=name)
+    if band is None:
+        da = da.expand_dims(band=1, axis=-3 if da.ndim >= 3 else 0)
+        band = "band"
+    lower = {str(d).lower(): d for d in da.dims}
+    region = next((lower[n] for n in REGION_NAMES if n in lower), None)
+    t = find_dim(da, "time", exclude=(band, region), contract=REGIONS_CONTRACT, name=name)
+    y = find_dim(da, "lat", exclude=(band, region, t), contract=REGIONS_CONTRACT, name=name)
+    x = find_dim(da, "lon", exclude=(band, region, t, y), contract=REGIONS_CONTRACT, name=name)
+    order = ((region,) if region is not None else ()) + (t, band, y, x)
+    extra = [d for d in da.dims if d not in order]
+    if extra:
+        raise ValueError(f"{name} has dims {tuple(X.dims)}; unexpected {extra}: expected "
+                         f"{REGIONS_CONTRACT}.")
+    _numeric(da, name)
+    da = da.transpose(*order)
+    if is_dask(da.data):
+        _check_chunks(da.data, name)
+    roles = {"time": t, "variable": band, "lat": y, "lon": x}
+    if region is not None:
+        roles["region"] = region
+    spec = InputSpec(kind="xarray", lazy=is_dask(da.data), container="DataArray",
+                     dims=tuple(X.dims), roles=roles,
+                     coords={d: np.asarray(da[d].values) for d in da.dims if d in da.coords},
+                     name=X.name, attrs=dict(X.attrs), dtype=da.dtype, ndim=X.ndim)
+    return da, spec
