@@ -164,9 +164,6 @@ class FieldNaNFiller(TransformerMixin, BaseEstimator):
         -------
         self : FieldNaNFiller
         """
-        if self.strategy not in ("overall_mean", "variable_mean", "constant"):
-            raise ValueError("strategy must be 'overall_mean', 'variable_mean' or 'constant', "
-                             f"got {self.strategy!r}.")
         X4, finite = _fit_fields(self, X, "filled")
         n_var = X4.shape[1]
         if self.strategy == "overall_mean":
@@ -315,8 +312,6 @@ class FieldMinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self : FieldMinMaxScaler
         """
-        if self.per not in ("variable", "cell"):
-            raise ValueError(f"per must be 'variable' or 'cell', got {self.per!r}.")
         lo, hi = self.feature_range
         if not lo < hi:
             raise ValueError(f"feature_range must be (min, max) with min < max, got "

@@ -1,6 +1,5 @@
 """Image time series: filling gaps (clouds) along time."""
 import functools
-import numbers
 from numbers import Integral
 
 import numpy as np
@@ -10,6 +9,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ..utils._inputs import REGIONS_CONTRACT, find_dim
 from ..utils._xarray import is_dask, is_xarray
 from ._images import _ImageStackMixin
 
@@ -142,19 +142,11 @@ class TemporalGapFiller(_ImageStackMixin, OneToOneFeatureMixin, TransformerMixin
         self.max_gap = max_gap
         self.use_time_coordinate = use_time_coordinate
 
-    def _check_params(self):
-        if self.method not in ("linear", "nearest"):
-            raise ValueError(f"method must be 'linear' or 'nearest', got {self.method!r}.")
-        if self.max_gap is not None and (
-                not isinstance(self.max_gap, numbers.Integral)
-                or isinstance(self.max_gap, bool) or self.max_gap < 0):
-            raise ValueError(f"max_gap must be None or a non-negative integer, "
-                             f"got {self.max_gap!r}.")
-
     def _times(self, X, n_t):
         """Float positions of the dates: the DataArray's time coordinate or 0..n_t-1."""
-        if is_xarray(X) and self.use_time_coordinate and "time" in X.coords:
-            tc = np.asarray(X["time"].values)
+        tdim = find_dim(X, "time", contract=REGIONS_CONTRACT) if is_xarray(X) else None
+        if tdim is not None and self.use_time_coordinate and tdim in X.coords:
+            tc = np.asarray(X[tdim].values)
             if tc.dtype.kind == "M":
                 t = (tc - tc[0]) / np.timedelta64(1, "D")
             elif tc.dtype.kind in "biuf":
@@ -185,7 +177,6 @@ class TemporalGapFiller(_ImageStackMixin, OneToOneFeatureMixin, TransformerMixin
         -------
         self : TemporalGapFiller
         """
-        self._check_params()
         if self._is_table(X):
             X2 = self._validate_table(X, reset=True)
             self.n_times_ = X2.shape[1]
@@ -214,7 +205,6 @@ class TemporalGapFiller(_ImageStackMixin, OneToOneFeatureMixin, TransformerMixin
             Same shape as ``X``; NaN left only where the rule leaves it.
         """
         check_is_fitted(self)
-        self._check_params()
         if self._is_table(X):
             X2 = self._validate_table(X, reset=False)
             t = np.arange(X2.shape[1], dtype=np.float64)

@@ -1,5 +1,4 @@
 """Image time series: band scaling and tiling."""
-import numbers
 import warnings
 from numbers import Integral
 
@@ -290,9 +289,6 @@ class ImageToTiles(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                          f"axis; got shape {arr.shape}.")
 
     def _cut(self, regions):
-        if not isinstance(self.tile_size, numbers.Integral) or isinstance(
-                self.tile_size, bool) or self.tile_size < 1:
-            raise ValueError(f"tile_size must be a positive integer, got {self.tile_size!r}.")
         ts = int(self.tile_size)
         rows, grids = [], []
         for img in regions:
@@ -331,6 +327,7 @@ class ImageToTiles(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def transform(self, X):
         """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2)."""
         check_is_fitted(self)
+        self._validate_params()  # tile_size may have been set after fit
         regions = self._regions(X)
         if tuple(regions[0].shape[:2]) != self.input_shape_:
             raise ValueError(f"X has (n_times, n_bands) = {tuple(regions[0].shape[:2])}, "

@@ -184,9 +184,6 @@ class FractionMapFeatures(TransformerMixin, BaseEstimator):
         self.mask_shape = mask_shape
 
     def _check_params(self):
-        if (not isinstance(self.map_size, numbers.Integral) or isinstance(self.map_size, bool)
-                or self.map_size < 1):
-            raise ValueError(f"map_size must be a positive integer, got {self.map_size!r}.")
         if self.water_value == self.land_value:
             raise ValueError(
                 f"water_value and land_value must differ, both are {self.water_value!r}.")
