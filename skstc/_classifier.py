@@ -1,14 +1,13 @@
 """MultimodalClassifier: supervised map + series classifier (scratch, frozen or fine-tuned)."""
 
 import copy
-import numbers
 import warnings
 from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -121,7 +120,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **TorchEstimatorMixin._engine_parameter_constraints,
-        "encoder": [HasMethods(["fit", "transform"]), None],
+        "encoder": [MultimodalConstrainedAE, None],
         "freeze_encoder": ["boolean"],
         "spatial_shape": ["array-like"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -164,16 +163,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         return _check_spatial_shape(src.spatial_shape)
 
     def _check_params(self):
-        if self.encoder is not None and not isinstance(self.encoder, MultimodalConstrainedAE):
-            raise TypeError(
-                f"encoder must be a MultimodalConstrainedAE or None, got "
-                f"{type(self.encoder).__name__}.")
         if self.freeze_encoder and self.encoder is None:
             raise ValueError("freeze_encoder=True needs an encoder (a MultimodalConstrainedAE).")
-        for name in ("embedding_dim", "hidden_size", "hidden_units", "min_steps_per_epoch"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
         return self._shape()
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -401,22 +401,8 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
 
     # ---- validation ---------------------------------------------------------------------
     def _check_params(self):
+        """What the declarative ``_parameter_constraints`` cannot say."""
         self._check_engine_params()
-        for name, low in (("latent_dim", 1), ("window", 1), ("lstm_hidden", 1),
-                          ("lstm_layers", 1), ("update_interval", 1), ("n_init", 1),
-                          ("pretrain_epochs", 0)):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
-        if self.architecture not in _ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {_ARCHITECTURES}, got "
-                             f"{self.architecture!r}.")
-        if not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
-            raise ValueError(f"alpha must be a positive float, got {self.alpha!r}.")
-        if not isinstance(self.reconstruction_weight, numbers.Real) or \
-                self.reconstruction_weight < 0:
-            raise ValueError("reconstruction_weight must be a float >= 0, got "
-                             f"{self.reconstruction_weight!r}.")
         chans = tuple(self.conv_channels)
         if not chans or not all(isinstance(c, numbers.Integral) and c > 0 for c in chans):
             raise ValueError("conv_channels must be a non-empty sequence of positive "

@@ -1,6 +1,5 @@
 """LabelAugmenter: cluster-based label augmentation (Algorithm 2), a meta-estimator."""
 
-import numbers
 from numbers import Integral
 
 import numpy as np
@@ -139,14 +138,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
 
-    def _check_params(self):
-        for name in ("n_clusters", "min_labeled", "n_init"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
-
     def _augment(self, X, y):
-        self._check_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         if y is None:
             raise ValueError(
@@ -193,6 +185,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
             self.estimator_ = clone(self.estimator).fit(X[mask], self.transduction_[mask])
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y):
         """Return the labelled rows after augmentation (imbalanced-learn's resampler API).
 
