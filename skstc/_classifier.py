@@ -14,7 +14,13 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._multimodal import MultimodalConstrainedAE, _encode
 from ._training import TorchEstimatorMixin, document_engine_params
 from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
-from .utils._inputs import _check_spatial_shape, _split_labels, _validate_multimodal
+from .utils._inputs import (
+    _check_spatial_shape,
+    _split_labels,
+    _validate_multimodal,
+    apply_to_samples,
+    parse_multimodal,
+)
 from .utils._random import local_random_state
 
 __all__ = ["MultimodalClassifier"]
@@ -244,35 +250,61 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self._predict_module(lambda m, b: m(b["maps"], b["series"]),
                                     {"maps": maps, "series": series})
 
-    def decision_function(self, X):
-        """Return the logits of shape (n_samples, n_classes).
+    def _per_sample(self, X, fn, out_shape, dtype, **wrap):
+        """``fn`` on the rows of ``X``, output in the input's form (xarray, lazy dask)."""
+        check_is_fitted(self)
+        rows, spec = parse_multimodal(X, self._shape())
+        return apply_to_samples(fn, rows, spec, out_shape, dtype, **wrap)
 
-        For 2 classes, the logit difference of shape (n_samples,) (positive favours
-        ``classes_[1]``), as scikit-learn expects.
-        """
-        logits = self._logits(X)
+    def _decision_rows(self, rows):
+        logits = self._logits(rows)
         if logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
         return logits
 
-    def predict_proba(self, X):
-        """Class probabilities of shape (n_samples, n_classes)."""
-        logits = self._logits(X)
+    def decision_function(self, X):
+        """Return the logits of shape (n_samples, n_classes).
+
+        For 2 classes, the logit difference of shape (n_samples,) (positive favours
+        ``classes_[1]``), as scikit-learn expects. A DataArray on the sample coordinate for a
+        Dataset input, dask-backed for dask input (as every output of this class).
+        """
+        k = len(self.classes_) if hasattr(self, "classes_") else 0
+        return self._per_sample(X, self._decision_rows, () if k == 2 else (k,), np.float32,
+                                feature_dim="class", feature_coords=getattr(
+                                    self, "classes_", None), name="decision")
+
+    def _proba_rows(self, rows):
+        logits = self._logits(rows)
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
+    def predict_proba(self, X):
+        """Class probabilities of shape (n_samples, n_classes)."""
+        check_is_fitted(self)
+        return self._per_sample(X, self._proba_rows, (len(self.classes_),), np.float32,
+                                feature_dim="class", feature_coords=self.classes_,
+                                name="probability")
+
     def predict(self, X):
         """Most probable class of each sample."""
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        check_is_fitted(self)
+        return self._per_sample(
+            X, lambda rows: self.classes_[np.argmax(self._logits(rows), axis=1)], (),
+            self.classes_.dtype, name="class")
+
+    def _embed_rows(self, rows):
+        maps, series, _ = _validate_multimodal(self, rows, self._shape(), reset=False)
+        return self._predict_module(lambda m, b: _encode(m.autoencoder, b),
+                                    {"maps": maps, "series": series})
 
     def embed(self, X):
         """Return the encoder embeddings of shape (n_samples, embedding_dim) (after training)."""
         check_is_fitted(self)
-        maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
-        return self._predict_module(lambda m, b: _encode(m.autoencoder, b),
-                                    {"maps": maps, "series": series})
+        dim = (self.encoder if self.encoder is not None else self).embedding_dim
+        return self._per_sample(X, self._embed_rows, (dim,), np.float32,
+                                feature_dim="embedding", name="embedding")
 
     def score(self, X, y, sample_weight=None):
         """Accuracy on the rows of ``y`` that are not ``-1``."""
@@ -281,7 +313,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         mask = y_enc >= 0
         if not mask.any():
             raise ValueError("score needs at least one labelled row (y != -1).")
-        pred = self.predict(X)
+        pred = np.asarray(self.predict(X))
         from sklearn.metrics import accuracy_score
 
         sw = None if sample_weight is None else np.asarray(sample_weight)[mask]

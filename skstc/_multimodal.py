@@ -37,13 +37,12 @@ from .utils._inputs import (
     _check_spatial_shape,
     _split_labels,
     _validate_multimodal,
-    map_samples,
+    apply_to_samples,
     parse_multimodal,
     wrap_samples,
 )
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import clusterer_score
-from .utils._xarray import is_dask
 
 __all__ = ["MultimodalConstrainedAE"]
 
@@ -569,11 +568,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
             dask-backed (computed block by block when asked) for dask input.
         """
         rows, spec = self._rows(X)
-        if is_dask(rows):
-            Z = map_samples(self._embed_rows, rows, (self.embedding_dim,), np.float32)
-        else:
-            Z = self._embed_rows(rows)
-        return wrap_samples(Z, spec, feature_dim="embedding", name="embedding")
+        return apply_to_samples(self._embed_rows, rows, spec, (self.embedding_dim,),
+                                np.float32, feature_dim="embedding", name="embedding")
 
     def _predict_rows(self, rows):
         return np.asarray(self.clusterer_.predict(self._embed_rows(rows)))
@@ -592,11 +588,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
             input.
         """
         rows, spec = self._rows(X)
-        if is_dask(rows):
-            labels = map_samples(self._predict_rows, rows, (), self.labels_.dtype)
-        else:
-            labels = self._predict_rows(rows)
-        return wrap_samples(labels, spec, name="cluster")
+        return apply_to_samples(self._predict_rows, rows, spec, (), self.labels_.dtype,
+                                name="cluster")
 
     def score(self, X, y=None):
         """The clusterer's score of the embeddings (minus the inertia for k-means).

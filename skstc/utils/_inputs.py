@@ -101,8 +101,9 @@ class InputSpec:
 
 
 def _spec_of_array(X):
+    # no np.ndim: array-likes that refuse __array_function__ must still pass
     return InputSpec(kind="dask" if is_dask(X) else "numpy", lazy=is_dask(X),
-                     dtype=getattr(X, "dtype", None), ndim=int(np.ndim(X)))
+                     dtype=getattr(X, "dtype", None), ndim=int(getattr(X, "ndim", 2)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,3 +696,13 @@ def parse_regions(X, *, name="X"):
                      coords={d: np.asarray(da[d].values) for d in da.dims if d in da.coords},
                      name=X.name, attrs=dict(X.attrs), dtype=da.dtype, ndim=X.ndim)
     return da, spec
+
+
+def apply_to_samples(fn, rows, spec, out_shape, dtype, **wrap):
+    """``fn`` on the rows, in the input's form: lazy for dask rows, xarray for xarray input.
+
+    ``fn(numpy rows) -> numpy outputs`` of shape ``(n, *out_shape)``; ``wrap`` goes to
+    :func:`wrap_samples`.
+    """
+    out = map_samples(fn, rows, out_shape, dtype) if is_dask(rows) else fn(rows)
+    return wrap_samples(out, spec, **wrap)
