@@ -722,11 +722,39 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         return np.concatenate(reg), np.concatenate(tl)
 
     # ---- inference ----------------------------------------------------------------------
-    def _series(self, X, module=None):
+    def _per_region(self, X, fn, out_shape, dtype):
+        """``fn(regions)`` on the regions of ``X``; lazy (one task per region) for dask input.
+
+        The dask tasks read their region tile row by tile row when computed, as the eager
+        path does.
+        """
         regions, _ = self._regions(X, fitting=False)
         self._check_regions(regions, fitting=False)
+        if not any(is_dask(r.data) for r in regions):
+            return fn(regions)
+        import dask
+        import dask.array as dsa
+
+        ts = self.tile_size
+        parts = [dsa.from_delayed(dask.delayed(fn, pure=False)([r]),
+                                  shape=((r.shape[2] // ts) * (r.shape[3] // ts),) + out_shape,
+                                  dtype=dtype) for r in regions]
+        return dsa.concatenate(parts)
+
+    def _region_series(self, regions, module):
         series, _ = self._tile_series(regions, module)
         return series.reshape(series.shape[0], -1)
+
+    def _series(self, X, module=None):
+        return self._per_region(X, lambda regions: self._region_series(regions, module),
+                                (self.cluster_centers_.shape[1],), np.float32)
+
+    def _predict_regions(self, regions):
+        from threadpoolctl import threadpool_limits
+
+        series = self._region_series(regions, self.module_)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            return self.clusterer_.predict(series).astype(np.int64)
 
     def transform(self, X):
         """Series embeddings of the grid tiles of ``X``.
@@ -741,7 +769,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         series : ndarray of shape (n_tiles, n_times * embedding_dim)
             (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32; a DataArray
             ``(tile, feature)`` with the tiles' ``region``/``row``/``col`` (and centre
-            ``y``/``x``) coordinates for xarray input.
+            ``y``/``x``) coordinates for xarray input; dask-backed for dask input.
         """
         check_is_fitted(self, "labels_")
         return self._wrap(X, self._series(X, self.module_), feature_dim="feature",
@@ -768,7 +796,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         score : float
         """
         check_is_fitted(self, "labels_")
-        return clusterer_score(self.clusterer_, self._series(X, self.module_))
+        return clusterer_score(self.clusterer_, np.asarray(self._series(X, self.module_)))
 
     @property
     def _n_features_out(self):
@@ -809,14 +837,11 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         -------
         labels : ndarray of shape (n_tiles,)
             A DataArray on a ``tile`` dim (``region``/``row``/``col``, centre ``y``/``x``
-            coordinates) for xarray input; :meth:`predict_label_maps` gives maps.
+            coordinates) for xarray input, dask-backed (one task per region, computed when
+            asked) for dask input; :meth:`predict_label_maps` gives maps.
         """
         check_is_fitted(self, "labels_")
-        from threadpoolctl import threadpool_limits
-
-        series = self._series(X, self.module_)
-        with threadpool_limits(effective_n_threads(self.n_threads)):
-            labels = self.clusterer_.predict(series).astype(np.int64)
+        labels = self._per_region(X, self._predict_regions, (), np.int64)
         return self._wrap(X, labels, name="cluster")
 
     def fit_predict(self, X, y=None):
