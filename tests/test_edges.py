@@ -182,3 +182,208 @@ def test_field_transformers_keep_3d_numpy():
     assert FieldMinMaxScaler().fit_transform(X).shape == (5, 4, 4)
     with pytest.raises(ValueError, match="5-D array"):
         FieldMinMaxScaler().fit(X[None, None])
+
+
+# ---- MultimodalConstrainedAE / MultimodalClassifier ----------------------------------------
+MM_TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8,
+               max_epochs=2, n_threads=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def objects():
+    from skstc.datasets import make_water_bodies
+
+    X, y = make_water_bodies(40, n_timesteps=12, map_size=8, random_state=0)
+    ds = xr.Dataset({"fraction_map": (("sample", "y", "x"), X[:, :64].reshape(-1, 8, 8)),
+                     "area": (("sample", "time"), X[:, 64:])},
+                    coords={"sample": np.arange(100, 140)}, attrs={"crs": "EPSG:32633"})
+    return X, y, ds
+
+
+def test_multimodal_xarray_and_dask_out(objects):
+    from skstc import MultimodalConstrainedAE
+
+    X, _, ds = objects
+    ae = MultimodalConstrainedAE(3, **MM_TINY).fit(ds)
+    assert ae.labels_.dims == ("sample",) and int(ae.labels_["sample"][0]) == 100
+    labels = ae.predict(ds)
+    assert isinstance(labels, xr.DataArray) and labels.dims == ("sample",)
+    np.testing.assert_array_equal(labels.values, ae.predict(X))
+    # the Dataset's dims in another order: matched by name
+    swapped = ds.transpose("x", "y", "time", "sample")
+    np.testing.assert_array_equal(ae.predict(swapped).values, labels.values)
+    pytest.importorskip("dask")
+    import dask.array as dsa
+
+    lazy = ae.predict(ds.chunk({"sample": 16}))
+    assert isinstance(lazy.data, dsa.Array)
+    np.testing.assert_array_equal(lazy.values, labels.values)
+    Z = ae.transform(dsa.from_array(X, chunks=(16, -1)))
+    assert isinstance(Z, dsa.Array)
+    np.testing.assert_allclose(Z.compute(), ae.transform(X), rtol=1e-5, atol=1e-6)
+
+
+def test_classifier_outputs_follow_input(objects):
+    from skstc import MultimodalClassifier
+
+    X, y, ds = objects
+    clf = MultimodalClassifier(hidden_units=8, **MM_TINY).fit(X, y)
+    pred = clf.predict(ds)
+    assert pred.dims == ("sample",)
+    np.testing.assert_array_equal(pred.values, clf.predict(X))
+    proba = clf.predict_proba(ds)
+    assert proba.dims == ("sample", "class")
+    np.testing.assert_array_equal(proba["class"].values, clf.classes_)
+    pytest.importorskip("dask")
+    import dask.array as dsa
+
+    lazy = clf.predict_proba(dsa.from_array(X, chunks=(10, -1)))
+    assert isinstance(lazy, dsa.Array)
+    np.testing.assert_allclose(lazy.compute(), clf.predict_proba(X), rtol=1e-5)
+
+
+# ---- Tile2VecSeriesKMeans ------------------------------------------------------------------
+T2V_TINY = dict(tile_size=8, embedding_dim=8, n_blocks=(1,), base_width=4, n_triplets=64,
+                batch_size=32, max_epochs=1, refine_epochs=1, n_threads=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def t2v():
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.datasets import make_image_sequence
+
+    images, _ = make_image_sequence(n_regions=2, n_times=3, n_bands=2, height=32, width=40,
+                                    random_state=0)
+    da = xr.DataArray(images, dims=("region", "time", "band", "y", "x"),
+                      coords={"y": np.arange(32) * 10.0 + 1000, "x": np.arange(40) * 10.0},
+                      attrs={"crs": "EPSG:32633"})
+    return Tile2VecSeriesKMeans(3, **T2V_TINY).fit(images), images, da
+
+
+def test_tile2vec_xarray_and_dask_out(t2v):
+    model, images, da = t2v
+    labels = model.predict(da)
+    assert isinstance(labels, xr.DataArray) and labels.dims == ("tile",)
+    np.testing.assert_array_equal(labels.values, model.predict(images))
+    assert labels.attrs["crs"] == "EPSG:32633"
+    # tile centres: row 1, column 2 of region 0
+    first = labels.where((labels.region == 0) & (labels.row == 1) & (labels.col == 2),
+                         drop=True)
+    assert first.y.item() == 1000 + 10 * (8 + 3.5) and first.x.item() == 10 * (16 + 3.5)
+    Z = model.transform(da.transpose("region", "x", "y", "band", "time"))
+    assert Z.dims == ("tile", "feature")
+    np.testing.assert_allclose(Z.values, model.transform(images), rtol=1e-5)
+    pytest.importorskip("dask")
+    import dask.array as dsa
+
+    lazy = model.predict(dsa.from_array(images, chunks=(1, 1, 2, 16, 16)))
+    assert isinstance(lazy, dsa.Array)
+    np.testing.assert_array_equal(lazy.compute(), labels.values)
+    lazy_da = model.transform(da.chunk({"y": 16}))
+    assert isinstance(lazy_da.data, dsa.Array)
+    np.testing.assert_allclose(lazy_da.values, Z.values, rtol=1e-5)
+
+
+# ---- scikit-learn API ----------------------------------------------------------------------
+def test_score_is_negative_inertia(ds, dsc, t2v):
+    z = dsc.transform(ds).values
+    d2 = ((z[:, None] - dsc.cluster_centers_[None]) ** 2).sum(-1).min(1)
+    assert dsc.score(ds) == pytest.approx(-d2.sum(), rel=1e-5)
+    model, images, _ = t2v
+    assert model.score(images) == pytest.approx(model.clusterer_.score(model.transform(images)))
+
+
+def test_grid_search_without_scoring(ds):
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.stack([ds[v].values for v in ds.data_vars], axis=1)
+    search = GridSearchCV(DeepSpatiotemporalClustering(3, **TINY),
+                          {"latent_dim": [2, 4]}, cv=2).fit(X)
+    assert search.best_params_["latent_dim"] in (2, 4)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_set_output_pandas(ds, dsc, objects):
+    pd = pytest.importorskip("pandas")
+    from skstc import MultimodalConstrainedAE
+
+    X = np.stack([ds[v].values for v in ds.data_vars], axis=1)
+    rows = X.reshape(40, -1)[:, :6]
+    for est in (FieldNaNFiller(), FieldMinMaxScaler()):
+        out = clone(est).set_output(transform="pandas").fit_transform(
+            pd.DataFrame(rows, columns=[f"c{i}" for i in range(6)]))
+        assert isinstance(out, pd.DataFrame) and list(out.columns)[0] == "c0"
+    filler = FieldNaNFiller(add_mask=True).fit(np.where(rows > 0.5, np.nan, rows))
+    assert filler.get_feature_names_out()[-1].endswith("_observed")
+    assert len(filler.get_feature_names_out()) == filler.transform(rows).shape[1]
+    est = clone(dsc).set_output(transform="pandas")
+    Z = est.fit(X).transform(X)
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == [f"deepspatiotemporalclustering{i}" for i in range(4)]
+    X_mm, _, _ = objects
+    pipe = make_pipeline(MultimodalConstrainedAE(3, **MM_TINY)).set_output(transform="pandas")
+    assert list(pipe.fit(X_mm).transform(X_mm).columns)[:2] == [
+        "multimodalconstrainedae0", "multimodalconstrainedae1"]
+
+
+def test_set_output_image_transformers_and_tiles(t2v):
+    pd = pytest.importorskip("pandas")
+    from skstc.preprocessing import ImageBandScaler, ImageToTiles, TemporalGapFiller
+
+    model, images, _ = t2v
+    rows = pd.DataFrame(images[0, 0, 0], columns=[f"p{i}" for i in range(40)])
+    for est in (ImageBandScaler(), TemporalGapFiller()):
+        out = est.set_output(transform="pandas").fit_transform(rows)
+        assert isinstance(out, pd.DataFrame) and list(out.columns) == list(rows.columns)
+    tiles = ImageToTiles(tile_size=8).set_output(transform="pandas").fit_transform(images[0])
+    assert isinstance(tiles, pd.DataFrame) and tiles.shape == (20, 3 * 2 * 64)
+    assert tiles.columns[0] == "imagetotiles0"
+    assert model.get_feature_names_out().shape == (model.cluster_centers_.shape[1],)
+
+
+@pytest.mark.parametrize("make, params", [
+    (lambda: DeepSpatiotemporalClustering(3, **TINY), {"window": 0}),
+    (lambda: DeepSpatiotemporalClustering(3, **TINY), {"architecture": "lstm"}),
+    (lambda: DeepSpatiotemporalClustering(3, **TINY), {"max_epochs": 1.5}),
+    (lambda: FieldNaNFiller(), {"strategy": "median"}),
+    (lambda: FieldMinMaxScaler(), {"per": "time"}),
+])
+def test_invalid_parameters_give_sklearn_error(ds, make, params):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    name = next(iter(params))
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of"):
+        make().set_params(**params).fit(ds)
+
+
+def test_invalid_parameters_every_estimator():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skstc import (
+        LabelAugmenter,
+        MultimodalClassifier,
+        MultimodalConstrainedAE,
+        Tile2VecSeriesKMeans,
+    )
+    from skstc.preprocessing import (
+        FractionMapFeatures,
+        ImageBandScaler,
+        ImageToTiles,
+        TemporalGapFiller,
+    )
+
+    X = np.random.RandomState(0).rand(6, 5)
+    y = np.array([0, 1, 0, 1, -1, -1])
+    cases = [(MultimodalConstrainedAE(embedding_dim=0), "embedding_dim"),
+             (MultimodalConstrainedAE(lr=-1.0), "lr"),
+             (MultimodalClassifier(encoder="ae"), "encoder"),
+             (LabelAugmenter(n_clusters="3"), "n_clusters"),
+             (Tile2VecSeriesKMeans(tile_size=0), "tile_size"),
+             (Tile2VecSeriesKMeans(n_threads=0), "n_threads"),
+             (FractionMapFeatures(map_size=0), "map_size"),
+             (ImageToTiles(tile_size=-2), "tile_size"),
+             (TemporalGapFiller(method="cubic"), "method")]
+    for est, name in cases:
+        with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
+            est.fit(X, y)
+    assert ImageBandScaler._parameter_constraints == {}
