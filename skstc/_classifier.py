@@ -18,10 +18,10 @@ from .utils._inputs import (
     _check_spatial_shape,
     _split_labels,
     _validate_multimodal,
-    apply_to_samples,
     parse_multimodal,
 )
 from .utils._random import local_random_state
+from .utils._xarray import apply_to_samples
 
 __all__ = ["MultimodalClassifier"]
 

@@ -25,13 +25,11 @@ from .utils._inputs import (
     _forget_input_features,
     check_sample_shape,
     fields_from_rows,
-    map_samples,
     parse_fields,
-    wrap_samples,
 )
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_n_clusters, negative_inertia
-from .utils._xarray import is_dask
+from .utils._xarray import is_dask, map_samples, wrap_samples
 
 __all__ = ["DeepSpatiotemporalClustering"]
 

@@ -37,12 +37,11 @@ from .utils._inputs import (
     _check_spatial_shape,
     _split_labels,
     _validate_multimodal,
-    apply_to_samples,
     parse_multimodal,
-    wrap_samples,
 )
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import clusterer_score
+from .utils._xarray import apply_to_samples, wrap_samples
 
 __all__ = ["MultimodalConstrainedAE"]
 

@@ -27,10 +27,10 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
-from .utils._inputs import parse_regions, wrap_tiles
+from .utils._inputs import parse_regions
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_n_clusters, clusterer_score
-from .utils._xarray import is_dask, is_xarray
+from .utils._xarray import is_dask, is_xarray, wrap_tiles
 
 __all__ = ["Tile2VecSeriesKMeans"]
 

@@ -1,8 +1,7 @@
-"""Tests of the edge utilities: validation messages, xarray/dask conversion, random state."""
+"""Tests of the edge utilities: validation messages and random state."""
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from skstc.utils._random import draw_seed, local_random_state, torch_generator
 from skstc.utils._validation import (
@@ -11,13 +10,6 @@ from skstc.utils._validation import (
     check_numeric_array,
     check_semisupervised_y,
     reshape_samples,
-)
-from skstc.utils._xarray import (
-    is_dask,
-    is_xarray,
-    iter_chunks,
-    wrap_output,
-    xarray_to_numpy,
 )
 
 
@@ -89,56 +81,3 @@ def test_random_helpers_do_not_touch_global_state():
     import torch
 
     assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))
-
-
-def _cube():
-    data = np.random.RandomState(0).rand(4, 3, 5).astype(np.float32)
-    return xr.DataArray(
-        data, dims=("time", "lat", "lon"),
-        coords={"time": np.arange(4), "lat": np.linspace(50, 52, 3), "lon": np.arange(5)},
-        attrs={"source": "test"},
-    )
-
-
-def test_dataarray_transpose_and_coords():
-    da = _cube()
-    arr, info = xarray_to_numpy(da.transpose("lon", "lat", "time"), dims=("time", "lat", "lon"))
-    np.testing.assert_array_equal(arr, da.values)
-    assert info.dims == ("time", "lat", "lon")
-    np.testing.assert_array_equal(info.coords["lat"], da.lat.values)
-    assert info.attrs["source"] == "test"
-    with pytest.raises(ValueError, match="missing \\['y'\\]"):
-        xarray_to_numpy(da, dims=("time", "y"))
-    with pytest.raises(TypeError, match="xarray"):
-        xarray_to_numpy(da.values)
-
-
-def test_dataset_stacks_variables():
-    da = _cube()
-    ds = xr.Dataset({"t2m": da, "msl": da * 2})
-    arr, info = xarray_to_numpy(ds, dims=("time", "lat", "lon"))
-    assert arr.shape == (4, 2, 3, 5)
-    assert info.variables == ["t2m", "msl"]
-    np.testing.assert_allclose(arr[:, 1], 2 * da.values)
-
-
-def test_dask_backed_input_and_chunks():
-    pytest.importorskip("dask")
-    da = _cube().chunk({"time": 2})
-    assert is_dask(da) and is_xarray(da) and not is_dask(da.compute())
-    lazy, _ = xarray_to_numpy(da, compute=False)
-    assert is_dask(lazy)
-    blocks = list(iter_chunks(da, 4, 3))
-    assert [(s, e) for s, e, _ in blocks] == [(0, 3), (3, 4)]
-    np.testing.assert_array_equal(np.concatenate([b for _, _, b in blocks]), da.values)
-    blocks = list(iter_chunks(lazy, 4, 2))
-    assert all(isinstance(b, np.ndarray) for _, _, b in blocks)
-
-
-def test_wrap_output_restores_coords():
-    da = _cube()
-    _, info = xarray_to_numpy(da)
-    out = wrap_output(np.array([0, 1, 1, 0]), info, ("time",), name="labels")
-    assert isinstance(out, xr.DataArray) and out.name == "labels"
-    np.testing.assert_array_equal(out.time.values, da.time.values)
-    assert wrap_output(np.zeros(2), None, ("time",)).shape == (2,)

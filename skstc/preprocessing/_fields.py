@@ -7,9 +7,9 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from ..utils._inputs import _forget_input_features, fields_from_rows, parse_fields, wrap_fields
+from ..utils._inputs import _forget_input_features, fields_from_rows, parse_fields
 from ..utils._validation import check_numeric_array
-from ..utils._xarray import is_dask
+from ..utils._xarray import is_dask, wrap_fields
 
 # Gridded fields (n_times, n_variables, n_lat, n_lon): NaN filling and min-max scaling.
 

@@ -5,8 +5,15 @@ Each data contract is parsed here once:
 - gridded fields ``(time, variable, lat, lon)`` (:func:`parse_fields`), read by
   :class:`~skstc.DeepSpatiotemporalClustering`, :class:`~skstc.preprocessing.FieldNaNFiller`
   and :class:`~skstc.preprocessing.FieldMinMaxScaler`;
-- the output policy (:func:`wrap_samples`, :func:`wrap_fields`, :func:`map_samples`): xarray
-  in -> xarray out on the input's coordinates, dask in -> lazy dask out, numpy in -> numpy out.
+- multimodal objects, a map and a series per sample (:func:`parse_multimodal`), read by
+  :class:`~skstc.MultimodalConstrainedAE` and :class:`~skstc.MultimodalClassifier`;
+- image-region stacks ``([region,] time, band, y, x)`` (:func:`parse_regions`), read by
+  :class:`~skstc.Tile2VecSeriesKMeans` and the image transformers;
+- 2-D rows with shape parameters (:func:`fields_from_rows`, :func:`_validate_multimodal`),
+  through scikit-learn's ``validate_data``.
+
+The output side (xarray in -> xarray out, dask in -> lazy dask out) is
+:mod:`skstc.utils._xarray`.
 
 With xarray input the dims are found **by name** (CF-style aliases, or the estimator's
 ``*_dim`` parameters); only numpy arrays are read by position. What came in is recorded in an
@@ -346,122 +353,6 @@ def check_sample_shape(values, fitted_shape, est, name="X"):
 
 
 # ---------------------------------------------------------------------------------------------
-# output policy
-# ---------------------------------------------------------------------------------------------
-def map_samples(fn, values, out_shape, dtype, *, halo=0):
-    """Apply ``fn`` (numpy block -> numpy outputs) to a dask array block by block, lazily.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(block)`` with ``block`` of shape ``(n, ...)`` (with ``halo`` extra samples at
-        each end, the edge samples repeated at the array's ends) returning an array of shape
-        ``(n + 2 * halo, *out_shape)``; the halo rows are dropped.
-    values : dask array
-        Input chunked along its first (sample) axis; other axes are merged into one chunk.
-    out_shape : tuple of int
-        Shape of the output of one sample (``()`` for labels).
-    dtype : dtype
-        Output dtype.
-    halo : int, default=0
-        Samples of context needed on each side (e.g. half a time window).
-
-    Returns
-    -------
-    dask array of shape ``(n_samples, *out_shape)``, computed only when asked.
-    """
-    import dask.array as dsa
-
-    values = values.rechunk({i: -1 for i in range(1, values.ndim)})
-    sample_chunks = values.chunks[0]
-    if halo:
-        if min(sample_chunks) < halo:
-            values = values.rechunk({0: max(halo, max(sample_chunks))})
-            sample_chunks = values.chunks[0]
-        padded = dsa.overlap.overlap(values, depth={i: (halo if i == 0 else 0)
-                                                    for i in range(values.ndim)},
-                                     boundary={i: ("nearest" if i == 0 else "none")
-                                               for i in range(values.ndim)})
-    else:
-        padded = values
-
-    def block(b):
-        out = np.asarray(fn(np.asarray(b)))
-        return out[halo:len(out) - halo] if halo else out
-
-    out_chunks = (sample_chunks,) + tuple((s,) for s in out_shape)
-    n_in, n_out = values.ndim, 1 + len(out_shape)
-    kwargs = {}
-    if n_out < n_in:
-        kwargs["drop_axis"] = list(range(n_out, n_in))
-    elif n_out > n_in:
-        kwargs["new_axis"] = list(range(n_in, n_out))
-    return padded.map_blocks(block, dtype=dtype, chunks=out_chunks, **kwargs)
-
-
-def wrap_samples(values, spec, *, feature_dim=None, feature_coords=None, name=None):
-    """Per-sample output on the sample coordinate of an xarray input (time for fields).
-
-    Numpy/dask input returns ``values`` unchanged. For xarray input the first axis gets the
-    input's time dim and coordinate, the second (when present) ``feature_dim`` with
-    ``feature_coords``; the input's attributes are kept.
-    """
-    if spec is None or not spec.is_xarray:
-        return values
-    import xarray as xr
-
-    t = spec.roles.get("sample", spec.roles.get("time"))
-    dims = (t,) if np.ndim(values) == 1 else (t, feature_dim)
-    coords = {t: spec.coords[t]} if t in spec.coords else {}
-    if feature_coords is not None and len(dims) == 2:
-        coords[feature_dim] = feature_coords
-    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(spec.attrs))
-
-
-def wrap_fields(values, spec, *, variables=None):
-    """Fields ``(time, variable, lat, lon)`` back to the input's form.
-
-    Numpy/dask arrays return ``values`` (a 3-D input with one output channel stays 3-D); a
-    Dataset returns a Dataset with the variables ``variables`` (default: the input's); a
-    DataArray returns a DataArray with the input's dims in the input's order.
-    """
-    if spec is None or not spec.is_xarray:
-        if spec is not None and spec.ndim == 3 and values.shape[1] == 1:
-            return values[:, 0]
-        return values
-    import xarray as xr
-
-    r = spec.roles
-    t, la, lo = r["time"], r["lat"], r["lon"]
-    coords = {d: spec.coords[d] for d in (t, la, lo) if d in spec.coords}
-    names = list(variables) if variables is not None else list(spec.variables or [])
-    if spec.container == "Dataset":
-        data = {}
-        for i, v in enumerate(names):
-            attrs = spec.var_attrs.get(v, {})
-            data[v] = xr.DataArray(values[:, i], dims=(t, la, lo), coords=coords,
-                                   attrs=attrs).transpose(*spec.dims)
-        ds = xr.Dataset(data, attrs=dict(spec.attrs))
-        return ds.assign_coords(spec.non_dim_coords) if spec.non_dim_coords else ds
-    v = r.get("variable")
-    if v is None and values.shape[1] == 1:
-        da = xr.DataArray(values[:, 0], dims=(t, la, lo), coords=coords, name=spec.name,
-                          attrs=dict(spec.attrs))
-        dims = spec.dims
-    else:
-        vdim = v or "variable"
-        if names and len(names) == values.shape[1]:
-            coords[vdim] = np.asarray(names)
-        da = xr.DataArray(values, dims=(t, vdim, la, lo), coords=coords, name=spec.name,
-                          attrs=dict(spec.attrs))
-        dims = spec.dims if v is not None else (t, vdim, la, lo)
-    da = da.transpose(*dims)
-    keep = {c: spec.non_dim_coords[c] for c in spec.non_dim_coords
-            if set(spec.non_dim_coords[c].dims) <= set(da.dims)}
-    return da.assign_coords(keep) if keep else da
-
-
-# ---------------------------------------------------------------------------------------------
 # multimodal objects (a map and a series per sample)
 # ---------------------------------------------------------------------------------------------
 _CHUNK = 4096
@@ -614,45 +505,8 @@ def _split_labels(y, n_samples):
 
 
 # ---------------------------------------------------------------------------------------------
-# image-region stacks (time, band, y, x): per-tile outputs
+# image-region stacks (time, band, y, x)
 # ---------------------------------------------------------------------------------------------
-def _tile_centres(coord, n, tile_size):
-    if np.issubdtype(coord.dtype, np.number):
-        return coord[:n * tile_size].reshape(n, tile_size).mean(axis=1)
-    return coord[tile_size // 2::tile_size][:n]
-
-
-def wrap_tiles(values, regions, tile_size, *, feature_dim=None, name=None, attrs=None):
-    """Per-tile output of xarray regions as a DataArray on a ``tile`` dim.
-
-    ``regions`` are the parsed regions (``shape`` (time, band, y, x), ``y``/``x`` pixel
-    coordinates or None, ``name``); tiles are numbered region by region, row-major, as the
-    estimators number them. The ``tile`` dim gets the coordinates ``region``, ``row``, ``col``
-    and, when the input had them, ``y``/``x`` of the tile centres.
-    """
-    import xarray as xr
-
-    region, row, col, yc, xc = [], [], [], [], []
-    has_xy = all(r.y is not None and r.x is not None for r in regions)
-    for i, r in enumerate(regions):
-        gh, gw = r.shape[2] // tile_size, r.shape[3] // tile_size
-        rr, cc = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
-        region.append(np.full(gh * gw, r.name if r.name is not None else i))
-        row.append(rr.ravel())
-        col.append(cc.ravel())
-        if has_xy:
-            ys, xs = _tile_centres(r.y, gh, tile_size), _tile_centres(r.x, gw, tile_size)
-            yc.append(ys[rr.ravel()])
-            xc.append(xs[cc.ravel()])
-    coords = {"region": ("tile", np.concatenate(region)), "row": ("tile", np.concatenate(row)),
-              "col": ("tile", np.concatenate(col))}
-    if has_xy:
-        coords["y"] = ("tile", np.concatenate(yc))
-        coords["x"] = ("tile", np.concatenate(xc))
-    dims = ("tile",) if np.ndim(values) == 1 else ("tile", feature_dim)
-    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
-
-
 REGIONS_CONTRACT = ("(n_times, n_bands, height, width) arrays, 5-D stacks (n_regions, n_times, "
                     "n_bands, height, width), lists of 4-D regions, or a DataArray with time, "
                     "band, y and x dims (and optionally region)")
@@ -696,13 +550,3 @@ def parse_regions(X, *, name="X"):
                      coords={d: np.asarray(da[d].values) for d in da.dims if d in da.coords},
                      name=X.name, attrs=dict(X.attrs), dtype=da.dtype, ndim=X.ndim)
     return da, spec
-
-
-def apply_to_samples(fn, rows, spec, out_shape, dtype, **wrap):
-    """``fn`` on the rows, in the input's form: lazy for dask rows, xarray for xarray input.
-
-    ``fn(numpy rows) -> numpy outputs`` of shape ``(n, *out_shape)``; ``wrap`` goes to
-    :func:`wrap_samples`.
-    """
-    out = map_samples(fn, rows, out_shape, dtype) if is_dask(rows) else fn(rows)
-    return wrap_samples(out, spec, **wrap)
