@@ -9,13 +9,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ._multimodal import MultimodalConstrainedAE, _encode
 from ._training import TorchEstimatorMixin, document_engine_params
 from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
 from .utils._inputs import (
     _check_spatial_shape,
+    _required_labels,
     _split_labels,
     _validate_multimodal,
     parse_multimodal,
@@ -192,12 +193,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         shape = self._check_params()
         X_raw = X
         maps, series, _ = _validate_multimodal(self, X, shape, reset=True)
-        if y is None:
-            raise ValueError(
-                "MultimodalClassifier requires y to be passed, but the target y is None "
-                "(class labels, -1 = unlabelled).")
-        y = column_or_1d(y, warn=True)
-        y_enc, self.classes_ = _split_labels(y, maps.shape[0])
+        y_enc, self.classes_ = _required_labels(y, maps.shape[0], "MultimodalClassifier")
         check_classification_targets(self.classes_)
         if self.classes_.size < 2:
             raise ValueError(

@@ -8,9 +8,9 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .utils._inputs import _split_labels
+from .utils._inputs import _required_labels, _split_labels
 from .utils._random import draw_seed, local_random_state
 
 __all__ = ["LabelAugmenter"]
@@ -140,12 +140,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
 
     def _augment(self, X, y):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        if y is None:
-            raise ValueError(
-                "LabelAugmenter requires y to be passed, but the target y is None (class "
-                "labels, -1 for unlabelled).")
-        y = column_or_1d(y, warn=True)
-        y_enc, self.classes_ = _split_labels(y, X.shape[0])
+        y_enc, self.classes_ = _required_labels(y, X.shape[0], "LabelAugmenter")
         if self.classes_.size == 0:
             raise ValueError("y has no labelled sample (all -1): there is nothing to augment.")
         rng = local_random_state(self.random_state)

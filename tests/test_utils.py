@@ -5,10 +5,8 @@ import pytest
 
 from skstc.utils._random import draw_seed, local_random_state, torch_generator
 from skstc.utils._validation import (
-    check_finite,
     check_n_clusters,
     check_numeric_array,
-    check_semisupervised_y,
     reshape_samples,
 )
 
@@ -21,15 +19,6 @@ def test_check_n_clusters_messages():
         check_n_clusters(0, 4)
     with pytest.raises(TypeError, match="integer"):
         check_n_clusters(2.5, 4)
-
-
-def test_check_finite_names_the_input():
-    check_finite(np.ones(3))
-    check_finite(np.array([1.0, np.nan]), allow_nan=True)
-    with pytest.raises(ValueError, match="series contains 1 NaN"):
-        check_finite(np.array([1.0, np.nan]), "series")
-    with pytest.raises(ValueError, match="infinity"):
-        check_finite(np.array([1.0, np.inf]), allow_nan=True)
 
 
 def test_check_numeric_array_errors():
@@ -51,23 +40,6 @@ def test_reshape_samples_flat_and_nd():
         reshape_samples(X, (3, 2, 3))
     with pytest.raises(ValueError, match=r"must have shape \(n_samples, 2, 3, 2\)"):
         reshape_samples(out, (2, 3, 2))
-
-
-def test_check_semisupervised_y():
-    y, classes = check_semisupervised_y([0, -1, 2, 2], 4)
-    assert y.dtype == np.int64 and list(classes) == [0, 2]
-    y, classes = check_semisupervised_y(None, 3)
-    assert list(y) == [-1, -1, -1] and classes.size == 0
-    with pytest.warns(UserWarning, match="no labelled sample"):
-        check_semisupervised_y([-1, -1], 2)
-    with pytest.raises(ValueError, match="3 labels but X has 4 samples"):
-        check_semisupervised_y([0, 1, 1], 4)
-    with pytest.raises(ValueError, match="integer class labels"):
-        check_semisupervised_y([0.5, 1.0], 2)
-    with pytest.raises(TypeError, match="-1 for unlabelled"):
-        check_semisupervised_y(["a", "b"], 2)
-    with pytest.raises(ValueError, match="1-D"):
-        check_semisupervised_y(np.zeros((2, 2)), 2)
 
 
 def test_random_helpers_do_not_touch_global_state():

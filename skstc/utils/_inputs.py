@@ -29,7 +29,7 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._xarray import is_dask, is_xarray
 
@@ -467,6 +467,14 @@ def _check_spatial_shape(spatial_shape):
             f"spatial_shape must be a pair of positive integers (height, width), got "
             f"{spatial_shape!r}.")
     return tuple(int(s) for s in spatial_shape)
+
+
+def _required_labels(y, n_samples, owner):
+    """``y`` of a semi-supervised fit that needs it -> (encoded labels with -1, classes)."""
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None (class "
+                         "labels, -1 for unlabelled).")
+    return _split_labels(column_or_1d(y, warn=True), n_samples)
 
 
 def _split_labels(y, n_samples):
