@@ -40,10 +40,11 @@ _ENCODERS = ("tilenet", "pixel_mean")
 class _Region:
     """One region's image stack (numpy or lazy) with its xarray coordinates."""
 
-    def __init__(self, data, y=None, x=None, name=None):
+    def __init__(self, data, y=None, x=None, name=None, attrs=None):
         self.data = data            # (n_times, n_bands, height, width), numpy/dask/memmap
         self.y, self.x = y, x       # pixel coordinates (xarray input) or None
         self.name = name
+        self.attrs = attrs          # the DataArray's attributes (xarray input) or None
 
     @property
     def shape(self):
@@ -195,7 +196,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     Attributes
     ----------
     labels_ : ndarray of shape (n_tiles,)
-        Final cluster of each tile (region by region, row-major).
+        Final cluster of each tile (region by region, row-major); a DataArray on a ``tile``
+        dim (as :meth:`predict`'s) when fitted on xarray input.
     label_maps_ : list of ndarray of shape (n_rows, n_cols) or of xarray.DataArray
         ``labels_`` as one 2-D map per region; DataArrays on the tile-centre coordinates
         when the input was xarray.
@@ -462,9 +464,10 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         region = spec.roles.get("region")
         if region is not None:
             return [_Region(da.isel({region: i}).data, _coord(da, y), _coord(da, x),
-                            name=(da[region].values[i] if region in da.coords else i))
+                            name=(da[region].values[i] if region in da.coords else i),
+                            attrs=spec.attrs)
                     for i in range(da.sizes[region])]
-        return [_Region(da.data, _coord(da, y), _coord(da, x))]
+        return [_Region(da.data, _coord(da, y), _coord(da, x), attrs=spec.attrs)]
 
     def _check_regions(self, regions, *, fitting):
         ts = self.tile_size
@@ -706,7 +709,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         return self
 
     def _set_partition(self, prefix, labels, centers, inertia, regions, is_2d):
-        setattr(self, f"{prefix}labels_", labels)
+        attrs = regions[0].attrs  # xarray input: labels on a tile dim, as predict's
+        setattr(self, f"{prefix}labels_", labels if attrs is None else
+                wrap_tiles(labels, regions, self.tile_size, name="cluster", attrs=attrs))
         setattr(self, f"{prefix}cluster_centers_", centers)
         setattr(self, f"{prefix}inertia_", inertia)
         setattr(self, f"{prefix}label_maps_", self._label_maps(labels, regions, is_2d))

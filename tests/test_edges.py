@@ -387,3 +387,16 @@ def test_invalid_parameters_every_estimator():
         with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
             est.fit(X, y)
     assert ImageBandScaler._parameter_constraints == {}
+
+
+def test_pipeline_band_scaler_tile2vec_keeps_coordinates(t2v):
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.preprocessing import ImageBandScaler
+
+    _, images, da = t2v
+    pipe = make_pipeline(ImageBandScaler(), Tile2VecSeriesKMeans(3, **T2V_TINY))
+    labels = pipe.fit_predict(da)
+    assert isinstance(labels, xr.DataArray) and labels.dims == ("tile",)
+    assert labels.attrs["crs"] == "EPSG:32633" and "y" in labels.coords
+    np.testing.assert_array_equal(pipe.predict(da).values, labels.values)
+    assert pipe[-1].label_maps_[0].dims == ("y", "x")
