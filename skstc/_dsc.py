@@ -399,7 +399,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
 
     # ---- validation ---------------------------------------------------------------------
     def _check_params(self):
-        """What the declarative ``_parameter_constraints`` cannot say."""
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
         self._check_engine_params()
         chans = tuple(self.conv_channels)
         if not chans or not all(isinstance(c, numbers.Integral) and c > 0 for c in chans):

@@ -591,7 +591,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
                                 name="cluster")
 
     def score(self, X, y=None):
-        """The clusterer's score of the embeddings (minus the inertia for k-means).
+        """Return the clusterer's score of the embeddings (minus the k-means inertia).
 
         Parameters
         ----------

@@ -781,14 +781,14 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                           name="series")
 
     def _wrap(self, X, values, **kwargs):
-        """xarray input -> a DataArray on a ``tile`` dim (region, row, col, y, x coords)."""
+        """Put per-tile outputs of xarray input on a ``tile`` dim (region, row, col, y, x)."""
         if not is_xarray(X):
             return values
         regions, _ = self._regions(X, fitting=False)
         return wrap_tiles(values, regions, self.tile_size, attrs=X.attrs, **kwargs)
 
     def score(self, X, y=None):
-        """The clusterer's score of the tile series of ``X`` (minus the k-means inertia).
+        """Return the clusterer's score of the tile series of ``X`` (minus the inertia).
 
         Parameters
         ----------

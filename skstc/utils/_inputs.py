@@ -170,7 +170,7 @@ def _numeric(values, name):
 # gridded fields (time, variable, lat, lon)
 # ---------------------------------------------------------------------------------------------
 def _fields_from_xarray(X, *, time_dim, variable_dim, lat_dim, lon_dim, variables, name):
-    """xarray -> ``(values (time, variable, lat, lon), InputSpec)`` by dim name."""
+    """Read xarray fields by dim name: ``(values (time, variable, lat, lon), InputSpec)``."""
     import xarray as xr
 
     contract = FIELDS_CONTRACT
@@ -329,7 +329,7 @@ def parse_fields(X, *, time_dim=None, variable_dim=None, lat_dim=None, lon_dim=N
 
 
 def fields_from_rows(rows, input_shape, *, fitted_shape=None, name="X"):
-    """Validated 2-D rows -> (n_times, n_variables, n_lat, n_lon) using ``input_shape``.
+    """Unflatten validated 2-D rows to (n_times, n_variables, n_lat, n_lon) by ``input_shape``.
 
     Without ``input_shape`` (None) each column is one variable on a 1x1 grid (or the
     ``fitted_shape`` seen at fit).
