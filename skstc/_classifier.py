@@ -16,6 +16,7 @@ from ._training import TorchEstimatorMixin, document_engine_params
 from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
 from .utils._inputs import (
     _check_spatial_shape,
+    _fitted_spatial_shape,
     _required_labels,
     _split_labels,
     _validate_multimodal,
@@ -242,14 +243,14 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         check_is_fitted(self)
-        maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
+        maps, series, _ = _validate_multimodal(self, X, None, reset=False)
         return self._predict_module(lambda m, b: m(b["maps"], b["series"]),
                                     {"maps": maps, "series": series})
 
     def _per_sample(self, X, fn, out_shape, dtype, **wrap):
         """``fn`` on the rows of ``X``, output in the input's form (xarray, lazy dask)."""
         check_is_fitted(self)
-        rows, spec = parse_multimodal(X, self._shape())
+        rows, spec = parse_multimodal(X, _fitted_spatial_shape(self))
         return apply_to_samples(fn, rows, spec, out_shape, dtype, **wrap)
 
     def _decision_rows(self, rows):
@@ -291,7 +292,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.classes_.dtype, name="class")
 
     def _embed_rows(self, rows):
-        maps, series, _ = _validate_multimodal(self, rows, self._shape(), reset=False)
+        maps, series, _ = _validate_multimodal(self, rows, None, reset=False)
         return self._predict_module(lambda m, b: _encode(m.autoencoder, b),
                                     {"maps": maps, "series": series})
 

@@ -421,8 +421,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
         if values is None:
             rows = validate_data(self, X, dtype=np.float32, ensure_all_finite=False,
                                  reset=reset)
-            values = fields_from_rows(rows, self.input_shape,
-                                      fitted_shape=None if reset else self.input_shape_)
+            values = fields_from_rows(rows, self.input_shape if reset else self.input_shape_)
         elif is_dask(values) and compute:
             values = np.asarray(values.compute(), dtype=np.float32)
         else:

@@ -35,6 +35,7 @@ from .nn._multimodal import MultimodalAutoencoder
 from .utils._inputs import (
     _check_finite_chunked,
     _check_spatial_shape,
+    _fitted_spatial_shape,
     _split_labels,
     _validate_multimodal,
     parse_multimodal,
@@ -540,8 +541,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     # ---- inference ---------------------------------------------------------------------------
     def _inputs(self, X):
         check_is_fitted(self)
-        shape = _check_spatial_shape(self.spatial_shape)
-        maps, series, spec = _validate_multimodal(self, X, shape, reset=False)
+        maps, series, spec = _validate_multimodal(self, X, None, reset=False)
         return {"maps": maps, "series": series}, spec
 
     def _embed_rows(self, rows):
@@ -551,7 +551,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     def _rows(self, X):
         """``(rows, spec)``: dask-backed input stays lazy, the rest is validated later."""
         check_is_fitted(self)
-        return parse_multimodal(X, _check_spatial_shape(self.spatial_shape))
+        return parse_multimodal(X, _fitted_spatial_shape(self))
 
     def transform(self, X):
         """Fused embeddings, computed in batches (memory independent of ``n_samples``).
@@ -631,7 +631,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
                 f"inverse_transform expects embeddings of shape (n_samples, "
                 f"{self.embedding_dim}), got {Z.shape}.")
         _check_finite_chunked(Z, "the embeddings")
-        h, w = _check_spatial_shape(self.spatial_shape)
+        h, w = _fitted_spatial_shape(self)
         n_t = self.n_timesteps_
 
         def decode(module, z):

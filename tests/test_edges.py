@@ -400,3 +400,22 @@ def test_pipeline_band_scaler_tile2vec_keeps_coordinates(t2v):
     assert labels.attrs["crs"] == "EPSG:32633" and "y" in labels.coords
     np.testing.assert_array_equal(pipe.predict(da).values, labels.values)
     assert pipe[-1].label_maps_[0].dims == ("y", "x")
+
+
+def test_inference_uses_shapes_recorded_at_fit(ds, objects):
+    from skstc import MultimodalConstrainedAE
+
+    X = np.stack([ds[v].values for v in ds.data_vars], axis=1).reshape(40, -1)
+    est = DeepSpatiotemporalClustering(3, input_shape=(3, 8, 8), **TINY).fit(X)
+    labels = est.predict(X)
+    np.testing.assert_array_equal(est.set_params(input_shape=(1, 24, 8)).predict(X), labels)
+    scaler = FieldMinMaxScaler(input_shape=(3, 8, 8)).fit(X)
+    out = scaler.transform(X)
+    np.testing.assert_array_equal(scaler.set_params(input_shape=(3, 4, 16)).transform(X), out)
+    X_mm, _, _ = objects
+    ae = MultimodalConstrainedAE(3, **MM_TINY).fit(X_mm)
+    Z = ae.transform(X_mm)
+    np.testing.assert_array_equal(ae.set_params(spatial_shape=(4, 4)).transform(X_mm), Z)
+    assert ae.inverse_transform(Z).shape == X_mm.shape
+    with pytest.raises(ValueError, match=r"3-D array .* expected 2-D \(n_samples, height"):
+        ae.predict(X_mm[:, :, None])

@@ -29,13 +29,14 @@ def _field_array(est, X, *, reset, name="X"):
     if X4 is None:
         X2 = validate_data(est, X, reset=reset, dtype=[np.float64, np.float32],
                            ensure_all_finite="allow-nan")
-        return fields_from_rows(X2, est.input_shape, name=name), spec
+        shape = est.input_shape if reset else est._sample_shape
+        return fields_from_rows(X2, shape, name=name), spec
     dtype = np.float32 if X4.dtype == np.float32 else np.float64
     if is_dask(X4) and not reset:
         X4 = X4.astype(dtype)
     else:
         X4 = check_numeric_array(X4.compute() if is_dask(X4) else X4, name, dtype=dtype)
-    if est.input_shape is not None and tuple(X4.shape[1:]) != tuple(est.input_shape):
+    if reset and est.input_shape is not None and tuple(X4.shape[1:]) != tuple(est.input_shape):
         raise ValueError(f"{name} has sample shape {X4.shape[1:]} but input_shape="
                          f"{tuple(est.input_shape)}.")
     if reset:

@@ -328,17 +328,17 @@ def parse_fields(X, *, time_dim=None, variable_dim=None, lat_dim=None, lon_dim=N
     return arr, _spec_of_array(X)
 
 
-def fields_from_rows(rows, input_shape, *, fitted_shape=None, name="X"):
+def fields_from_rows(rows, input_shape, *, name="X"):
     """Unflatten validated 2-D rows to (n_times, n_variables, n_lat, n_lon) by ``input_shape``.
 
-    Without ``input_shape`` (None) each column is one variable on a 1x1 grid (or the
-    ``fitted_shape`` seen at fit).
+    ``input_shape`` is the parameter at fit and the shape recorded at fit afterwards; None
+    (at fit) reads each column as one variable on a 1x1 grid.
     """
     from ._validation import reshape_samples
 
     shape = input_shape
     if shape is None:
-        shape = fitted_shape if fitted_shape is not None else (rows.shape[1], 1, 1)
+        shape = (rows.shape[1], 1, 1)
     if len(tuple(shape)) != 3:
         raise ValueError(f"input_shape must be (n_variables, n_lat, n_lon), got {shape!r}.")
     return reshape_samples(rows, shape, name=name)
@@ -452,11 +452,28 @@ def _split_checked(est, X, spatial_shape):
     return maps, series
 
 
+def _fitted_spatial_shape(est):
+    """The map shape recorded at fit (inference never reads it back from a parameter)."""
+    return est._spatial_shape
+
+
 def _validate_multimodal(est, X, spatial_shape, *, reset):
-    """2-D array or xarray Dataset -> (maps, series, spec) with checks."""
+    """2-D array or xarray Dataset -> (maps, series, spec) with checks.
+
+    At fit (``reset``) ``spatial_shape`` is recorded on ``est``; afterwards the recorded shape
+    is used whatever ``spatial_shape`` says.
+    """
+    if not reset:
+        spatial_shape = _fitted_spatial_shape(est)
     X, spec = parse_multimodal(X, spatial_shape)
+    ndim = getattr(X, "ndim", 2)
+    if ndim > 2 and not hasattr(X, "tocsr"):
+        raise ValueError(f"X is a {ndim}-D array of shape {tuple(X.shape)}; expected "
+                         f"{MULTIMODAL_CONTRACT}.")
     X = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
     maps, series = _split_checked(est, X, spatial_shape)
+    if reset:
+        est._spatial_shape = tuple(spatial_shape)
     return maps, series, spec
 
 
