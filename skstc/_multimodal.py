@@ -371,39 +371,10 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
 
     # ---- validation -------------------------------------------------------------------------
     def _check_params(self):
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
         shape = _check_spatial_shape(self.spatial_shape)
-        if not isinstance(self.n_clusters, numbers.Integral) or self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {self.n_clusters!r}.")
-        for name in ("embedding_dim", "hidden_size", "min_steps_per_epoch"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
-        if self.modalities not in ("both", "spatial", "temporal"):
-            raise ValueError(
-                f"modalities must be 'both', 'spatial' or 'temporal', got {self.modalities!r}.")
-        if self.clustering_loss not in _CLUSTERING_LOSSES:
-            raise ValueError(
-                f"clustering_loss must be one of {_CLUSTERING_LOSSES}, got "
-                f"{self.clustering_loss!r}.")
-        if self.pairwise_schedule not in ("joint", "alternate"):
-            raise ValueError(
-                f"pairwise_schedule must be 'joint' or 'alternate', got "
-                f"{self.pairwise_schedule!r}.")
-        if self.reconstruction not in ("sum", "mean"):
-            raise ValueError(
-                f"reconstruction must be 'sum' or 'mean', got {self.reconstruction!r}.")
-        for name in ("spatial_weight", "temporal_weight", "constraint_weight", "eps"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Real) or val < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {val!r}.")
-        if not isinstance(self.dec_alpha, numbers.Real) or self.dec_alpha <= 0:
-            raise ValueError(f"dec_alpha must be a positive float, got {self.dec_alpha!r}.")
-        if not isinstance(self.constraint_start, numbers.Real) or not (
-                0 <= self.constraint_start < 1):
-            raise ValueError(
-                f"constraint_start must be in [0, 1), got {self.constraint_start!r}.")
-        if (not isinstance(self.channels, (tuple, list)) or len(self.channels) == 0
-                or not all(isinstance(c, numbers.Integral) and c >= 1 for c in self.channels)):
+        if len(self.channels) == 0 or not all(
+                isinstance(c, numbers.Integral) and c >= 1 for c in self.channels):
             raise ValueError(
                 f"channels must be a non-empty tuple of positive integers, got "
                 f"{self.channels!r}.")

@@ -1,7 +1,6 @@
 """Tile2VecSeriesKMeans: semantic partitions of regions from satellite image time series."""
 
 import copy
-import numbers
 import warnings
 from numbers import Integral, Real
 
@@ -340,27 +339,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
     # ---- parameters ---------------------------------------------------------------------
     def _check_params(self):
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
         self._check_engine_params()
-
-        def _int(name, low, allow_none=False):
-            val = getattr(self, name)
-            if val is None and allow_none:
-                return
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
-
-        _int("tile_size", 1)
-        _int("neighborhood", 0, allow_none=True)
-        _int("embedding_dim", 1)
-        _int("base_width", 1)
-        _int("n_triplets", 2)
-        _int("n_refine_triplets", 2, allow_none=True)
-        _int("refine_epochs", 1)
-        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters,
-                                                                numbers.Integral):
-            raise TypeError(f"n_clusters must be an integer, got {self.n_clusters!r}.")
-        if self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be >= 1, got {self.n_clusters}.")
         try:
             blocks = tuple(int(b) for b in self.n_blocks)
         except TypeError as exc:
@@ -369,20 +349,6 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         if not blocks or min(blocks) < 1:
             raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
                              f"{self.n_blocks!r}.")
-        for name in ("margin", "l2"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Real) or val < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {val!r}.")
-        if not isinstance(self.max_nan_fraction, numbers.Real) or not (
-                0 <= self.max_nan_fraction < 1):
-            raise ValueError(f"max_nan_fraction must be in [0, 1), got "
-                             f"{self.max_nan_fraction!r}.")
-        if self.refine_lr is not None and not (isinstance(self.refine_lr, numbers.Real)
-                                               and self.refine_lr > 0):
-            raise ValueError(f"refine_lr must be a positive float or None, got "
-                             f"{self.refine_lr!r}.")
-        if self.encoder not in _ENCODERS:
-            raise ValueError(f"encoder must be one of {_ENCODERS}, got {self.encoder!r}.")
         for name in ("input_shape", "grid_shape"):
             val = getattr(self, name)
             if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
