@@ -46,8 +46,6 @@ from .utils._xarray import apply_to_samples, wrap_samples
 
 __all__ = ["MultimodalConstrainedAE"]
 
-_CLUSTERING_LOSSES = (None, "constrained", "dec", "pairwise")
-
 
 # ---------------------------------------------------------------------------------------------
 # criterion and callbacks
