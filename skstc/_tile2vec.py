@@ -26,7 +26,7 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
-from .utils._inputs import parse_regions
+from .utils._inputs import REGIONS_CONTRACT, parse_regions
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_n_clusters, clusterer_score
 from .utils._xarray import is_dask, is_xarray, wrap_tiles
@@ -365,6 +365,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                 np.ndim(X[0]) == 4:
             regions = [_Region(self._lazy_array(x, f"X[{i}]")) for i, x in enumerate(X)]
             return regions, False
+        if getattr(X, "ndim", 2) > 2 and not is_dask(X) and X.ndim not in (4, 5):
+            raise ValueError(f"X is a {X.ndim}-D array of shape {tuple(X.shape)}; expected "
+                             f"{REGIONS_CONTRACT}, or 2-D rows of tile sequences.")
         if is_dask(X) or (isinstance(X, np.ndarray) and X.ndim in (4, 5)):
             arr = self._lazy_array(X, "X")
             if arr.ndim == 4:

@@ -419,3 +419,14 @@ def test_inference_uses_shapes_recorded_at_fit(ds, objects):
     assert ae.inverse_transform(Z).shape == X_mm.shape
     with pytest.raises(ValueError, match=r"3-D array .* expected 2-D \(n_samples, height"):
         ae.predict(X_mm[:, :, None])
+
+
+def test_wrong_rank_names_the_contract(t2v):
+    model, images, _ = t2v
+    for bad in (images[0, 0], images[None]):
+        with pytest.raises(ValueError, match=r"-D array .*expected \(n_times, n_bands, height"):
+            model.predict(bad)
+    from skstc.preprocessing import ImageBandScaler
+
+    with pytest.raises(ValueError, match=r"\(n_times, n_bands, height, width\)"):
+        ImageBandScaler().fit(images[0, 0])
