@@ -26,7 +26,7 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
-from .utils._inputs import REGIONS_CONTRACT, parse_regions
+from .utils._inputs import REGIONS_CONTRACT, ImageRegion, xarray_regions
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_n_clusters, clusterer_score
 from .utils._xarray import is_dask, is_xarray, wrap_tiles
@@ -36,18 +36,8 @@ __all__ = ["Tile2VecSeriesKMeans"]
 _ENCODERS = ("tilenet", "pixel_mean")
 
 
-class _Region:
-    """One region's image stack (numpy or lazy) with its xarray coordinates."""
-
-    def __init__(self, data, y=None, x=None, name=None, attrs=None):
-        self.data = data            # (n_times, n_bands, height, width), numpy/dask/memmap
-        self.y, self.x = y, x       # pixel coordinates (xarray input) or None
-        self.name = name
-        self.attrs = attrs          # the DataArray's attributes (xarray input) or None
-
-    @property
-    def shape(self):
-        return tuple(int(s) for s in self.data.shape)
+class _Region(ImageRegion):
+    """One region's image stack (numpy, dask or memmap) read block by block."""
 
     def block(self, t0, t1, r0, r1, c0, c1):
         """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array."""
@@ -424,19 +414,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         return arr
 
     def _xarray_regions(self, X):
-        da, spec = parse_regions(X)
-        y, x = spec.roles["lat"], spec.roles["lon"]
-
-        def _coord(d, dim):
-            return np.asarray(d[dim].values) if dim in d.coords else None
-
-        region = spec.roles.get("region")
-        if region is not None:
-            return [_Region(da.isel({region: i}).data, _coord(da, y), _coord(da, x),
-                            name=(da[region].values[i] if region in da.coords else i),
-                            attrs=spec.attrs)
-                    for i in range(da.sizes[region])]
-        return [_Region(da.data, _coord(da, y), _coord(da, x), attrs=spec.attrs)]
+        return xarray_regions(X, cls=_Region)
 
     def _check_regions(self, regions, *, fitting):
         ts = self.tile_size

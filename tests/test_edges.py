@@ -430,3 +430,16 @@ def test_wrong_rank_names_the_contract(t2v):
 
     with pytest.raises(ValueError, match=r"\(n_times, n_bands, height, width\)"):
         ImageBandScaler().fit(images[0, 0])
+
+
+def test_image_to_tiles_keeps_tile_coordinates(t2v):
+    from skstc.preprocessing import ImageToTiles
+
+    _, images, da = t2v
+    tiler = ImageToTiles(tile_size=8).fit(da)
+    rows = tiler.transform(da)
+    assert isinstance(rows, xr.DataArray) and rows.dims == ("tile", "feature")
+    np.testing.assert_array_equal(rows.values, ImageToTiles(tile_size=8).fit_transform(images))
+    np.testing.assert_array_equal(
+        tiler.transform(da.transpose("x", "band", "region", "y", "time")).values, rows.values)
+    assert rows.attrs["crs"] == "EPSG:32633" and rows["y"].values[0] == 1000 + 35.0

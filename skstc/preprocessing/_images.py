@@ -22,8 +22,9 @@ from ..utils._inputs import (
     VARIABLE_NAMES,
     _forget_input_features,
     find_dim,
+    xarray_regions,
 )
-from ..utils._xarray import is_dask, is_xarray
+from ..utils._xarray import is_dask, is_xarray, wrap_tiles
 
 
 class _ImageStackMixin:
@@ -273,11 +274,9 @@ class ImageToTiles(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     @staticmethod
     def _regions(X):
-        if is_xarray(X):
-            da = X if "band" in X.dims else X.expand_dims(band=1)
-            order = (("region",) if "region" in da.dims else ()) + ("time", "band", "y", "x")
-            arr = np.asarray(da.transpose(*order).values, dtype=np.float32)
-        elif isinstance(X, (list, tuple)):
+        if is_xarray(X):  # dims by name, any order
+            return [np.asarray(r.data, dtype=np.float32) for r in xarray_regions(X)]
+        if isinstance(X, (list, tuple)):
             return [np.asarray(x, dtype=np.float32) for x in X]
         else:
             arr = np.asarray(X, dtype=np.float32)
@@ -325,14 +324,23 @@ class ImageToTiles(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return self
 
     def transform(self, X):
-        """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2)."""
+        """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2).
+
+        For xarray input (dims found by name, in any order) the rows are a DataArray
+        ``(tile, feature)`` with the tiles' ``region``/``row``/``col`` and centre ``y``/``x``
+        coordinates.
+        """
         check_is_fitted(self)
         self._validate_params()  # tile_size may have been set after fit
         regions = self._regions(X)
         if tuple(regions[0].shape[:2]) != self.input_shape_:
             raise ValueError(f"X has (n_times, n_bands) = {tuple(regions[0].shape[:2])}, "
                              f"fitted on {self.input_shape_}.")
-        return self._cut(regions)[0]
+        rows = self._cut(regions)[0]
+        if is_xarray(X):
+            return wrap_tiles(rows, xarray_regions(X), int(self.tile_size),
+                              feature_dim="feature", name="tiles", attrs=X.attrs)
+        return rows
 
     @property
     def _n_features_out(self):

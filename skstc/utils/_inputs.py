@@ -575,3 +575,37 @@ def parse_regions(X, *, name="X"):
                      coords={d: np.asarray(da[d].values) for d in da.dims if d in da.coords},
                      name=X.name, attrs=dict(X.attrs), dtype=da.dtype, ndim=X.ndim)
     return da, spec
+
+
+class ImageRegion:
+    """One region's image stack ``(time, band, y, x)`` (numpy or dask) and its coordinates.
+
+    ``y``/``x`` are the pixel coordinates of xarray input (None for arrays), ``name`` the
+    region's label and ``attrs`` the DataArray's attributes (None for arrays).
+    """
+
+    def __init__(self, data, y=None, x=None, name=None, attrs=None):
+        self.data = data
+        self.y, self.x = y, x
+        self.name = name
+        self.attrs = attrs
+
+    @property
+    def shape(self):
+        return tuple(int(s) for s in self.data.shape)
+
+
+def xarray_regions(X, *, cls=ImageRegion, name="X"):
+    """The regions of an image DataArray read by dim name (:func:`parse_regions`)."""
+    da, spec = parse_regions(X, name=name)
+    y, x = spec.roles["lat"], spec.roles["lon"]
+
+    def coord(dim):
+        return np.asarray(da[dim].values) if dim in da.coords else None
+
+    region = spec.roles.get("region")
+    if region is None:
+        return [cls(da.data, coord(y), coord(x), attrs=spec.attrs)]
+    return [cls(da.isel({region: i}).data, coord(y), coord(x),
+                name=(da[region].values[i] if region in da.coords else i), attrs=spec.attrs)
+            for i in range(da.sizes[region])]
