@@ -177,7 +177,8 @@ def part_real(args):
         print("real data absent: skipped")
         return
     ds = era5_sector()
-    X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+    scaled = FieldMinMaxScaler().fit_transform(ds)  # a Dataset, like its input
+    X = np.stack([scaled[v].values for v in scaled.data_vars], axis=1).astype(np.float32)
     print(f"ERA5 DJF 2025/26 msl+vo850, sector grid {X.shape}")
     run_table(X, 7, list(range(args.seeds)), args.threads, title="ERA5 DJF msl+vo850, k=7")
 

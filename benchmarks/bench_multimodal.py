@@ -41,10 +41,9 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+from benchmarks._data import load_sinop_objects, load_slovenia_objects  # noqa: E402
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
 from skstc.datasets import make_water_bodies  # noqa: E402
-
-from benchmarks._data import load_sinop_objects, load_slovenia_objects  # noqa: E402
 
 VARIANTS = {
     "SAE": dict(modalities="spatial", clustering_loss=None),

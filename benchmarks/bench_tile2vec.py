@@ -42,8 +42,7 @@ DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     """Table 1/2 numbers of a fitted model (+ agreement with a tile truth)."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 
     from skstc.metrics import geographic_calinski_harabasz, geographic_silhouette, kmeans_error
 
@@ -187,12 +186,9 @@ def _cloud_partition(images, k, ts):
 
 
 def part_real(args):
-    from skstc.datasets import tile_majority
-
     from benchmarks._data import load_image_series
-    from skstc.preprocessing import ImageBandScaler
-
-    from skstc.preprocessing import TemporalGapFiller
+    from skstc.datasets import tile_majority
+    from skstc.preprocessing import ImageBandScaler, TemporalGapFiller
 
     fills = {"no": [False], "yes": [True], "both": [False, True]}[args.gapfill]
     print("== real regions (bands standardised; same K for embedding and pixel baseline)")
@@ -222,7 +218,6 @@ def part_real(args):
             lab = labels.values
             if labels.name == "svm_class":   # per-pixel modal class over the 16 seasons
                 import xarray as xr
-
                 from scipy.stats import mode
 
                 with xr.open_dataset(path) as ds:
@@ -408,8 +403,8 @@ def part_kmeans(args):
     except ImportError:
         print("== kmeans: tslearn not installed (pip install 'skstc[bench]'), skipped")
         return None
-    from skstc.datasets import make_image_sequence
     from skstc import Tile2VecSeriesKMeans
+    from skstc.datasets import make_image_sequence
 
     print("== series K-means: sklearn KMeans (flattened) vs tslearn TimeSeriesKMeans "
           "(euclidean)")

@@ -94,7 +94,8 @@ def full_fit(X, y, params, seed):
 def era5_data():
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_dsc import era5_sector
-    return FieldMinMaxScaler().fit_transform(era5_sector()).astype(np.float32)
+    scaled = FieldMinMaxScaler().fit_transform(era5_sector())  # a Dataset, like its input
+    return np.stack([scaled[v].values for v in scaled.data_vars], axis=1).astype(np.float32)
 
 
 def era5_fit(X, y, params, seed):

@@ -24,13 +24,11 @@ from skstc.preprocessing import FieldMinMaxScaler
 fields, regime = make_climate_fields(n_times=365, n_regimes=4, n_variables=3,
                                      grid_shape=(16, 16), seasonal_amplitude=0.5,
                                      as_xarray=True, random_state=1)
-scaled = fields.copy(data={k: v for k, v in zip(
-    fields.data_vars, FieldMinMaxScaler().fit_transform(fields).astype(np.float32)
-    .transpose(1, 0, 2, 3))})
+scaled = FieldMinMaxScaler().fit_transform(fields).astype(np.float32)  # still a Dataset
 
 dsc = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 32), lstm_hidden=32,
                                    pretrain_epochs=20, max_epochs=30, n_threads=1,
-                                   xarray_output=True, random_state=0)
+                                   random_state=0)
 labels = dsc.fit_predict(scaled)  # a DataArray on the time coordinate
 X = np.stack([scaled[v].values for v in scaled.data_vars], axis=1)
 kmeans = KMeans(4, n_init=10, random_state=0).fit_predict(X.reshape(len(X), -1))

@@ -1,25 +1,29 @@
 """MultimodalClassifier: supervised map + series classifier (scratch, frozen or fine-tuned)."""
 
 import copy
-import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from ._multimodal import (
-    MultimodalConstrainedAE,
-    _check_spatial_shape,
-    _encode,
-    _split_labels,
-    _validate_multimodal,
-)
+from ._multimodal import MultimodalConstrainedAE, _encode
 from ._training import TorchEstimatorMixin, document_engine_params
 from .nn._multimodal import MultimodalAutoencoder, MultimodalClassifierNet
+from .utils._inputs import (
+    _check_spatial_shape,
+    _fitted_spatial_shape,
+    _required_labels,
+    _split_labels,
+    _validate_multimodal,
+    parse_multimodal,
+)
 from .utils._random import local_random_state
+from .utils._xarray import apply_to_samples
 
 __all__ = ["MultimodalClassifier"]
 
@@ -122,6 +126,19 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     (40, 4)
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "encoder": [MultimodalConstrainedAE, None],
+        "freeze_encoder": ["boolean"],
+        "spatial_shape": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "channels": ["array-like"],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
                  embedding_dim=256, channels=(16, 32, 64), hidden_size=64, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
@@ -154,18 +171,11 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         return _check_spatial_shape(src.spatial_shape)
 
     def _check_params(self):
-        if self.encoder is not None and not isinstance(self.encoder, MultimodalConstrainedAE):
-            raise TypeError(
-                f"encoder must be a MultimodalConstrainedAE or None, got "
-                f"{type(self.encoder).__name__}.")
         if self.freeze_encoder and self.encoder is None:
             raise ValueError("freeze_encoder=True needs an encoder (a MultimodalConstrainedAE).")
-        for name in ("embedding_dim", "hidden_size", "hidden_units", "min_steps_per_epoch"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
         return self._shape()
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit on the labelled rows of ``(X, y)``.
 
@@ -184,12 +194,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         shape = self._check_params()
         X_raw = X
         maps, series, _ = _validate_multimodal(self, X, shape, reset=True)
-        if y is None:
-            raise ValueError(
-                "MultimodalClassifier requires y to be passed, but the target y is None "
-                "(class labels, -1 = unlabelled).")
-        y = column_or_1d(y, warn=True)
-        y_enc, self.classes_ = _split_labels(y, maps.shape[0])
+        y_enc, self.classes_ = _required_labels(y, maps.shape[0], "MultimodalClassifier")
         check_classification_targets(self.classes_)
         if self.classes_.size < 2:
             raise ValueError(
@@ -238,39 +243,65 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         check_is_fitted(self)
-        maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
+        maps, series, _ = _validate_multimodal(self, X, None, reset=False)
         return self._predict_module(lambda m, b: m(b["maps"], b["series"]),
                                     {"maps": maps, "series": series})
+
+    def _per_sample(self, X, fn, out_shape, dtype, **wrap):
+        """``fn`` on the rows of ``X``, output in the input's form (xarray, lazy dask)."""
+        check_is_fitted(self)
+        rows, spec = parse_multimodal(X, _fitted_spatial_shape(self))
+        return apply_to_samples(fn, rows, spec, out_shape, dtype, **wrap)
+
+    def _decision_rows(self, rows):
+        logits = self._logits(rows)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
 
     def decision_function(self, X):
         """Return the logits of shape (n_samples, n_classes).
 
         For 2 classes, the logit difference of shape (n_samples,) (positive favours
-        ``classes_[1]``), as scikit-learn expects.
+        ``classes_[1]``), as scikit-learn expects. A DataArray on the sample coordinate for a
+        Dataset input, dask-backed for dask input (as every output of this class).
         """
-        logits = self._logits(X)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        k = len(self.classes_) if hasattr(self, "classes_") else 0
+        return self._per_sample(X, self._decision_rows, () if k == 2 else (k,), np.float32,
+                                feature_dim="class", feature_coords=getattr(
+                                    self, "classes_", None), name="decision")
 
-    def predict_proba(self, X):
-        """Class probabilities of shape (n_samples, n_classes)."""
-        logits = self._logits(X)
+    def _proba_rows(self, rows):
+        logits = self._logits(rows)
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
+    def predict_proba(self, X):
+        """Class probabilities of shape (n_samples, n_classes)."""
+        check_is_fitted(self)
+        return self._per_sample(X, self._proba_rows, (len(self.classes_),), np.float32,
+                                feature_dim="class", feature_coords=self.classes_,
+                                name="probability")
+
     def predict(self, X):
         """Most probable class of each sample."""
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        check_is_fitted(self)
+        return self._per_sample(
+            X, lambda rows: self.classes_[np.argmax(self._logits(rows), axis=1)], (),
+            self.classes_.dtype, name="class")
+
+    def _embed_rows(self, rows):
+        maps, series, _ = _validate_multimodal(self, rows, None, reset=False)
+        return self._predict_module(lambda m, b: _encode(m.autoencoder, b),
+                                    {"maps": maps, "series": series})
 
     def embed(self, X):
         """Return the encoder embeddings of shape (n_samples, embedding_dim) (after training)."""
         check_is_fitted(self)
-        maps, series, _ = _validate_multimodal(self, X, self._shape(), reset=False)
-        return self._predict_module(lambda m, b: _encode(m.autoencoder, b),
-                                    {"maps": maps, "series": series})
+        dim = (self.encoder if self.encoder is not None else self).embedding_dim
+        return self._per_sample(X, self._embed_rows, (dim,), np.float32,
+                                feature_dim="embedding", name="embedding")
 
     def score(self, X, y, sample_weight=None):
         """Accuracy on the rows of ``y`` that are not ``-1``."""
@@ -279,7 +310,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         mask = y_enc >= 0
         if not mask.any():
             raise ValueError("score needs at least one labelled row (y != -1).")
-        pred = self.predict(X)
+        pred = np.asarray(self.predict(X))
         from sklearn.metrics import accuracy_score
 
         sw = None if sample_weight is None else np.asarray(sample_weight)[mask]

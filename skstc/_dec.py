@@ -10,8 +10,8 @@ itself (:func:`skstc.losses.kl_clustering_loss`) and the kernel
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.cluster import KMeans
+from skorch.callbacks import Callback
 
 from ._training import StopTraining
 from .losses import target_distribution

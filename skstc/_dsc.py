@@ -4,24 +4,38 @@ import contextlib
 import functools
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dec import DECTargetUpdates, init_centers, min_cluster_size
 from ._training import TorchEstimatorMixin, document_engine_params, resolve_device
 from .losses import DSCLoss
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
+from .utils._inputs import (
+    _forget_input_features,
+    check_sample_shape,
+    fields_from_rows,
+    parse_fields,
+)
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import (
     check_float32_range,
     check_n_clusters,
-    reshape_samples,
+    negative_inertia,
     warn_if_unscaled,
 )
-from .utils._xarray import is_dask, is_xarray, wrap_output, xarray_to_numpy
+from .utils._xarray import is_dask, map_samples, wrap_samples
 
 __all__ = ["DeepSpatiotemporalClustering"]
 
@@ -126,8 +140,8 @@ class _WindowBatches:
 
 
 @document_engine_params
-class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
-                                   BaseEstimator):
+class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
+                                   ClusterMixin, TransformerMixin, BaseEstimator):
     """Deep Spatiotemporal Clustering (DSC) of the time steps of gridded climate fields.
 
     A convolutional encoder reads each time step's multivariate field; an LSTM reads the
@@ -207,13 +221,15 @@ default="cnn_lstm_ae"
         Shape of one sample for 2-D input; None reads 2-D input as ``n_features`` variables
         on a 1x1 grid.
     time_dim, lat_dim, lon_dim : str or None, default=None
-        Dim names of xarray input; None takes the first dim as time and the last two as
-        latitude and longitude.
+        Dim names of xarray input; None finds them by name (``time``/``valid_time``/
+        ``date``, ``lat``/``latitude``/``y``/``rlat``, ``lon``/``longitude``/``x``/``rlon``,
+        or the CF ``axis``/``standard_name`` attributes of their coordinates). The dims may
+        come in any order: they are transposed by name.
     variable_dim : str, default="variable"
-        Dim of a DataArray holding the variables (a 3-D DataArray is one variable).
-    xarray_output : bool, default=False
-        With xarray input, return ``predict``/``transform``/``soft_assignments`` as DataArrays
-        on the input's time coordinate.
+        Dim of a DataArray holding the variables (``band``/``channel`` are recognised too; a
+        DataArray with three dims is one variable). Dataset variables (or the labels of this
+        dim) are matched by name with those seen in :meth:`fit`, so their order may differ
+        at predict; a missing or unexpected variable raises a ValueError.
     max_epochs : int, default=100
         Maximum number of epochs of the clustering phase.
     batch_size : int, default=32
@@ -240,7 +256,8 @@ default="cnn_lstm_ae"
     Attributes
     ----------
     labels_ : ndarray of shape (n_times,)
-        Cluster of each training time step (argmax of ``q``).
+        Cluster of each training time step (argmax of ``q``); a DataArray on the time
+        coordinate when fitted on xarray input.
     cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
         Centres in the latent space of :meth:`transform`.
     n_iter_ : int
@@ -275,13 +292,39 @@ default="cnn_lstm_ae"
     ((40,), (40, 4))
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "architecture": [StrOptions(set(_ARCHITECTURES))],
+        "conv_channels": ["array-like"],
+        "lstm_hidden": [Interval(Integral, 1, None, closed="left")],
+        "lstm_layers": [Interval(Integral, 1, None, closed="left")],
+        "dense_units": ["array-like"],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "reconstruction_reduction": [StrOptions(set(_REDUCTIONS))],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "area_weighting": ["boolean"],
+        "latitudes": ["array-like", None],
+        "input_shape": ["array-like", None],
+        "time_dim": [str, None],
+        "lat_dim": [str, None],
+        "lon_dim": [str, None],
+        "variable_dim": [str],
+    }
+
     def __init__(self, n_clusters=7, *, latent_dim=256, window=1, alpha=1.0,
                  architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
                  lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
                  reconstruction_weight=1.0, reconstruction_reduction="mean",
                  pretrain_epochs=20, update_interval=10,
-                 n_init=10, area_weighting=False, latitudes=None, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
-                 variable_dim="variable", xarray_output=False, max_epochs=100, batch_size=32,
+                 n_init=10, area_weighting=False, latitudes=None, input_shape=None,
+                 time_dim=None, lat_dim=None, lon_dim=None,
+                 variable_dim="variable", max_epochs=100, batch_size=32,
                  lr=1e-3, optimizer="adam", tol=1e-3, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None):
@@ -306,7 +349,6 @@ default="cnn_lstm_ae"
         self.lat_dim = lat_dim
         self.lon_dim = lon_dim
         self.variable_dim = variable_dim
-        self.xarray_output = xarray_output
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -322,25 +364,8 @@ default="cnn_lstm_ae"
 
     # ---- validation ---------------------------------------------------------------------
     def _check_params(self):
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
         self._check_engine_params()
-        for name, low in (("latent_dim", 1), ("window", 1), ("lstm_hidden", 1),
-                          ("lstm_layers", 1), ("update_interval", 1), ("n_init", 1),
-                          ("pretrain_epochs", 0)):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
-        if self.architecture not in _ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {_ARCHITECTURES}, got "
-                             f"{self.architecture!r}.")
-        if not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
-            raise ValueError(f"alpha must be a positive float, got {self.alpha!r}.")
-        if not isinstance(self.reconstruction_weight, numbers.Real) or \
-                self.reconstruction_weight < 0:
-            raise ValueError("reconstruction_weight must be a float >= 0, got "
-                             f"{self.reconstruction_weight!r}.")
-        if self.reconstruction_reduction not in _REDUCTIONS:
-            raise ValueError(f"reconstruction_reduction must be one of {_REDUCTIONS}, got "
-                             f"{self.reconstruction_reduction!r}.")
         chans = tuple(self.conv_channels)
         if not chans or not all(isinstance(c, numbers.Integral) and c > 0 for c in chans):
             raise ValueError("conv_channels must be a non-empty sequence of positive "
@@ -350,74 +375,31 @@ default="cnn_lstm_ae"
                              f"{self.dense_units!r}.")
 
     def _to_fields(self, X, *, reset, compute=True):
-        """Convert any accepted input to (n_times, n_variables, n_lat, n_lon) + EdgeInfo."""
-        info = None
-        names = None
-        if is_xarray(X):
-            X, info, names = self._from_xarray(X, compute)
-        elif is_dask(X) and compute:
-            X = X.compute()
-        if not is_dask(X):
-            if getattr(X, "ndim", None) in (3, 4) and not hasattr(X, "tocsr"):
-                arr = np.asarray(X)
-                if arr.dtype.kind == "c":
-                    raise ValueError("Complex data not supported.")
-                if arr.dtype.kind not in "biuf":
-                    raise TypeError(f"X must be numeric, got dtype {arr.dtype}.")
-                X = arr.astype(np.float32, copy=False)
-                if X.ndim == 3:
-                    X = X[:, None]
-            else:
-                X = validate_data(self, X, dtype=np.float32, ensure_all_finite=False,
-                                  reset=reset)
-        if X.ndim == 2:
-            shape = self.input_shape
-            if shape is None:
-                shape = (X.shape[1], 1, 1) if reset else self.input_shape_
-            if len(tuple(shape)) != 3:
-                raise ValueError("input_shape must be (n_variables, n_lat, n_lon), got "
-                                 f"{shape!r}.")
-            X = reshape_samples(X, shape)
-        elif X.ndim != 4:
-            raise ValueError("X must be (n_times, n_variables, n_lat, n_lon), (n_times, n_lat, "
-                             f"n_lon) or 2-D with input_shape; got shape {X.shape}.")
-        if reset:
-            self.input_shape_ = tuple(int(s) for s in X.shape[1:])
-            self.n_features_in_ = int(np.prod(self.input_shape_))
-            self._variable_names = names
-        elif tuple(X.shape[1:]) != self.input_shape_:
-            raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} (variables, lat, "
-                             f"lon) but {type(self).__name__} was fitted on "
-                             f"{self.input_shape_}.")
-        return X, info
+        """Any accepted input -> ((n_times, n_variables, n_lat, n_lat) values, InputSpec).
 
-    def _from_xarray(self, X, compute):
-        t, la, lo = self.time_dim, self.lat_dim, self.lon_dim
-        names = None
-        if type(X).__name__ == "Dataset":
-            dims = list(next(iter(X.data_vars.values())).dims) if X.data_vars else []
-            names = [str(v) for v in X.data_vars]
+        xarray dims are found by name and Dataset variables matched by name with fit
+        (:mod:`skstc.utils._inputs`); with ``compute=False`` dask-backed values stay lazy.
+        """
+        values, spec = parse_fields(
+            X, time_dim=self.time_dim, variable_dim=self.variable_dim, lat_dim=self.lat_dim,
+            lon_dim=self.lon_dim, variables=None if reset else self._variable_names)
+        if values is None:
+            rows = validate_data(self, X, dtype=np.float32, ensure_all_finite=False,
+                                 reset=reset)
+            values = fields_from_rows(rows, self.input_shape if reset else self.input_shape_)
+        elif is_dask(values) and compute:
+            values = np.asarray(values.compute(), dtype=np.float32)
         else:
-            dims = [d for d in X.dims if d != self.variable_dim]
-        if len(dims) != 3:
-            raise ValueError(f"xarray input must have time, lat and lon dims (and a "
-                             f"'{self.variable_dim}' dim for a DataArray); got dims "
-                             f"{tuple(X.dims)}.")
-        t = t or dims[0]
-        la = la or [d for d in dims if d != t][-2]
-        lo = lo or [d for d in dims if d != t][-1]
-        if type(X).__name__ == "Dataset":
-            values, info = xarray_to_numpy(X, [t, la, lo], variable_dim="variable",
-                                           variable_axis=1, compute=compute)
-        elif self.variable_dim in X.dims:
-            values, info = xarray_to_numpy(X, [t, self.variable_dim, la, lo], compute=compute)
-            names = [str(v) for v in X[self.variable_dim].values]
+            values = values.astype(np.float32, copy=False)
+        if reset:
+            if spec.ndim != 2:
+                _forget_input_features(self)
+            self.input_shape_ = tuple(int(s) for s in values.shape[1:])
+            self.n_features_in_ = int(np.prod(self.input_shape_))
+            self._variable_names = spec.variables
         else:
-            values, info = xarray_to_numpy(X, [t, la, lo], compute=compute)
-            values = values[:, None]
-            names = [str(X.name)] if X.name is not None else None
-        info.time_dim = t
-        return values, info, names
+            check_sample_shape(values, self.input_shape_, self)
+        return values, spec
 
     def _check_values(self, X):
         if np.isinf(X).any():
@@ -450,13 +432,13 @@ default="cnn_lstm_ae"
                 use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
                 use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
 
-    def _row_weights(self, info, n_lat):
+    def _row_weights(self, spec, n_lat):
         """``sqrt(cos(latitude))`` per grid row, scaled to a mean square of 1, or None."""
         if not self.area_weighting:
             return None
         lat = self.latitudes
-        if lat is None and info is not None and info.dims[-2] in info.coords:
-            lat = info.coords[info.dims[-2]]
+        if lat is None and spec is not None and spec.roles.get("lat") in spec.coords:
+            lat = spec.coords[spec.roles["lat"]]
         if lat is None:
             raise ValueError("area_weighting=True needs the latitudes of the grid rows: pass "
                              "xarray input with a latitude coordinate, or latitudes=.")
@@ -545,6 +527,7 @@ default="cnn_lstm_ae"
         return cls(n_clusters, **preset)
 
     # ---- fit ------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the network and the clustering layer on the time steps of ``X``.
 
@@ -561,7 +544,7 @@ default="cnn_lstm_ae"
         self : DeepSpatiotemporalClustering
         """
         self._check_params()
-        X, info = self._to_fields(X, reset=True)
+        X, spec = self._to_fields(X, reset=True)
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"X has {n} sample(s) (1 sample cannot be clustered); DSC needs "
@@ -575,7 +558,7 @@ default="cnn_lstm_ae"
                              "is nothing to cluster.")
         rng = local_random_state(self.random_state)
         module = self._build_module(draw_seed(rng))
-        rows = self._row_weights(info, X.shape[2])
+        rows = self._row_weights(spec, X.shape[2])
         self._set_normalisation(module, X, rows)
         value_weights = None if rows is None else torch.as_tensor(
             np.broadcast_to((rows ** 2)[:, None], X.shape[2:])[None].copy(),
@@ -632,6 +615,7 @@ default="cnn_lstm_ae"
                                and last.get("delta_label") < self.tol)
         self.n_reseeded_ = int(last.get("n_reseeded", 0))
         self._warn_if_collapsed(q)
+        self.labels_ = wrap_samples(self.labels_, spec, name="cluster")
         return self
 
     def _clustering_reconstructs(self):
@@ -658,16 +642,8 @@ default="cnn_lstm_ae"
                 "time steps.", UserWarning, stacklevel=3)
 
     # ---- inference --------------------------------------------------------------------------
-    def _stream(self, X):
-        """Stream ``X`` in chunks with a window halo; return codes, q and the xarray info.
-
-        Codes and q are computed in float64 (see :func:`_float64`).
-
-        Only one chunk of ``batch_size * 16`` time steps (plus the window's halo) is loaded
-        at a time, so dask-backed records longer than memory can be predicted.
-        """
-        check_is_fitted(self, "module_")
-        fields, info = self._to_fields(X, reset=False, compute=False)
+    def _codes_q_block(self, fields):
+        """Codes and q of numpy fields, ``batch_size * 16`` time steps (+ halo) at a time."""
         n = fields.shape[0]
         h = self.window // 2
         chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
@@ -675,8 +651,7 @@ default="cnn_lstm_ae"
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             lo, hi = max(0, start - h), min(n, stop + h)
-            block = fields[lo:hi]
-            block = np.asarray(block.compute() if is_dask(block) else block, dtype=np.float32)
+            block = np.asarray(fields[lo:hi], dtype=np.float32)
             self._check_values(block)
             ds = _FieldWindows(block, None, self.window)
             with _float64(self.module_, resolve_device(self.device)):
@@ -684,14 +659,30 @@ default="cnn_lstm_ae"
                                             _WindowView(ds, start - lo, stop - lo))
             zs.append(z)
             qs.append(q)
-        if not zs:
-            raise ValueError("X has 0 time steps.")
-        return np.concatenate(zs), np.concatenate(qs), info
+        return np.concatenate(zs).astype(np.float32), np.concatenate(qs).astype(np.float32)
 
-    def _wrap(self, values, info, dims, name):
-        if not self.xarray_output or info is None:
-            return values
-        return wrap_output(values, info, (info.time_dim,) + tuple(dims), name=name)
+    def _stream(self, X):
+        """Codes, q and the InputSpec of ``X``.
+
+        Numpy input is encoded in chunks of ``batch_size * 16`` time steps (plus the window's
+        halo); for dask-backed input codes and q are lazy dask arrays computed block by block
+        (with the halo) only when the user computes them.
+        """
+        check_is_fitted(self, "module_")
+        fields, spec = self._to_fields(X, reset=False, compute=False)
+        if fields.shape[0] == 0:
+            raise ValueError("X has 0 time steps.")
+        if not is_dask(fields):
+            z, q = self._codes_q_block(fields)
+            return z, q, spec
+        d = self.cluster_centers_.shape[1]
+        zq = map_samples(lambda b: np.concatenate(self._codes_q_block(b), axis=1), fields,
+                         (d + self.n_clusters,), np.float32, halo=self.window // 2)
+        return zq[:, :d], zq[:, d:], spec
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]
 
     def transform(self, X):
         """Latent codes of the time steps.
@@ -699,14 +690,16 @@ default="cnn_lstm_ae"
         Parameters
         ----------
         X : array-like or xarray object
-            Fields shaped as in :meth:`fit`; dask-backed input is streamed in chunks.
+            Fields shaped as in :meth:`fit`; dask-backed input gives lazy output.
 
         Returns
         -------
-        Z : ndarray of shape (n_times, latent_dim) (DataArray with ``xarray_output``)
+        Z : ndarray of shape (n_times, latent_dim)
+            A DataArray ``(time, latent)`` on the input's time coordinate for xarray input;
+            dask-backed for dask input.
         """
-        z, _, info = self._stream(X)
-        return self._wrap(z.astype(np.float32), info, ("latent",), "code")
+        z, _, spec = self._stream(X)
+        return wrap_samples(z, spec, feature_dim="latent", name="code")
 
     def soft_assignments(self, X):
         """Student-t soft assignments ``q`` of the time steps to the clusters.
@@ -718,11 +711,13 @@ default="cnn_lstm_ae"
 
         Returns
         -------
-        Q : ndarray of shape (n_times, n_clusters) (DataArray with ``xarray_output``)
-            Rows sum to one.
+        Q : ndarray of shape (n_times, n_clusters)
+            Rows sum to one; a DataArray ``(time, cluster)`` for xarray input, dask-backed
+            for dask input.
         """
-        _, q, info = self._stream(X)
-        return self._wrap(q.astype(np.float32), info, ("cluster",), "q")
+        _, q, spec = self._stream(X)
+        return wrap_samples(q, spec, feature_dim="cluster",
+                            feature_coords=np.arange(self.n_clusters), name="q")
 
     def predict(self, X):
         """Cluster of each time step (argmax of the soft assignments).
@@ -734,13 +729,15 @@ default="cnn_lstm_ae"
 
         Returns
         -------
-        labels : ndarray of shape (n_times,) (DataArray on time with ``xarray_output``)
+        labels : ndarray of shape (n_times,)
+            A DataArray on the input's time coordinate for xarray input; dask-backed for
+            dask input.
         """
-        _, q, info = self._stream(X)
-        return self._wrap(q.argmax(1), info, (), "cluster")
+        _, q, spec = self._stream(X)
+        return wrap_samples(q.argmax(axis=1), spec, name="cluster")
 
     def fit_predict(self, X, y=None):
-        """Fit and return ``labels_`` (as a DataArray on time with ``xarray_output``).
+        """Fit and return ``labels_``.
 
         Parameters
         ----------
@@ -752,9 +749,24 @@ default="cnn_lstm_ae"
         Returns
         -------
         labels : ndarray of shape (n_times,)
+            A DataArray on the input's time coordinate for xarray input.
         """
-        self.fit(X)
-        if self.xarray_output and is_xarray(X):
-            _, info, _ = self._from_xarray(X, compute=False)
-            return self._wrap(self.labels_, info, (), "cluster")
-        return self.labels_
+        return self.fit(X).labels_
+
+    def score(self, X, y=None):
+        """Opposite of the inertia of ``X``'s codes (as :meth:`sklearn.cluster.KMeans.score`).
+
+        Parameters
+        ----------
+        X : array-like or xarray object
+            Fields shaped as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Minus the sum of squared distances of the codes to their closest centre.
+        """
+        z, _, _ = self._stream(X)
+        return negative_inertia(z, self.cluster_centers_)

@@ -1,16 +1,17 @@
 """LabelAugmenter: cluster-based label augmentation (Algorithm 2), a meta-estimator."""
 
-import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._multimodal import _split_labels
 from .utils._fitting import TransactionalFitMixin
+from .utils._inputs import _required_labels, _split_labels
 from .utils._random import draw_seed, local_random_state
 
 __all__ = ["LabelAugmenter"]
@@ -122,6 +123,14 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
     array([0, 0, 0, 1, 1, 1])
     """
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "min_labeled": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, estimator=None, *, n_clusters=50, min_labeled=2, n_init=10,
                  random_state=None):
         self.estimator = estimator
@@ -130,21 +139,9 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
 
-    def _check_params(self):
-        for name in ("n_clusters", "min_labeled", "n_init"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
-
     def _augment(self, X, y):
-        self._check_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        if y is None:
-            raise ValueError(
-                "LabelAugmenter requires y to be passed, but the target y is None (class "
-                "labels, -1 for unlabelled).")
-        y = column_or_1d(y, warn=True)
-        y_enc, self.classes_ = _split_labels(y, X.shape[0])
+        y_enc, self.classes_ = _required_labels(y, X.shape[0], "LabelAugmenter")
         if self.classes_.size == 0:
             raise ValueError("y has no labelled sample (all -1): there is nothing to augment.")
         rng = local_random_state(self.random_state)
@@ -164,6 +161,7 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
         self.transduction_ = trans
         return X, y_aug >= 0
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Augment the labels and fit the estimator (if any) on the labelled rows.
 
@@ -183,6 +181,7 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
             self.estimator_ = clone(self.estimator).fit(X[mask], self.transduction_[mask])
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y):
         """Return the labelled rows after augmentation (imbalanced-learn's resampler API).
 

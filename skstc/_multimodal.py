@@ -3,12 +3,21 @@
 import math
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.cluster import KMeans
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
@@ -28,104 +37,19 @@ from .losses import (
     target_distribution,
 )
 from .nn._multimodal import MultimodalAutoencoder
-from .preprocessing import stack_modalities
+from .utils._inputs import (
+    _check_finite_chunked,
+    _check_spatial_shape,
+    _fitted_spatial_shape,
+    _split_labels,
+    _validate_multimodal,
+    parse_multimodal,
+)
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_n_clusters, split_semisupervised_labels
-from .utils._xarray import is_xarray
+from .utils._validation import check_n_clusters, clusterer_score
+from .utils._xarray import apply_to_samples, wrap_samples
 
 __all__ = ["MultimodalConstrainedAE"]
-
-_CLUSTERING_LOSSES = (None, "constrained", "dec", "pairwise")
-_CHUNK = 4096
-
-
-# ---------------------------------------------------------------------------------------------
-# input handling shared by the multimodal estimators
-# ---------------------------------------------------------------------------------------------
-def _dataset_to_2d(ds, spatial_shape):
-    """``xarray.Dataset`` with ``fraction_map (sample, y, x)`` and ``area (sample, time)``."""
-    missing = [v for v in ("fraction_map", "area") if v not in ds.data_vars]
-    if missing:
-        raise ValueError(
-            f"the Dataset needs variables 'fraction_map' (sample, y, x) and 'area' "
-            f"(sample, time); missing {missing}.")
-    fmap = ds["fraction_map"]
-    area = ds["area"]
-    sample = fmap.dims[0]
-    if area.dims[0] != sample:
-        area = area.transpose(sample, ...)
-    maps = np.asarray(fmap.values, dtype=np.float32)
-    series = np.asarray(area.values, dtype=np.float32)
-    if maps.ndim != 3 or series.ndim != 2:
-        raise ValueError(
-            f"fraction_map must be 3-D (sample, y, x) and area 2-D (sample, time); got "
-            f"{fmap.dims} and {area.dims}.")
-    if maps.shape[1:] != tuple(spatial_shape):
-        raise ValueError(
-            f"the spatial modality (fraction_map) has maps of shape {maps.shape[1:]} but "
-            f"spatial_shape={tuple(spatial_shape)}; resample the maps or set spatial_shape.")
-    if series.shape[1] == 0:
-        raise ValueError("the temporal modality (area) has length 0; at least one time step "
-                         "is required.")
-    coords = {sample: np.asarray(fmap[sample].values)} if sample in fmap.coords else {}
-    return stack_modalities(maps, series), (sample, coords)
-
-
-def _check_finite_chunked(arr, name):
-    """NaN/inf check without a full-size temporary (streams over rows)."""
-    for start in range(0, arr.shape[0], _CHUNK):
-        block = arr[start:start + _CHUNK]
-        if not np.isfinite(block).all():
-            raise ValueError(
-                f"{name} contains NaN or inf values (first bad sample near row {start}); "
-                "fill or drop them first.")
-
-
-def _split_checked(est, X, spatial_shape):
-    """Split validated 2-D ``X`` into maps and series, naming the modality in errors."""
-    h, w = spatial_shape
-    n_map = h * w
-    if X.shape[1] <= n_map:
-        raise ValueError(
-            f"X has {X.shape[1]} features but spatial_shape={tuple(spatial_shape)} needs "
-            f"{n_map} map features followed by a series of at least 1 time step (series of "
-            "length 0). Check spatial_shape or use skstc.preprocessing.stack_modalities.")
-    maps = X[:, :n_map].reshape(X.shape[0], h, w)
-    series = X[:, n_map:]
-    _check_finite_chunked(maps, "the spatial modality (fraction map)")
-    _check_finite_chunked(series, "the temporal modality (area series)")
-    return maps, series
-
-
-def _validate_multimodal(est, X, spatial_shape, *, reset):
-    """2-D array or xarray Dataset -> (maps, series, edge) with checks."""
-    edge = None
-    if is_xarray(X):
-        if type(X).__name__ != "Dataset":
-            raise TypeError(
-                "an xarray input must be a Dataset with 'fraction_map' (sample, y, x) and "
-                "'area' (sample, time); for a DataArray pass its values.")
-        X, edge = _dataset_to_2d(X, spatial_shape)
-    X = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
-    maps, series = _split_checked(est, X, spatial_shape)
-    return maps, series, edge
-
-
-def _check_spatial_shape(spatial_shape):
-    if (not isinstance(spatial_shape, (tuple, list)) or len(spatial_shape) != 2
-            or not all(isinstance(s, numbers.Integral) and s >= 1 for s in spatial_shape)):
-        raise ValueError(
-            f"spatial_shape must be a pair of positive integers (height, width), got "
-            f"{spatial_shape!r}.")
-    return tuple(int(s) for s in spatial_shape)
-
-
-def _split_labels(y, n_samples):
-    """Labels with -1 = unlabelled -> (encoded labels with -1, classes).
-
-    See :func:`skstc.utils._validation.split_semisupervised_labels`.
-    """
-    return split_semisupervised_labels(y, n_samples)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,8 +160,8 @@ class _ConstraintSchedule(Callback):
 # the estimator
 # ---------------------------------------------------------------------------------------------
 @document_engine_params
-class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixin,
-                              BaseEstimator):
+class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                              TransformerMixin, BaseEstimator):
     """Spatial + temporal autoencoder with a few-label constrained loss (and its ablations).
 
     Each object has a map (e.g. the fraction map of a water body) and a time series (its
@@ -384,6 +308,29 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
     (40,)
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "spatial_shape": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "modalities": [StrOptions({"both", "spatial", "temporal"})],
+        "clustering_loss": [StrOptions({"constrained", "dec", "pairwise"}), None],
+        "pairwise_schedule": [StrOptions({"joint", "alternate"})],
+        "spatial_weight": [Interval(Real, 0, None, closed="left")],
+        "temporal_weight": [Interval(Real, 0, None, closed="left")],
+        "constraint_weight": [Interval(Real, 0, None, closed="left")],
+        "reconstruction": [StrOptions({"sum", "mean"})],
+        "constraint_start": [Interval(Real, 0, 1, closed="left")],
+        "constraint_center": ["boolean"],
+        "channels": ["array-like"],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dec_alpha": [Interval(Real, 0, None, closed="neither")],
+        "eps": [Interval(Real, 0, None, closed="left")],
+        "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
+        "clusterer": [HasMethods(["fit"]), None],
+    }
+
     def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
                  spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
@@ -427,45 +374,17 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
     # ---- validation -------------------------------------------------------------------------
     def _check_params(self):
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
         shape = _check_spatial_shape(self.spatial_shape)
-        if not isinstance(self.n_clusters, numbers.Integral) or self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {self.n_clusters!r}.")
-        for name in ("embedding_dim", "hidden_size", "min_steps_per_epoch"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < 1:
-                raise ValueError(f"{name} must be a positive integer, got {val!r}.")
-        if self.modalities not in ("both", "spatial", "temporal"):
-            raise ValueError(
-                f"modalities must be 'both', 'spatial' or 'temporal', got {self.modalities!r}.")
-        if self.clustering_loss not in _CLUSTERING_LOSSES:
-            raise ValueError(
-                f"clustering_loss must be one of {_CLUSTERING_LOSSES}, got "
-                f"{self.clustering_loss!r}.")
-        if self.pairwise_schedule not in ("joint", "alternate"):
-            raise ValueError(
-                f"pairwise_schedule must be 'joint' or 'alternate', got "
-                f"{self.pairwise_schedule!r}.")
-        if self.reconstruction not in ("sum", "mean"):
-            raise ValueError(
-                f"reconstruction must be 'sum' or 'mean', got {self.reconstruction!r}.")
-        for name in ("spatial_weight", "temporal_weight", "constraint_weight", "eps"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Real) or val < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {val!r}.")
-        if not isinstance(self.dec_alpha, numbers.Real) or self.dec_alpha <= 0:
-            raise ValueError(f"dec_alpha must be a positive float, got {self.dec_alpha!r}.")
-        if not isinstance(self.constraint_start, numbers.Real) or not (
-                0 <= self.constraint_start < 1):
-            raise ValueError(
-                f"constraint_start must be in [0, 1), got {self.constraint_start!r}.")
-        if (not isinstance(self.channels, (tuple, list)) or len(self.channels) == 0
-                or not all(isinstance(c, numbers.Integral) and c >= 1 for c in self.channels)):
+        if len(self.channels) == 0 or not all(
+                isinstance(c, numbers.Integral) and c >= 1 for c in self.channels):
             raise ValueError(
                 f"channels must be a non-empty tuple of positive integers, got "
                 f"{self.channels!r}.")
         return shape
 
     # ---- fitting ------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder (with the constraint on labelled rows) and cluster.
 
@@ -484,7 +403,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         """
         self._check_engine_params()
         shape = self._check_params()
-        maps, series, _ = _validate_multimodal(self, X, shape, reset=True)
+        maps, series, spec = _validate_multimodal(self, X, shape, reset=True)
         n = maps.shape[0]
         if n < 2:
             raise ValueError(f"n_samples={n}: at least 2 samples are needed to train.")
@@ -557,7 +476,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         if getattr(clusterer, "n_clusters", 1) > n:
             raise ValueError(f"n_clusters={self.n_clusters} is larger than n_samples={n}.")
         self.clusterer_ = clusterer.fit(Z)
-        self.labels_ = np.asarray(self.clusterer_.labels_)
+        self.labels_ = wrap_samples(np.asarray(self.clusterer_.labels_), spec, name="cluster")
         self.cluster_centers_ = getattr(self.clusterer_, "cluster_centers_", None)
         return self
 
@@ -581,15 +500,35 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         return y_enc, classes
 
     def fit_predict(self, X, y=None):
-        """Fit and return the cluster labels of ``X``."""
+        """Fit and return the cluster labels of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels, ``-1`` for unlabelled.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            A DataArray on the sample coordinate for a Dataset input.
+        """
         return self.fit(X, y).labels_
 
     # ---- inference ---------------------------------------------------------------------------
     def _inputs(self, X):
         check_is_fitted(self)
-        shape = _check_spatial_shape(self.spatial_shape)
-        maps, series, edge = _validate_multimodal(self, X, shape, reset=False)
-        return {"maps": maps, "series": series}, edge
+        maps, series, spec = _validate_multimodal(self, X, None, reset=False)
+        return {"maps": maps, "series": series}, spec
+
+    def _embed_rows(self, rows):
+        data, _ = self._inputs(rows)
+        return self._predict_module(_encode, data)
+
+    def _rows(self, X):
+        """``(rows, spec)``: dask-backed input stays lazy, the rest is validated later."""
+        check_is_fitted(self)
+        return parse_multimodal(X, _fitted_spatial_shape(self))
 
     def transform(self, X):
         """Fused embeddings, computed in batches (memory independent of ``n_samples``).
@@ -600,23 +539,53 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, embedding_dim), or a DataArray
-            ``(sample, embedding)`` for a Dataset input.
+        Z : ndarray of shape (n_samples, embedding_dim)
+            A DataArray ``(sample, embedding)`` on the sample coordinate for a Dataset input;
+            dask-backed (computed block by block when asked) for dask input.
         """
-        data, edge = self._inputs(X)
-        Z = self._predict_module(_encode, data)
-        if edge is not None:
-            import xarray as xr
+        rows, spec = self._rows(X)
+        return apply_to_samples(self._embed_rows, rows, spec, (self.embedding_dim,),
+                                np.float32, feature_dim="embedding", name="embedding")
 
-            dim, coords = edge
-            return xr.DataArray(Z, dims=(dim, "embedding"), coords=coords,
-                                name="embedding")
-        return Z
+    def _predict_rows(self, rows):
+        return np.asarray(self.clusterer_.predict(self._embed_rows(rows)))
 
     def predict(self, X):
-        """Cluster of each sample (the clusterer applied to the embeddings)."""
-        Z = self.transform(X)
-        return self.clusterer_.predict(np.asarray(Z))
+        """Cluster of each sample (the clusterer applied to the embeddings).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            A DataArray on the sample coordinate for a Dataset input; dask-backed for dask
+            input.
+        """
+        rows, spec = self._rows(X)
+        return apply_to_samples(self._predict_rows, rows, spec, (), self.labels_.dtype,
+                                name="cluster")
+
+    def score(self, X, y=None):
+        """Return the clusterer's score of the embeddings (minus the k-means inertia).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return clusterer_score(self.clusterer_, np.asarray(self.transform(X)))
+
+    @property
+    def _n_features_out(self):
+        check_is_fitted(self, "clusterer_")  # an AttributeError before fit (sklearn's rule)
+        return self.embedding_dim
 
     def inverse_transform(self, X):
         """Reconstruct maps and series from embeddings.
@@ -639,7 +608,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
                 f"inverse_transform expects embeddings of shape (n_samples, "
                 f"{self.embedding_dim}), got {Z.shape}.")
         _check_finite_chunked(Z, "the embeddings")
-        h, w = _check_spatial_shape(self.spatial_shape)
+        h, w = _fitted_spatial_shape(self)
         n_t = self.n_timesteps_
 
         def decode(module, z):

@@ -1,13 +1,21 @@
 """Tile2VecSeriesKMeans: semantic partitions of regions from satellite image time series."""
 
 import copy
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sampling import (
@@ -18,26 +26,18 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
+from .utils._inputs import REGIONS_CONTRACT, ImageRegion, xarray_regions
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_float32_range, check_n_clusters
-from .utils._xarray import is_dask, is_xarray
+from .utils._validation import check_float32_range, check_n_clusters, clusterer_score
+from .utils._xarray import is_dask, is_xarray, wrap_tiles
 
 __all__ = ["Tile2VecSeriesKMeans"]
 
 _ENCODERS = ("tilenet", "pixel_mean")
 
 
-class _Region:
-    """One region's image stack (numpy or lazy) with its xarray coordinates."""
-
-    def __init__(self, data, y=None, x=None, name=None):
-        self.data = data            # (n_times, n_bands, height, width), numpy/dask/memmap
-        self.y, self.x = y, x       # pixel coordinates (xarray input) or None
-        self.name = name
-
-    @property
-    def shape(self):
-        return tuple(int(s) for s in self.data.shape)
+class _Region(ImageRegion):
+    """One region's image stack (numpy, dask or memmap) read block by block."""
 
     def block(self, t0, t1, r0, r1, c0, c1):
         """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array."""
@@ -94,7 +94,8 @@ class _Count(torch.utils.data.Dataset):
 
 
 @document_engine_params
-class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, BaseEstimator):
+class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                           TransformerMixin, BaseEstimator):
     """Semantic land partitions from satellite image time series (Tile2Vec + series K-means).
 
     1. A ResNet-18-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
@@ -184,7 +185,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     Attributes
     ----------
     labels_ : ndarray of shape (n_tiles,)
-        Final cluster of each tile (region by region, row-major).
+        Final cluster of each tile (region by region, row-major); a DataArray on a ``tile``
+        dim (as :meth:`predict`'s) when fitted on xarray input.
     label_maps_ : list of ndarray of shape (n_rows, n_cols) or of xarray.DataArray
         ``labels_`` as one 2-D map per region; DataArrays on the tile-centre coordinates
         when the input was xarray.
@@ -257,6 +259,29 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     (16, 24)
     """
 
+    _parameter_constraints: dict = {
+        **TorchEstimatorMixin._engine_parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "tile_size": [Interval(Integral, 1, None, closed="left")],
+        "neighborhood": [Interval(Integral, 0, None, closed="left"), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_blocks": ["array-like"],
+        "base_width": [Interval(Integral, 1, None, closed="left")],
+        "n_triplets": [Interval(Integral, 2, None, closed="left")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "augment": ["boolean"],
+        "max_nan_fraction": [Interval(Real, 0, 1, closed="left")],
+        "refine": ["boolean"],
+        "n_refine_triplets": [Interval(Integral, 2, None, closed="left"), None],
+        "refine_epochs": [Interval(Integral, 1, None, closed="left")],
+        "refine_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "encoder": [StrOptions(set(_ENCODERS))],
+        "clusterer": [HasMethods(["fit", "predict"]), None],
+        "input_shape": ["array-like", None],
+        "grid_shape": ["array-like", None],
+    }
+
     def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=512,
                  n_blocks=(2, 2, 2, 2, 2), base_width=64, n_triplets=10000, margin=50.0,
                  l2=0.01, augment=True, max_nan_fraction=0.5, refine=True,
@@ -304,27 +329,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
 
     # ---- parameters ---------------------------------------------------------------------
     def _check_params(self):
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
         self._check_engine_params()
-
-        def _int(name, low, allow_none=False):
-            val = getattr(self, name)
-            if val is None and allow_none:
-                return
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
-
-        _int("tile_size", 1)
-        _int("neighborhood", 0, allow_none=True)
-        _int("embedding_dim", 1)
-        _int("base_width", 1)
-        _int("n_triplets", 2)
-        _int("n_refine_triplets", 2, allow_none=True)
-        _int("refine_epochs", 1)
-        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters,
-                                                                numbers.Integral):
-            raise TypeError(f"n_clusters must be an integer, got {self.n_clusters!r}.")
-        if self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be >= 1, got {self.n_clusters}.")
         try:
             blocks = tuple(int(b) for b in self.n_blocks)
         except TypeError as exc:
@@ -333,20 +339,6 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         if not blocks or min(blocks) < 1:
             raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
                              f"{self.n_blocks!r}.")
-        for name in ("margin", "l2"):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Real) or val < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {val!r}.")
-        if not isinstance(self.max_nan_fraction, numbers.Real) or not (
-                0 <= self.max_nan_fraction < 1):
-            raise ValueError(f"max_nan_fraction must be in [0, 1), got "
-                             f"{self.max_nan_fraction!r}.")
-        if self.refine_lr is not None and not (isinstance(self.refine_lr, numbers.Real)
-                                               and self.refine_lr > 0):
-            raise ValueError(f"refine_lr must be a positive float or None, got "
-                             f"{self.refine_lr!r}.")
-        if self.encoder not in _ENCODERS:
-            raise ValueError(f"encoder must be one of {_ENCODERS}, got {self.encoder!r}.")
         for name in ("input_shape", "grid_shape"):
             val = getattr(self, name)
             if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
@@ -363,6 +355,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
                 np.ndim(X[0]) == 4:
             regions = [_Region(self._lazy_array(x, f"X[{i}]")) for i, x in enumerate(X)]
             return regions, False
+        if getattr(X, "ndim", 2) > 2 and not is_dask(X) and X.ndim not in (4, 5):
+            raise ValueError(f"X is a {X.ndim}-D array of shape {tuple(X.shape)}; expected "
+                             f"{REGIONS_CONTRACT}, or 2-D rows of tile sequences.")
         if is_dask(X) or (isinstance(X, np.ndarray) and X.ndim in (4, 5)):
             arr = self._lazy_array(X, "X")
             if arr.ndim == 4:
@@ -419,31 +414,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         return arr
 
     def _xarray_regions(self, X):
-        if type(X).__name__ == "Dataset":
-            raise TypeError("Pass a DataArray with dims (time, band, y, x), not a Dataset "
-                            "(e.g. ds['reflectance']).")
-        da = X
-        if "band" not in da.dims:
-            da = da.expand_dims(band=1)
-        need = ("time", "band", "y", "x")
-        missing = [d for d in need if d not in da.dims]
-        extra = [d for d in da.dims if d not in need and d != "region"]
-        if missing or extra:
-            raise ValueError(f"X has dims {tuple(X.dims)}; expected (time, band, y, x) and "
-                             f"optionally region (missing {missing}, unexpected {extra}).")
-        if da.dtype.kind not in "biuf":
-            raise TypeError(f"X must be numeric, got dtype {da.dtype}.")
-        order = (("region",) if "region" in da.dims else ()) + need
-        da = da.transpose(*order)
-
-        def _coord(d, dim):
-            return np.asarray(d[dim].values) if dim in d.coords else None
-
-        if "region" in da.dims:
-            return [_Region(da.isel(region=i).data, _coord(da, "y"), _coord(da, "x"),
-                            name=(da["region"].values[i] if "region" in da.coords else i))
-                    for i in range(da.sizes["region"])]
-        return [_Region(da.data, _coord(da, "y"), _coord(da, "x"))]
+        return xarray_regions(X, cls=_Region)
 
     def _check_regions(self, regions, *, fitting):
         ts = self.tile_size
@@ -571,6 +542,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         if self.verbose:
             print(f"[Tile2VecSeriesKMeans] {msg}", flush=True)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the tile encoder, cluster the tile series and (optionally) refine.
 
@@ -685,7 +657,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         return self
 
     def _set_partition(self, prefix, labels, centers, inertia, regions, is_2d):
-        setattr(self, f"{prefix}labels_", labels)
+        attrs = regions[0].attrs  # xarray input: labels on a tile dim, as predict's
+        setattr(self, f"{prefix}labels_", labels if attrs is None else
+                wrap_tiles(labels, regions, self.tile_size, name="cluster", attrs=attrs))
         setattr(self, f"{prefix}cluster_centers_", centers)
         setattr(self, f"{prefix}inertia_", inertia)
         setattr(self, f"{prefix}label_maps_", self._label_maps(labels, regions, is_2d))
@@ -701,11 +675,39 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         return np.concatenate(reg), np.concatenate(tl)
 
     # ---- inference ----------------------------------------------------------------------
-    def _series(self, X, module=None):
+    def _per_region(self, X, fn, out_shape, dtype):
+        """``fn(regions)`` on the regions of ``X``; lazy (one task per region) for dask input.
+
+        The dask tasks read their region tile row by tile row when computed, as the eager
+        path does.
+        """
         regions, _ = self._regions(X, fitting=False)
         self._check_regions(regions, fitting=False)
+        if not any(is_dask(r.data) for r in regions):
+            return fn(regions)
+        import dask
+        import dask.array as dsa
+
+        ts = self.tile_size
+        parts = [dsa.from_delayed(dask.delayed(fn, pure=False)([r]),
+                                  shape=((r.shape[2] // ts) * (r.shape[3] // ts),) + out_shape,
+                                  dtype=dtype) for r in regions]
+        return dsa.concatenate(parts)
+
+    def _region_series(self, regions, module):
         series, _ = self._tile_series(regions, module)
         return series.reshape(series.shape[0], -1)
+
+    def _series(self, X, module=None):
+        return self._per_region(X, lambda regions: self._region_series(regions, module),
+                                (self.cluster_centers_.shape[1],), np.float32)
+
+    def _predict_regions(self, regions):
+        from threadpoolctl import threadpool_limits
+
+        series = self._region_series(regions, self.module_)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            return self.clusterer_.predict(series).astype(np.int64)
 
     def transform(self, X):
         """Series embeddings of the grid tiles of ``X``.
@@ -718,10 +720,40 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         Returns
         -------
         series : ndarray of shape (n_tiles, n_times * embedding_dim)
-            (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32.
+            (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32; a DataArray
+            ``(tile, feature)`` with the tiles' ``region``/``row``/``col`` (and centre
+            ``y``/``x``) coordinates for xarray input; dask-backed for dask input.
         """
         check_is_fitted(self, "labels_")
-        return self._series(X, self.module_)
+        return self._wrap(X, self._series(X, self.module_), feature_dim="feature",
+                          name="series")
+
+    def _wrap(self, X, values, **kwargs):
+        """Put per-tile outputs of xarray input on a ``tile`` dim (region, row, col, y, x)."""
+        if not is_xarray(X):
+            return values
+        regions, _ = self._regions(X, fitting=False)
+        return wrap_tiles(values, regions, self.tile_size, attrs=X.attrs, **kwargs)
+
+    def score(self, X, y=None):
+        """Return the clusterer's score of the tile series of ``X`` (minus the inertia).
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "labels_")
+        return clusterer_score(self.clusterer_, np.asarray(self._series(X, self.module_)))
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]
 
     def geographic_transform(self, X):
         """Series embeddings of the grid tiles of ``X`` under the encoder before refinement.
@@ -744,7 +776,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
             were computed on (for the training input).
         """
         check_is_fitted(self, "labels_")
-        return self._series(X, self.geographic_module_)
+        return self._wrap(X, self._series(X, self.geographic_module_), feature_dim="feature",
+                          name="series")
 
     def predict(self, X):
         """Cluster of every grid tile of ``X`` (same bands and dates as the training data).
@@ -756,13 +789,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         Returns
         -------
         labels : ndarray of shape (n_tiles,)
+            A DataArray on a ``tile`` dim (``region``/``row``/``col``, centre ``y``/``x``
+            coordinates) for xarray input, dask-backed (one task per region, computed when
+            asked) for dask input; :meth:`predict_label_maps` gives maps.
         """
         check_is_fitted(self, "labels_")
-        from threadpoolctl import threadpool_limits
-
-        series = self._series(X, self.module_)
-        with threadpool_limits(effective_n_threads(self.n_threads)):
-            return self.clusterer_.predict(series).astype(np.int64)
+        labels = self._per_region(X, self._predict_regions, (), np.int64)
+        return self._wrap(X, labels, name="cluster")
 
     def fit_predict(self, X, y=None):
         """Fit and return ``labels_``."""
@@ -770,6 +803,6 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
 
     def predict_label_maps(self, X):
         """Cluster maps of the regions of ``X``, one 2-D array (or DataArray) per region."""
-        labels = self.predict(X)
+        labels = np.asarray(self.predict(X))
         regions, is_2d = self._regions(X, fitting=False)
         return self._label_maps(labels, regions, is_2d)

@@ -28,9 +28,11 @@ import os
 import re
 import threading
 import time
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, Options
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
@@ -548,6 +550,24 @@ class TorchEstimatorMixin(TransactionalFitMixin):
     stops with :class:`TrainingDivergedError` on a non-finite or exploding loss, and array
     inputs too large for float32 are refused before training.
     """
+
+    # declarative checks of the engine parameters, merged into each estimator's
+    # _parameter_constraints; the optimizer name and the device are checked in
+    # _check_engine_params (case-insensitive names, CUDA availability)
+    _engine_parameter_constraints = {
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [str, callable],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [str, torch.device, None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "callbacks": [list, tuple, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -252,7 +252,7 @@ def test_xarray_input_and_output():
     ds, regime = make_climate_fields(n_times=40, grid_shape=(8, 8), as_xarray=True,
                                      random_state=0)
     ds = ds.rename(time="valid_time", lat="latitude", lon="longitude")
-    est = DeepSpatiotemporalClustering(3, xarray_output=True, **TINY)
+    est = DeepSpatiotemporalClustering(3, **TINY)
     labels = est.fit_predict(ds)
     assert labels.dims == ("valid_time",)
     np.testing.assert_array_equal(labels["valid_time"].values, ds["valid_time"].values)
@@ -265,8 +265,7 @@ def test_xarray_input_and_output():
     pytest.importorskip("dask")
     np.testing.assert_array_equal(est.predict(ds.chunk({"valid_time": 7})).values,
                                   labels.values)
-    plain = clone(est).set_params(xarray_output=False).fit(ds)
-    assert isinstance(plain.predict(ds), np.ndarray)
+    assert isinstance(est.predict(da.values), np.ndarray)
 
 
 def test_bad_input(fields):
@@ -302,13 +301,12 @@ def test_realdata_era5_djf_regimes(data_file):
     ds = load_era5(data_file("era5_msl_vo850_djf2025-26_6h.nc"), resample="1D")
     lon = ((ds["lon"] + 180) % 360) - 180
     ds = ds.assign_coords(lon=lon).sortby("lon").sel(lat=slice(80, 30), lon=slice(-60, 40))
-    X = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+    scaled = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
+    X = np.stack([scaled[v].values for v in ds.data_vars], axis=1)
     assert X.shape == (90, 2, 21, 41)
     est = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 16),
                                        lstm_hidden=16, pretrain_epochs=30, max_epochs=20,
-                                       batch_size=16, n_threads=1, random_state=0,
-                                       xarray_output=True)
-    scaled = ds.copy(data={k: X[:, i] for i, k in enumerate(ds.data_vars)})
+                                       batch_size=16, n_threads=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         labels = est.fit(scaled).predict(scaled)

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skstc.datasets import load_era5, make_climate_fields
 from skstc.metrics import (
@@ -90,7 +91,7 @@ def test_preprocessing_pipeline_and_bad_input():
         FieldNaNFiller(input_shape=(8,)).fit(X.reshape(3, -1))
     with pytest.raises(ValueError, match="strategy"):
         FieldNaNFiller(strategy="median").fit(X)
-    with pytest.raises(ValueError, match="per must be"):
+    with pytest.raises(InvalidParameterError, match="'per' parameter"):
         FieldMinMaxScaler(per="time").fit(X)
     with pytest.raises(ValueError, match="sample shape"):
         FieldMinMaxScaler().fit(X).transform(X[:, :1])

@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
 
 import skstc._training as training
 from skstc import LabelAugmenter, MultimodalConstrainedAE

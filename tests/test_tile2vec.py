@@ -8,8 +8,8 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 
-from skstc import Tile2VecSeriesKMeans
 from benchmarks._data import load_image_series
+from skstc import Tile2VecSeriesKMeans
 from skstc.datasets import make_image_sequence, tile_majority
 from skstc.metrics import geographic_silhouette
 from skstc.preprocessing import ImageBandScaler, ImageToTiles
@@ -149,8 +149,12 @@ def test_xarray_and_dask_inputs(small):
     # fitting on the dask-backed DataArray gives the numpy model
     np.testing.assert_array_equal(Tile2VecSeriesKMeans(3, **TINY).fit(lazy).labels_,
                                   model.labels_)
-    with pytest.raises(ValueError, match="dims"):
-        model.predict(da.rename(y="lat"))
+    # dims are found by name: aliases and any order give the same labels
+    np.testing.assert_array_equal(
+        model.predict(da.rename(y="lat", x="lon").transpose("lon", "band", ...)),
+        model.predict(da))
+    with pytest.raises(ValueError, match="no lat dim found"):
+        model.predict(da.rename(y="northing"))
     with pytest.raises(TypeError, match="Dataset"):
         model.predict(da.to_dataset(name="v"))
 

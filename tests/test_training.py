@@ -6,12 +6,10 @@ import threading
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.estimator_checks import check_estimator
 from sklearn.utils.validation import check_is_fitted, validate_data
-
-from skstc.utils._random import local_random_state
+from skorch.callbacks import Callback
 
 from skstc._training import (
     StopTraining,
@@ -19,6 +17,7 @@ from skstc._training import (
     effective_n_threads,
     resolve_device,
 )
+from skstc.utils._random import local_random_state
 
 
 class _AE(torch.nn.Module):

@@ -1,23 +1,13 @@
-"""Tests of the edge utilities: validation messages, xarray/dask conversion, random state."""
+"""Tests of the edge utilities: validation messages and random state."""
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from skstc.utils._random import draw_seed, local_random_state, torch_generator
 from skstc.utils._validation import (
-    check_finite,
     check_n_clusters,
     check_numeric_array,
-    check_semisupervised_y,
     reshape_samples,
-)
-from skstc.utils._xarray import (
-    is_dask,
-    is_xarray,
-    iter_chunks,
-    wrap_output,
-    xarray_to_numpy,
 )
 
 
@@ -29,15 +19,6 @@ def test_check_n_clusters_messages():
         check_n_clusters(0, 4)
     with pytest.raises(TypeError, match="integer"):
         check_n_clusters(2.5, 4)
-
-
-def test_check_finite_names_the_input():
-    check_finite(np.ones(3))
-    check_finite(np.array([1.0, np.nan]), allow_nan=True)
-    with pytest.raises(ValueError, match="series contains 1 NaN"):
-        check_finite(np.array([1.0, np.nan]), "series")
-    with pytest.raises(ValueError, match="infinity"):
-        check_finite(np.array([1.0, np.inf]), allow_nan=True)
 
 
 def test_check_numeric_array_errors():
@@ -61,23 +42,6 @@ def test_reshape_samples_flat_and_nd():
         reshape_samples(out, (2, 3, 2))
 
 
-def test_check_semisupervised_y():
-    y, classes = check_semisupervised_y([0, -1, 2, 2], 4)
-    assert y.dtype == np.int64 and list(classes) == [0, 2]
-    y, classes = check_semisupervised_y(None, 3)
-    assert list(y) == [-1, -1, -1] and classes.size == 0
-    with pytest.warns(UserWarning, match="no labelled sample"):
-        check_semisupervised_y([-1, -1], 2)
-    with pytest.raises(ValueError, match="3 labels but X has 4 samples"):
-        check_semisupervised_y([0, 1, 1], 4)
-    with pytest.raises(ValueError, match="integer class labels"):
-        check_semisupervised_y([0.5, 1.0], 2)
-    with pytest.raises(TypeError, match="-1 for unlabelled"):
-        check_semisupervised_y(["a", "b"], 2)
-    with pytest.raises(ValueError, match="1-D"):
-        check_semisupervised_y(np.zeros((2, 2)), 2)
-
-
 def test_random_helpers_do_not_touch_global_state():
     state = np.random.get_state()
     draw_seed(None)
@@ -89,56 +53,3 @@ def test_random_helpers_do_not_touch_global_state():
     import torch
 
     assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))
-
-
-def _cube():
-    data = np.random.RandomState(0).rand(4, 3, 5).astype(np.float32)
-    return xr.DataArray(
-        data, dims=("time", "lat", "lon"),
-        coords={"time": np.arange(4), "lat": np.linspace(50, 52, 3), "lon": np.arange(5)},
-        attrs={"source": "test"},
-    )
-
-
-def test_dataarray_transpose_and_coords():
-    da = _cube()
-    arr, info = xarray_to_numpy(da.transpose("lon", "lat", "time"), dims=("time", "lat", "lon"))
-    np.testing.assert_array_equal(arr, da.values)
-    assert info.dims == ("time", "lat", "lon")
-    np.testing.assert_array_equal(info.coords["lat"], da.lat.values)
-    assert info.attrs["source"] == "test"
-    with pytest.raises(ValueError, match="missing \\['y'\\]"):
-        xarray_to_numpy(da, dims=("time", "y"))
-    with pytest.raises(TypeError, match="xarray"):
-        xarray_to_numpy(da.values)
-
-
-def test_dataset_stacks_variables():
-    da = _cube()
-    ds = xr.Dataset({"t2m": da, "msl": da * 2})
-    arr, info = xarray_to_numpy(ds, dims=("time", "lat", "lon"))
-    assert arr.shape == (4, 2, 3, 5)
-    assert info.variables == ["t2m", "msl"]
-    np.testing.assert_allclose(arr[:, 1], 2 * da.values)
-
-
-def test_dask_backed_input_and_chunks():
-    pytest.importorskip("dask")
-    da = _cube().chunk({"time": 2})
-    assert is_dask(da) and is_xarray(da) and not is_dask(da.compute())
-    lazy, _ = xarray_to_numpy(da, compute=False)
-    assert is_dask(lazy)
-    blocks = list(iter_chunks(da, 4, 3))
-    assert [(s, e) for s, e, _ in blocks] == [(0, 3), (3, 4)]
-    np.testing.assert_array_equal(np.concatenate([b for _, _, b in blocks]), da.values)
-    blocks = list(iter_chunks(lazy, 4, 2))
-    assert all(isinstance(b, np.ndarray) for _, _, b in blocks)
-
-
-def test_wrap_output_restores_coords():
-    da = _cube()
-    _, info = xarray_to_numpy(da)
-    out = wrap_output(np.array([0, 1, 1, 0]), info, ("time",), name="labels")
-    assert isinstance(out, xr.DataArray) and out.name == "labels"
-    np.testing.assert_array_equal(out.time.values, da.time.values)
-    assert wrap_output(np.zeros(2), None, ("time",)).shape == (2,)

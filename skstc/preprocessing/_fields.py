@@ -1,58 +1,55 @@
 """Gridded fields: NaN filling and scaling per variable."""
 
+from numbers import Real
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import (
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..utils._fitting import TransactionalFitMixin
-from ..utils._inputs import _forget_input_features
-from ..utils._validation import check_numeric_array, reshape_samples
-from ..utils._xarray import is_xarray, xarray_to_numpy
+from ..utils._inputs import _forget_input_features, fields_from_rows, parse_fields
+from ..utils._validation import check_numeric_array
+from ..utils._xarray import is_dask, wrap_fields
 
 # Gridded fields (n_times, n_variables, n_lat, n_lon): NaN filling and min-max scaling.
 
 
 def _field_array(est, X, *, reset, name="X"):
-    """Return ``(X4, was_2d)`` with ``X4`` of shape (n_times, n_variables, n_lat, n_lon).
+    """Return ``(X4, spec)`` with ``X4`` of shape (n_times, n_variables, n_lat, n_lon).
 
-    2-D input goes through scikit-learn's ``validate_data`` (sets or checks
-    ``n_features_in_``) and is unflattened with ``est.input_shape``; without it, each of the
-    ``n_features`` columns is one variable on a 1x1 grid (the reading of
-    :class:`~skstc.DeepSpatiotemporalClustering`). float32 input stays float32, anything else
-    becomes float64.
+    The input is parsed by :func:`skstc.utils._inputs.parse_fields` (xarray dims by name,
+    variables matched by name with fit). 2-D input goes through scikit-learn's
+    ``validate_data`` (sets or checks ``n_features_in_``) and is unflattened with
+    ``est.input_shape``; without it, each of the ``n_features`` columns is one variable on a
+    1x1 grid (the reading of :class:`~skstc.DeepSpatiotemporalClustering`). float32 input
+    stays float32, anything else becomes float64; dask-backed input stays lazy unless
+    ``reset`` (fit computes its statistics in memory).
     """
-    if is_xarray(X):
-        X, _ = xarray_to_numpy(X, name=name)
-    ndim = getattr(X, "ndim", None)
-    if ndim in (3, 4) and not hasattr(X, "tocsr"):
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X4 = check_numeric_array(X, name, dtype=dtype)
-        if X4.ndim == 3:
-            X4 = X4[:, None]
-        if est.input_shape is not None and tuple(X4.shape[1:]) != tuple(est.input_shape):
-            raise ValueError(f"{name} has sample shape {X4.shape[1:]} but input_shape="
-                             f"{tuple(est.input_shape)}.")
-        if reset:
-            _forget_input_features(est)
-            est.n_features_in_ = int(np.prod(X4.shape[1:]))
-        return X4, False
-    X2 = validate_data(est, X, reset=reset, dtype=[np.float64, np.float32],
-                       ensure_all_finite="allow-nan")
-    shape = est.input_shape
-    if shape is None:
-        shape = (X2.shape[1], 1, 1)
-    elif len(tuple(shape)) != 3:
-        raise ValueError(f"input_shape must be (n_variables, n_lat, n_lon), got {shape!r}.")
-    return reshape_samples(X2, shape, name=name), True
+    X4, spec = parse_fields(X, variables=None if reset else est._variable_names, name=name)
+    if X4 is None:
+        X2 = validate_data(est, X, reset=reset, dtype=[np.float64, np.float32],
+                           ensure_all_finite="allow-nan")
+        shape = est.input_shape if reset else est._sample_shape
+        return fields_from_rows(X2, shape, name=name), spec
+    dtype = np.float32 if X4.dtype == np.float32 else np.float64
+    if is_dask(X4) and not reset:
+        X4 = X4.astype(dtype)
+    else:
+        X4 = check_numeric_array(X4.compute() if is_dask(X4) else X4, name, dtype=dtype)
+    if reset and est.input_shape is not None and tuple(X4.shape[1:]) != tuple(est.input_shape):
+        raise ValueError(f"{name} has sample shape {X4.shape[1:]} but input_shape="
+                         f"{tuple(est.input_shape)}.")
+    if reset:
+        _forget_input_features(est)
+        est.n_features_in_ = int(np.prod(X4.shape[1:]))
+    return X4, spec
 
 
 def _fit_fields(est, X, verb):
     """Validate training fields: returns ``(X4, finite)``; rejects inf and all-NaN variables."""
-    names = est.variable_names or _xarray_variable_names(X)
-    X4, _ = _field_array(est, X, reset=True)
+    X4, spec = _field_array(est, X, reset=True)
+    names = est.variable_names or spec.variables
     if np.isinf(X4).any():
         raise ValueError("X contains infinity; only finite values or NaN are allowed.")
     finite = np.isfinite(X4)
@@ -60,33 +57,31 @@ def _fit_fields(est, X, verb):
         raise ValueError(f"Variable {_variable_label(v, names)} is NaN everywhere: it cannot "
                          f"be {verb}; drop it before clustering.")
     est._sample_shape = X4.shape[1:]
+    est._variable_names = spec.variables
     return X4, finite
 
 
 def _fields_to_transform(est, X, fitted_attr):
-    """Validate fields given to a fitted transformer: returns ``(X4, was_2d)``."""
+    """Validate fields given to a fitted transformer: returns ``(X4, spec)``."""
     check_is_fitted(est, fitted_attr)
-    X4, was_2d = _field_array(est, X, reset=False)
+    X4, spec = _field_array(est, X, reset=False)
     if X4.shape[1:] != est._sample_shape:
         raise ValueError(f"X has sample shape {X4.shape[1:]} but {type(est).__name__} was "
                          f"fitted on {est._sample_shape}.")
-    return X4, was_2d
+    return X4, spec
 
 
-def _as_input_dims(out, was_2d):
-    return out.reshape(out.shape[0], -1) if was_2d else out
+def _as_input_form(out, spec, variables=None):
+    """Output in the input's form: 2-D rows, numpy/dask array, Dataset or DataArray."""
+    if spec.ndim == 2:
+        return out.reshape(out.shape[0], -1)
+    return wrap_fields(out, spec, variables=variables)
 
 
 def _variable_label(i, variable_names):
     if variable_names is not None and i < len(variable_names):
         return f"{variable_names[i]!r} (index {i})"
     return f"index {i}"
-
-
-def _xarray_variable_names(X):
-    if is_xarray(X) and type(X).__name__ == "Dataset":
-        return [str(v) for v in X.data_vars]
-    return None
 
 
 class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
@@ -140,6 +135,14 @@ class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     (4, 3, 3, 3)
     """
 
+    _parameter_constraints: dict = {
+        "strategy": [StrOptions({"overall_mean", "variable_mean", "constant"})],
+        "fill_value": [Real],
+        "add_mask": ["boolean"],
+        "input_shape": ["array-like", None],
+        "variable_names": ["array-like", None],
+    }
+
     def __init__(self, strategy="variable_mean", *, fill_value=0.0, add_mask=False,
                  input_shape=None, variable_names=None):
         self.strategy = strategy
@@ -148,6 +151,7 @@ class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
         self.input_shape = input_shape
         self.variable_names = variable_names
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the fill values.
 
@@ -162,9 +166,6 @@ class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
         -------
         self : FieldNaNFiller
         """
-        if self.strategy not in ("overall_mean", "variable_mean", "constant"):
-            raise ValueError("strategy must be 'overall_mean', 'variable_mean' or 'constant', "
-                             f"got {self.strategy!r}.")
         X4, finite = _fit_fields(self, X, "filled")
         n_var = X4.shape[1]
         if self.strategy == "overall_mean":
@@ -191,18 +192,49 @@ class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_filled : ndarray
-            4-D of shape (n_times, n_channels, n_lat, n_lon), or 2-D flattened when the input
-            was 2-D.
+        X_filled : ndarray, dask array, Dataset or DataArray
+            The input's form: 4-D of shape (n_times, n_channels, n_lat, n_lon) (3-D input
+            without mask channels stays 3-D), 2-D flattened when the input was 2-D, lazy for
+            dask input; a Dataset (DataArray) on the input's coordinates for xarray input,
+            mask channels being the variables (labels) ``<variable>_observed``.
         """
-        X4, was_2d = _fields_to_transform(self, X, "fill_values_")
+        X4, spec = _fields_to_transform(self, X, "fill_values_")
         missing = np.isnan(X4)
         fills = self.fill_values_.astype(X4.dtype)[None, :, None, None]
         out = np.where(missing, fills, X4)
+        names = None
         if len(self.mask_variables_):
             mask = (~missing[:, self.mask_variables_]).astype(out.dtype)
             out = np.concatenate([out, mask], axis=1)
-        return _as_input_dims(out, was_2d)
+            names = self._channel_names(spec.variables)
+        return _as_input_form(out, spec, names)
+
+    def _channel_names(self, variables):
+        """Names of the output channels: the variables, then ``<variable>_observed``."""
+        n_var = len(self.fill_values_)
+        if variables is None or len(variables) != n_var:
+            variables = [f"variable{i}" for i in range(n_var)]
+        return list(variables) + [f"{variables[i]}_observed" for i in self.mask_variables_]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features (flattened channels, lat and lon).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Names of the input features (``feature_names_in_`` or ``x0``... when None).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The input's names, then ``<name>_observed`` for the cells of each mask channel.
+        """
+        check_is_fitted(self, "fill_values_")
+        names = _check_feature_names_in(self, input_features)
+        cells = int(np.prod(self.output_shape_[1:]))
+        masked = [names[v * cells + c] + "_observed" for v in self.mask_variables_
+                  for c in range(cells)]
+        return np.asarray(list(names) + masked, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -211,7 +243,8 @@ class FieldNaNFiller(TransactionalFitMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
+class FieldMinMaxScaler(TransactionalFitMixin, OneToOneFeatureMixin, TransformerMixin,
+                        BaseEstimator):
     """Min-max scale gridded fields per variable (the published DSC) or per grid cell.
 
     NaNs are ignored when computing the extremes and kept in the output, so the scaler can
@@ -253,6 +286,13 @@ class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     array([0.  , 0.25, 0.5 , 1.  ])
     """
 
+    _parameter_constraints: dict = {
+        "per": [StrOptions({"variable", "cell"})],
+        "feature_range": [tuple, list],
+        "input_shape": ["array-like", None],
+        "variable_names": ["array-like", None],
+    }
+
     def __init__(self, per="variable", *, feature_range=(0, 1), input_shape=None,
                  variable_names=None):
         self.per = per
@@ -260,6 +300,7 @@ class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
         self.input_shape = input_shape
         self.variable_names = variable_names
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the extremes.
 
@@ -274,8 +315,6 @@ class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
         -------
         self : FieldMinMaxScaler
         """
-        if self.per not in ("variable", "cell"):
-            raise ValueError(f"per must be 'variable' or 'cell', got {self.per!r}.")
         lo, hi = self.feature_range
         if not lo < hi:
             raise ValueError(f"feature_range must be (min, max) with min < max, got "
@@ -305,11 +344,13 @@ class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_scaled : ndarray of the input's dimensionality
+        X_scaled : ndarray, dask array, Dataset or DataArray
+            The input's form and dimensionality (xarray on the input's coordinates, lazy for
+            dask input).
         """
-        X4, was_2d = _fields_to_transform(self, X, "scale_")
+        X4, spec = _fields_to_transform(self, X, "scale_")
         out = (X4 - self.data_min_) * self.scale_ + self.feature_range[0]
-        return _as_input_dims(out.astype(X4.dtype, copy=False), was_2d)
+        return _as_input_form(out.astype(X4.dtype, copy=False), spec)
 
     def inverse_transform(self, X):
         """Undo the scaling.
@@ -321,11 +362,12 @@ class FieldMinMaxScaler(TransactionalFitMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_orig : ndarray of the input's dimensionality
+        X_orig : ndarray, dask array, Dataset or DataArray
+            The input's form and dimensionality.
         """
-        X4, was_2d = _fields_to_transform(self, X, "scale_")
+        X4, spec = _fields_to_transform(self, X, "scale_")
         out = (X4 - self.feature_range[0]) / self.scale_ + self.data_min_
-        return _as_input_dims(out.astype(X4.dtype, copy=False), was_2d)
+        return _as_input_form(out.astype(X4.dtype, copy=False), spec)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

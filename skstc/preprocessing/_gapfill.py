@@ -1,14 +1,16 @@
 """Image time series: filling gaps (clouds) along time."""
 import functools
-import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_is_fitted,
 )
 
 from ..utils._fitting import TransactionalFitMixin
+from ..utils._inputs import REGIONS_CONTRACT, find_dim
 from ..utils._xarray import is_dask, is_xarray
 from ._images import _ImageStackMixin
 
@@ -68,7 +70,8 @@ def _fill_block(block, axis, t, method, max_gap, dtype):
     return np.ascontiguousarray(np.moveaxis(out.reshape(shape), 0, axis))
 
 
-class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, TransformerMixin, BaseEstimator):
+class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, OneToOneFeatureMixin,
+                        TransformerMixin, BaseEstimator):
     """Fill missing values (NaN) of image time series along time, pixel by pixel and band by band.
 
     For each pixel and band, a NaN date is filled from the nearest valid dates of the same
@@ -130,24 +133,22 @@ class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, TransformerMixi
     [1.0, 1.0, nan, nan, 4.0, 4.0]
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"linear", "nearest"})],
+        "max_gap": [Interval(Integral, 0, None, closed="left"), None],
+        "use_time_coordinate": ["boolean"],
+    }
+
     def __init__(self, method="linear", *, max_gap=None, use_time_coordinate=True):
         self.method = method
         self.max_gap = max_gap
         self.use_time_coordinate = use_time_coordinate
 
-    def _check_params(self):
-        if self.method not in ("linear", "nearest"):
-            raise ValueError(f"method must be 'linear' or 'nearest', got {self.method!r}.")
-        if self.max_gap is not None and (
-                not isinstance(self.max_gap, numbers.Integral)
-                or isinstance(self.max_gap, bool) or self.max_gap < 0):
-            raise ValueError(f"max_gap must be None or a non-negative integer, "
-                             f"got {self.max_gap!r}.")
-
     def _times(self, X, n_t):
         """Float positions of the dates: the DataArray's time coordinate or 0..n_t-1."""
-        if is_xarray(X) and self.use_time_coordinate and "time" in X.coords:
-            tc = np.asarray(X["time"].values)
+        tdim = find_dim(X, "time", contract=REGIONS_CONTRACT) if is_xarray(X) else None
+        if tdim is not None and self.use_time_coordinate and tdim in X.coords:
+            tc = np.asarray(X[tdim].values)
             if tc.dtype.kind == "M":
                 t = (tc - tc[0]) / np.timedelta64(1, "D")
             elif tc.dtype.kind in "biuf":
@@ -163,6 +164,7 @@ class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, TransformerMixi
                 return t
         return np.arange(n_t, dtype=np.float64)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and the input form (nothing is learnt from the values).
 
@@ -177,7 +179,6 @@ class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, TransformerMixi
         -------
         self : TemporalGapFiller
         """
-        self._check_params()
         if self._is_table(X):
             X2 = self._validate_table(X, reset=True)
             self.n_times_ = X2.shape[1]
@@ -206,7 +207,6 @@ class TemporalGapFiller(TransactionalFitMixin, _ImageStackMixin, TransformerMixi
             Same shape as ``X``; NaN left only where the rule leaves it.
         """
         check_is_fitted(self)
-        self._check_params()
         if self._is_table(X):
             X2 = self._validate_table(X, reset=False)
             t = np.arange(X2.shape[1], dtype=np.float64)

@@ -1,18 +1,31 @@
 """Image time series: band scaling and tiling."""
-import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
 
 from ..utils._fitting import TransactionalFitMixin
-from ..utils._inputs import _forget_input_features
-from ..utils._xarray import is_dask, is_xarray
+from ..utils._inputs import (
+    REGIONS_CONTRACT,
+    VARIABLE_NAMES,
+    _forget_input_features,
+    find_dim,
+    xarray_regions,
+)
+from ..utils._xarray import is_dask, is_xarray, wrap_tiles
 
 
 class _ImageStackMixin:
@@ -41,7 +54,8 @@ class _ImageStackMixin:
             return False
         if sp.issparse(X):
             return True
-        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) not in (4, 5)
+        # 3-D and deeper arrays are images, so a wrong rank gets the image contract's message
+        return np.ndim(np.asarray(X) if not hasattr(X, "ndim") else X) < 3
 
     def _validate_table(self, X, *, reset):
         """2-D input through scikit-learn's checks (NaN allowed, float32/float64 kept)."""
@@ -56,9 +70,12 @@ class _ImageStackMixin:
         if is_xarray(X):
             if type(X).__name__ == "Dataset":
                 raise TypeError(f"Pass a DataArray with a {dim!r} dim, not a Dataset.")
-            if dim not in X.dims:
-                raise ValueError(f"X has dims {X.dims}; a {dim!r} dim is expected.")
-            return [(X.data, list(X.dims).index(dim))]
+            found = find_dim(X, {"time": "time", "band": "variable"}[dim],
+                             contract=REGIONS_CONTRACT)
+            if found is None:
+                raise ValueError(f"X has dims {X.dims}: no {dim} dim found (known names "
+                                 f"{', '.join(VARIABLE_NAMES)}); expected {REGIONS_CONTRACT}.")
+            return [(X.data, list(X.dims).index(found))]
         regions = self._is_regions(X)
         out = []
         for a in (list(X) if regions else [X]):
@@ -72,7 +89,8 @@ class _ImageStackMixin:
         return out
 
 
-class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, TransformerMixin, BaseEstimator):
+class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, OneToOneFeatureMixin,
+                      TransformerMixin, BaseEstimator):
     """Standardise each band of image time series (NaN-aware), keeping the image layout.
 
     The band axis is axis ``-3`` of ``(n_times, n_bands, height, width)``,
@@ -103,6 +121,8 @@ class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, TransformerMixin,
     [1.0, 1.0]
     """
 
+    _parameter_constraints: dict = {}
+
     @staticmethod
     def _compute(*values):
         """Evaluate lazy (dask) reductions together, chunk by chunk; numpy passes through."""
@@ -112,6 +132,7 @@ class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, TransformerMixin,
             values = dask.compute(*values)
         return [np.asarray(v) for v in values]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the per-band mean and standard deviation (NaN ignored).
 
@@ -202,7 +223,8 @@ class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, TransformerMixin,
         return out if self._is_regions(X) else out[0]
 
 
-class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
+class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                   BaseEstimator):
     """Cut image time series into the rows of non-overlapping tile sequences.
 
     Each tile of the grid of ``tile_size`` x ``tile_size`` tiles (region by region,
@@ -240,6 +262,10 @@ class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
     (6, 48)
     """
 
+    _parameter_constraints: dict = {
+        "tile_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, tile_size=100):
         self.tile_size = tile_size
 
@@ -251,11 +277,9 @@ class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _regions(X):
-        if is_xarray(X):
-            da = X if "band" in X.dims else X.expand_dims(band=1)
-            order = (("region",) if "region" in da.dims else ()) + ("time", "band", "y", "x")
-            arr = np.asarray(da.transpose(*order).values, dtype=np.float32)
-        elif isinstance(X, (list, tuple)):
+        if is_xarray(X):  # dims by name, any order
+            return [np.asarray(r.data, dtype=np.float32) for r in xarray_regions(X)]
+        if isinstance(X, (list, tuple)):
             return [np.asarray(x, dtype=np.float32) for x in X]
         else:
             arr = np.asarray(X, dtype=np.float32)
@@ -267,9 +291,6 @@ class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
                          f"axis; got shape {arr.shape}.")
 
     def _cut(self, regions):
-        if not isinstance(self.tile_size, numbers.Integral) or isinstance(
-                self.tile_size, bool) or self.tile_size < 1:
-            raise ValueError(f"tile_size must be a positive integer, got {self.tile_size!r}.")
         ts = int(self.tile_size)
         rows, grids = [], []
         for img in regions:
@@ -285,6 +306,7 @@ class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
             grids.append((gh, gw))
         return np.concatenate(rows), grids
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the tile grid and ``(n_times, n_bands)`` of ``X``.
 
@@ -305,10 +327,24 @@ class ImageToTiles(TransactionalFitMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2)."""
+        """Return the tile rows of ``X``, of shape (n_tiles, n_times * n_bands * tile_size**2).
+
+        For xarray input (dims found by name, in any order) the rows are a DataArray
+        ``(tile, feature)`` with the tiles' ``region``/``row``/``col`` and centre ``y``/``x``
+        coordinates.
+        """
         check_is_fitted(self)
+        self._validate_params()  # tile_size may have been set after fit
         regions = self._regions(X)
         if tuple(regions[0].shape[:2]) != self.input_shape_:
             raise ValueError(f"X has (n_times, n_bands) = {tuple(regions[0].shape[:2])}, "
                              f"fitted on {self.input_shape_}.")
-        return self._cut(regions)[0]
+        rows = self._cut(regions)[0]
+        if is_xarray(X):
+            return wrap_tiles(rows, xarray_regions(X), int(self.tile_size),
+                              feature_dim="feature", name="tiles", attrs=X.attrs)
+        return rows
+
+    @property
+    def _n_features_out(self):
+        return int(np.prod(self.input_shape_)) * int(self.tile_size) ** 2

@@ -1,8 +1,10 @@
 """Objects with a spatial map and a time series: stacking, splitting, fraction maps."""
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_array,
@@ -169,6 +171,13 @@ class FractionMapFeatures(TransactionalFitMixin, TransformerMixin, BaseEstimator
     True
     """
 
+    _parameter_constraints: dict = {
+        "map_size": [Interval(Integral, 1, None, closed="left")],
+        "water_value": [Real],
+        "land_value": [Real],
+        "mask_shape": ["array-like", None],
+    }
+
     def __init__(self, map_size=64, water_value=2, land_value=1, mask_shape=None):
         self.map_size = map_size
         self.water_value = water_value
@@ -176,9 +185,6 @@ class FractionMapFeatures(TransactionalFitMixin, TransformerMixin, BaseEstimator
         self.mask_shape = mask_shape
 
     def _check_params(self):
-        if (not isinstance(self.map_size, numbers.Integral) or isinstance(self.map_size, bool)
-                or self.map_size < 1):
-            raise ValueError(f"map_size must be a positive integer, got {self.map_size!r}.")
         if self.water_value == self.land_value:
             raise ValueError(
                 f"water_value and land_value must differ, both are {self.water_value!r}.")
@@ -230,6 +236,7 @@ class FractionMapFeatures(TransactionalFitMixin, TransformerMixin, BaseEstimator
             _forget_input_features(self)
         return masks
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and record the number of months.
 

@@ -1,9 +1,12 @@
-"""xarray and dask at the edges: convert inputs to numpy, put coordinates back on outputs.
+"""xarray and dask at the edges: outputs follow the input (the output policy).
 
-xarray is imported lazily so that numpy-only users never pay for it.
+xarray in -> xarray out on the input's coordinates (labels on the sample coordinate,
+embeddings with a named feature dim, fields in the input's form, attributes such as a CRS
+kept); dask in -> lazy dask out, computed block by block only when the user computes; numpy in
+-> numpy out. The input side (parsing, dims by name) is :mod:`skstc.utils._inputs`.
+
+xarray and dask are imported lazily so that numpy-only users never pay for them.
 """
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,150 +26,161 @@ def is_dask(obj):
     return type(obj).__module__.startswith("dask.")
 
 
-@dataclass
-class EdgeInfo:
-    """What an xarray input looked like, to rebuild outputs on its coordinates.
-
-    Attributes
-    ----------
-    dims : tuple of str
-        Dims of the array, in the order of the numpy array returned.
-    coords : dict
-        ``{dim: 1-D coordinate values}`` for the dims that had coordinates.
-    attrs : dict
-        Attributes of the input.
-    variables : list of str or None
-        Variable names, when the input was a Dataset stacked along a variable dim.
-    """
-
-    dims: tuple
-    coords: dict = field(default_factory=dict)
-    attrs: dict = field(default_factory=dict)
-    variables: list = None
-
-
-def _check_dims(obj, dims, name):
-    missing = [d for d in dims if d is not Ellipsis and d not in obj.dims]
-    if missing:
-        raise ValueError(
-            f"{name} has dims {tuple(obj.dims)} but {tuple(d for d in dims if d is not ...)} "
-            f"are expected; missing {missing}. Rename them (DataArray.rename) or pass the "
-            "dim names as parameters."
-        )
-
-
-def xarray_to_numpy(obj, dims=None, *, variable_dim="variable", variable_axis=1, name="X",
-                    compute=True):
-    """Convert a DataArray or Dataset to a numpy array in a given dim order.
+def map_samples(fn, values, out_shape, dtype, *, halo=0):
+    """Apply ``fn`` (numpy block -> numpy outputs) to a dask array block by block, lazily.
 
     Parameters
     ----------
-    obj : xarray.DataArray or xarray.Dataset
-        The input. A Dataset's data variables are stacked along a new ``variable_dim`` placed
-        at ``variable_axis`` (after reordering the other dims to ``dims``).
-    dims : sequence of str or None, default=None
-        Wanted order of the (non-variable) dims; ``...`` stands for the others. None keeps the
-        input's order.
-    variable_dim : str, default="variable"
-        Name of the dim along which a Dataset's variables are stacked.
-    variable_axis : int, default=1
-        Position of that dim in the output.
-    name : str, default="X"
-        Name used in messages.
-    compute : bool, default=True
-        Load dask-backed data into memory. With False, the returned array is the dask array.
+    fn : callable
+        ``fn(block)`` with ``block`` of shape ``(n, ...)`` (with ``halo`` extra samples at
+        each end, the edge samples repeated at the array's ends) returning an array of shape
+        ``(n + 2 * halo, *out_shape)``; the halo rows are dropped.
+    values : dask array
+        Input chunked along its first (sample) axis; other axes are merged into one chunk.
+    out_shape : tuple of int
+        Shape of the output of one sample (``()`` for labels).
+    dtype : dtype
+        Output dtype.
+    halo : int, default=0
+        Samples of context needed on each side (e.g. half a time window).
 
     Returns
     -------
-    values : ndarray (or dask array when ``compute=False``)
-    info : EdgeInfo
-        Dims and coordinates of ``values``.
+    dask array of shape ``(n_samples, *out_shape)``, computed only when asked.
     """
-    import xarray as xr
+    import dask.array as dsa
 
-    variables = None
-    if isinstance(obj, xr.Dataset):
-        if not obj.data_vars:
-            raise ValueError(f"{name} is a Dataset without data variables.")
-        variables = list(obj.data_vars)
-        da = obj.to_dataarray(dim=variable_dim) if hasattr(obj, "to_dataarray") else obj.to_array(
-            dim=variable_dim)
-        rest = [d for d in da.dims if d != variable_dim]
-        if dims is not None:
-            _check_dims(obj, dims, name)
-            rest = list(xr.DataArray(np.empty([1] * len(rest)), dims=rest).transpose(*dims).dims)
-        order = list(rest)
-        order.insert(variable_axis, variable_dim)
-        da = da.transpose(*order)
-    elif isinstance(obj, xr.DataArray):
-        da = obj
-        if dims is not None:
-            _check_dims(obj, dims, name)
-            da = da.transpose(*dims)
+    values = values.rechunk({i: -1 for i in range(1, values.ndim)})
+    sample_chunks = values.chunks[0]
+    if halo:
+        if min(sample_chunks) < halo:
+            values = values.rechunk({0: max(halo, max(sample_chunks))})
+            sample_chunks = values.chunks[0]
+        padded = dsa.overlap.overlap(values, depth={i: (halo if i == 0 else 0)
+                                                    for i in range(values.ndim)},
+                                     boundary={i: ("nearest" if i == 0 else "none")
+                                               for i in range(values.ndim)})
     else:
-        raise TypeError(f"{name} must be an xarray DataArray or Dataset, got {type(obj)}.")
-    coords = {d: np.asarray(da[d].values) for d in da.dims if d in da.coords}
-    info = EdgeInfo(dims=tuple(da.dims), coords=coords, attrs=dict(obj.attrs),
-                    variables=variables)
-    data = da.data
-    if compute:
-        data = np.asarray(da.values)
-    return data, info
+        padded = values
+
+    def block(b):
+        out = np.asarray(fn(np.asarray(b)))
+        return out[halo:len(out) - halo] if halo else out
+
+    out_chunks = (sample_chunks,) + tuple((s,) for s in out_shape)
+    n_in, n_out = values.ndim, 1 + len(out_shape)
+    kwargs = {}
+    if n_out < n_in:
+        kwargs["drop_axis"] = list(range(n_out, n_in))
+    elif n_out > n_in:
+        kwargs["new_axis"] = list(range(n_in, n_out))
+    return padded.map_blocks(block, dtype=dtype, chunks=out_chunks, **kwargs)
 
 
-def wrap_output(values, info, dims, *, name=None, extra_coords=None):
-    """Put per-sample (or per-pixel) outputs back on the input's coordinates.
+def wrap_samples(values, spec, *, feature_dim=None, feature_coords=None, name=None):
+    """Per-sample output on the sample coordinate of an xarray input (time for fields).
 
-    Parameters
-    ----------
-    values : ndarray
-        Output whose leading axes correspond to ``dims``.
-    info : EdgeInfo or None
-        Returned by :func:`xarray_to_numpy`; None returns ``values`` unchanged.
-    dims : sequence of str
-        Dims of ``values``; coordinates of the input's dims of the same name are attached.
-    name : str or None, default=None
-        Name of the DataArray.
-    extra_coords : dict or None, default=None
-        More coordinates ``{dim: values}`` (e.g. tile-centre coordinates).
-
-    Returns
-    -------
-    out : xarray.DataArray or ndarray
+    Numpy/dask input returns ``values`` unchanged. For xarray input the first axis gets the
+    input's time dim and coordinate, the second (when present) ``feature_dim`` with
+    ``feature_coords``; the input's attributes are kept.
     """
-    if info is None:
+    if spec is None or not spec.is_xarray:
         return values
     import xarray as xr
 
-    coords = {}
-    for d, n in zip(dims, np.shape(values)):
-        if extra_coords and d in extra_coords:
-            coords[d] = extra_coords[d]
-        elif d in info.coords and len(info.coords[d]) == n:
-            coords[d] = info.coords[d]
-    return xr.DataArray(values, dims=tuple(dims), coords=coords, name=name)
+    t = spec.roles.get("sample", spec.roles.get("time"))
+    dims = (t,) if np.ndim(values) == 1 else (t, feature_dim)
+    coords = {t: spec.coords[t]} if t in spec.coords else {}
+    if feature_coords is not None and len(dims) == 2:
+        coords[feature_dim] = feature_coords
+    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(spec.attrs))
 
 
-def iter_chunks(X, axis_size, chunk_size):
-    """Yield ``(start, stop, numpy block)`` along the first axis of an array-like.
+def wrap_fields(values, spec, *, variables=None):
+    """Fields ``(time, variable, lat, lon)`` back to the input's form.
 
-    Works on numpy arrays, dask arrays and (dask-backed) DataArrays without loading more than
-    one block at a time.
-
-    Parameters
-    ----------
-    X : array-like
-        Sliceable along its first axis.
-    axis_size : int
-        Length of the first axis.
-    chunk_size : int
-        Block length.
+    Numpy/dask arrays return ``values`` (a 3-D input with one output channel stays 3-D); a
+    Dataset returns a Dataset with the variables ``variables`` (default: the input's); a
+    DataArray returns a DataArray with the input's dims in the input's order.
     """
-    for start in range(0, axis_size, chunk_size):
-        stop = min(start + chunk_size, axis_size)
-        block = X[start:stop]
-        if hasattr(block, "values") and is_xarray(block):
-            block = block.values
-        elif hasattr(block, "compute"):
-            block = block.compute()
-        yield start, stop, np.asarray(block)
+    if spec is None or not spec.is_xarray:
+        if spec is not None and spec.ndim == 3 and values.shape[1] == 1:
+            return values[:, 0]
+        return values
+    import xarray as xr
+
+    r = spec.roles
+    t, la, lo = r["time"], r["lat"], r["lon"]
+    coords = {d: spec.coords[d] for d in (t, la, lo) if d in spec.coords}
+    names = list(variables) if variables is not None else list(spec.variables or [])
+    if spec.container == "Dataset":
+        data = {}
+        for i, v in enumerate(names):
+            attrs = spec.var_attrs.get(v, {})
+            data[v] = xr.DataArray(values[:, i], dims=(t, la, lo), coords=coords,
+                                   attrs=attrs).transpose(*spec.dims)
+        ds = xr.Dataset(data, attrs=dict(spec.attrs))
+        return ds.assign_coords(spec.non_dim_coords) if spec.non_dim_coords else ds
+    v = r.get("variable")
+    if v is None and values.shape[1] == 1:
+        da = xr.DataArray(values[:, 0], dims=(t, la, lo), coords=coords, name=spec.name,
+                          attrs=dict(spec.attrs))
+        dims = spec.dims
+    else:
+        vdim = v or "variable"
+        if names and len(names) == values.shape[1]:
+            coords[vdim] = np.asarray(names)
+        da = xr.DataArray(values, dims=(t, vdim, la, lo), coords=coords, name=spec.name,
+                          attrs=dict(spec.attrs))
+        dims = spec.dims if v is not None else (t, vdim, la, lo)
+    da = da.transpose(*dims)
+    keep = {c: spec.non_dim_coords[c] for c in spec.non_dim_coords
+            if set(spec.non_dim_coords[c].dims) <= set(da.dims)}
+    return da.assign_coords(keep) if keep else da
+
+
+def apply_to_samples(fn, rows, spec, out_shape, dtype, **wrap):
+    """``fn`` on the rows, in the input's form: lazy for dask rows, xarray for xarray input.
+
+    ``fn(numpy rows) -> numpy outputs`` of shape ``(n, *out_shape)``; ``wrap`` goes to
+    :func:`wrap_samples`.
+    """
+    out = map_samples(fn, rows, out_shape, dtype) if is_dask(rows) else fn(rows)
+    return wrap_samples(out, spec, **wrap)
+
+
+def _tile_centres(coord, n, tile_size):
+    if np.issubdtype(coord.dtype, np.number):
+        return coord[:n * tile_size].reshape(n, tile_size).mean(axis=1)
+    return coord[tile_size // 2::tile_size][:n]
+
+
+def wrap_tiles(values, regions, tile_size, *, feature_dim=None, name=None, attrs=None):
+    """Per-tile output of xarray regions as a DataArray on a ``tile`` dim.
+
+    ``regions`` are the parsed regions (``shape`` (time, band, y, x), ``y``/``x`` pixel
+    coordinates or None, ``name``); tiles are numbered region by region, row-major, as the
+    estimators number them. The ``tile`` dim gets the coordinates ``region``, ``row``, ``col``
+    and, when the input had them, ``y``/``x`` of the tile centres.
+    """
+    import xarray as xr
+
+    region, row, col, yc, xc = [], [], [], [], []
+    has_xy = all(r.y is not None and r.x is not None for r in regions)
+    for i, r in enumerate(regions):
+        gh, gw = r.shape[2] // tile_size, r.shape[3] // tile_size
+        rr, cc = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
+        region.append(np.full(gh * gw, r.name if r.name is not None else i))
+        row.append(rr.ravel())
+        col.append(cc.ravel())
+        if has_xy:
+            ys, xs = _tile_centres(r.y, gh, tile_size), _tile_centres(r.x, gw, tile_size)
+            yc.append(ys[rr.ravel()])
+            xc.append(xs[cc.ravel()])
+    coords = {"region": ("tile", np.concatenate(region)), "row": ("tile", np.concatenate(row)),
+              "col": ("tile", np.concatenate(col))}
+    if has_xy:
+        coords["y"] = ("tile", np.concatenate(yc))
+        coords["x"] = ("tile", np.concatenate(xc))
+    dims = ("tile",) if np.ndim(values) == 1 else ("tile", feature_dim)
+    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
