@@ -1,6 +1,7 @@
 """DeepSpatiotemporalClustering: cluster the time steps of gridded multivariate fields."""
 
 import contextlib
+import copy
 import functools
 import numbers
 import warnings
@@ -60,15 +61,14 @@ def _float64(module, device):
     batch size, so a time step's code would depend on which other steps share its batch;
     in float64 these differences are ~1e-16 and the public outputs do not depend on the
     order or the batching of the samples. Devices without float64 (MPS) stay in float32.
+
+    The float64 module is a copy, so concurrent inference (dask's threaded scheduler) never
+    sees a module whose dtype another thread is changing.
     """
     if torch.device(device).type == "mps":
         yield module
         return
-    module.double()
-    try:
-        yield module
-    finally:
-        module.float()
+    yield copy.deepcopy(module).double()
 
 
 class _FieldWindows(torch.utils.data.Dataset):
@@ -483,9 +483,10 @@ default="cnn_lstm_ae"
         if not exact:
             return self._predict_module(_batch_codes_and_q, _WindowView(dataset),
                                         module=module, batch_size=max(self.batch_size, 256))
-        with _float64(module, resolve_device(self.device)):
+        with _float64(module, resolve_device(self.device)) as exact_module:
             return self._predict_module(_batch_codes_and_q, _WindowView(dataset),
-                                        module=module, batch_size=max(self.batch_size, 256))
+                                        module=exact_module,
+                                        batch_size=max(self.batch_size, 256))
 
     # ---- presets ----------------------------------------------------------------------------
     @classmethod
@@ -654,9 +655,10 @@ default="cnn_lstm_ae"
             block = np.asarray(fields[lo:hi], dtype=np.float32)
             self._check_values(block)
             ds = _FieldWindows(block, None, self.window)
-            with _float64(self.module_, resolve_device(self.device)):
+            with _float64(self.module_, resolve_device(self.device)) as exact_module:
                 z, q = self._predict_module(_batch_codes_and_q,
-                                            _WindowView(ds, start - lo, stop - lo))
+                                            _WindowView(ds, start - lo, stop - lo),
+                                            module=exact_module)
             zs.append(z)
             qs.append(q)
         return np.concatenate(zs).astype(np.float32), np.concatenate(qs).astype(np.float32)
