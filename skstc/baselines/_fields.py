@@ -151,7 +151,6 @@ class EOFKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # the input contract of DeepSpatiotemporalClustering, shared as is
     _to_fields = DeepSpatiotemporalClustering._to_fields
-    _from_xarray = DeepSpatiotemporalClustering._from_xarray
     _check_values = DeepSpatiotemporalClustering._check_values
 
     def __sklearn_tags__(self):
@@ -171,8 +170,8 @@ class EOFKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _latitudes(self, info, n_lat):
         if self.latitudes is not None:
             lat = np.asarray(self.latitudes, dtype=np.float64)
-        elif info is not None and info.dims[-2] in info.coords:
-            lat = np.asarray(info.coords[info.dims[-2]], dtype=np.float64)
+        elif info is not None and info.roles.get("lat") in info.coords:
+            lat = np.asarray(info.coords[info.roles["lat"]], dtype=np.float64)
         else:
             return None
         if lat.shape != (n_lat,):
@@ -183,7 +182,7 @@ class EOFKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _times(info):
         if info is None:
             return None
-        return info.coords.get(getattr(info, "time_dim", info.dims[0]))
+        return info.coords.get(info.roles.get("time"))
 
     def _prepare(self, X, info, *, fit):
         """Weighted, scaled anomalies, flattened: (n_times, n_values) float64."""
