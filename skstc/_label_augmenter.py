@@ -153,8 +153,8 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
     3. the precision of the added labels is estimated by cross-fitting on the labelled rows
        (``cv`` folds: hide a fold, augment with the rest, score the labels given to the hidden
        rows; the k-means runs do not see labels, so they are shared), and classes whose
-       estimate is below ``min_precision`` (all classes, when the overall estimate is) are not
-       augmented, with a warning.
+       estimate is below ``min_precision``, or cannot be computed, are not augmented, with a
+       warning.
 
     With an ``estimator``, a clone is fitted on the labelled and augmented rows and
     ``predict``/``predict_proba``/``decision_function``/``score`` delegate to it (the
@@ -188,14 +188,14 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
     consensus : float in (0, 1], default=0.6
         Fraction of the runs that must propose a row's class (and no run may propose
         another class).
-    cv : int or None, default=5
+    cv : int or None, default=10
         Folds of the cross-fitted precision estimate (capped at the number of labelled rows
-        of the largest class); None skips the estimate.
+        of the largest class; more folds keep each fold closer to the full set of labels);
+        None skips the estimate.
     min_precision : float in [0, 1] or None, default=0.7
-        Classes whose estimated precision is below this level receive no labels; a class
-        without an estimate of its own (no hidden row received it) is judged by the overall
-        estimate, and no class is augmented when that cannot be computed either (no hidden
-        row received a label). None: no gate. Needs ``cv``.
+        Classes whose estimated precision is below this level receive no labels, and so do
+        classes whose precision cannot be estimated (no hidden row received them: the
+        labels cannot be checked). None: no gate. Needs ``cv``.
     augmented_weight : float in (0, 1], default=1.0
         ``sample_weight`` of the augmented rows when fitting ``estimator`` (labelled rows
         weigh 1). Values below 1 need an estimator (or a Pipeline whose last step) accepting
@@ -272,7 +272,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, *, n_clusters="auto", min_labeled=2, n_init=10,
                  algorithm="consensus", significance=0.05, n_restarts=5, consensus=0.6,
-                 cv=5, min_precision=0.7, augmented_weight=1.0, random_state=None):
+                 cv=10, min_precision=0.7, augmented_weight=1.0, random_state=None):
         self.estimator = estimator
         self.n_clusters = n_clusters
         self.min_labeled = min_labeled
@@ -406,8 +406,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
                 gets = new & (y_aug == i)
                 if not gets.any():
                     continue
-                own = precision.get(c, np.nan)
-                if not ((own if np.isfinite(own) else overall) >= self.min_precision):
+                if not precision.get(c, np.nan) >= self.min_precision:
                     y_aug[gets] = -1
                     skipped.append(c)
             if skipped:
@@ -415,8 +414,7 @@ class LabelAugmenter(MetaEstimatorMixin, BaseEstimator):
                 warnings.warn(
                     f"LabelAugmenter added no labels to classes {skipped}: their cross-fitted "
                     f"precision {shown} (overall {overall:.3f}) is below min_precision="
-                    f"{self.min_precision} (a class without an estimate of its own is "
-                    "judged by the overall one).", UserWarning,
+                    f"{self.min_precision} or could not be estimated (nan).", UserWarning,
                     stacklevel=3)
             new = (y_aug >= 0) & (y_enc < 0)
 

@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import SelfTrainingClassifier
 
 from skstc import LabelAugmenter, MultimodalConstrainedAE
 from skstc.baselines import _compare, compare_with_baselines, objects_baselines
@@ -139,7 +140,9 @@ def test_objects_baselines_structure():
     assert sorted(bases) == ["map only", "pca", "raw", "raw, no augmentation", "series only"]
     assert isinstance(bases["raw"][-1], LabelAugmenter)
     assert bases["raw"][-1] is not pipe[-1]                    # clones
-    assert isinstance(bases["raw, no augmentation"][-1], Pipeline)
+    plain = bases["raw, no augmentation"][-1]
+    assert isinstance(plain, SelfTrainingClassifier) and plain.max_iter == 0
+    assert isinstance(plain.estimator, Pipeline) and plain.estimator is not clf
     with pytest.raises(TypeError, match="MultimodalConstrainedAE"):
         objects_baselines(KMeans(3))
 
@@ -162,6 +165,9 @@ def test_compare_multimodal_end_to_end(objects):
     assert table.attrs["metric"] == "heldout_f1_macro"
     assert "raw, no augmentation" in table.index
     assert table["heldout_f1_macro"].between(0, 1).all()
+    # the plain classifier learns the classes, not -1 (the unlabelled marker)
+    assert table.loc["raw, no augmentation", "n_clusters"] <= 4
+    assert table.loc["raw, no augmentation", "heldout_f1_macro"] > 0.3
     assert table.attrs["verdict"].startswith("heldout_f1_macro over 2 seeds")
     # the multimodal Dataset input is stacked once for every model
     import xarray as xr

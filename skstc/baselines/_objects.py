@@ -7,6 +7,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import SelfTrainingClassifier
 
 __all__ = ["objects_baselines"]
 
@@ -41,8 +42,8 @@ def objects_baselines(estimator):
     autoencoder's ``n_clusters``. For a Pipeline ``[autoencoder, *steps]`` (e.g. a
     :class:`skstc.LabelAugmenter` wrapping a few-label classifier) it is followed by clones of
     the same steps; when the last step is a LabelAugmenter with an ``estimator``, the raw
-    features with that estimator alone (no augmentation) are added as ``"raw, no
-    augmentation"``.
+    features with that estimator alone, fitted on the labelled rows (no augmentation), are
+    added as ``"raw, no augmentation"``.
 
     Parameters
     ----------
@@ -85,9 +86,11 @@ def objects_baselines(estimator):
 
         last = head[-1][1]
         if isinstance(last, LabelAugmenter) and last.estimator is not None:
+            # trained on the labelled rows only (-1 is not a class)
             steps = [(n, clone(s)) for n, s in head[:-1]]
             out["raw, no augmentation"] = Pipeline(
-                [("scale", StandardScaler())] + steps + [("clf", clone(last.estimator))])
+                [("scale", StandardScaler())] + steps
+                + [("clf", SelfTrainingClassifier(clone(last.estimator), max_iter=0))])
     return out
 
 
