@@ -98,6 +98,12 @@ def test_fake_entry_scores_hidden_rows_and_verdict(fake_registry):
     only_random = compare_with_baselines(FakeDeep("kmeans"), X, y_few, n_seeds=3,
                                          random_state=0, baselines={"random": FakeDeep("r")})
     assert "beats its best baseline" in only_random.attrs["verdict"]
+    # a user-given representation is used for the internal metrics of every model
+    R = np.random.RandomState(1).normal(size=(90, 3))
+    mine = compare_with_baselines(FakeDeep("kmeans"), X, y_few, n_seeds=3, random_state=0,
+                                  representation=R)
+    assert mine.loc["FakeDeep", "silhouette"] == pytest.approx(
+        silhouette_score(R, labels), abs=1e-9)
     # without labels the verdict uses the silhouette
     unsup = compare_with_baselines(FakeDeep("kmeans"), X, n_seeds=2, random_state=0)
     assert unsup.attrs["metric"] == "silhouette" and "heldout_ari" not in unsup.columns

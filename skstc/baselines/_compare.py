@@ -277,8 +277,13 @@ def compare_with_baselines(estimator, X, y=None, *, n_seeds=3, random_state=None
     seeds = [draw_seed(rng) for _ in range(n_seeds)]
     hidden = [_holdout(y_enc, test_size, local_random_state(s)) if has_labels else None
               for s in seeds]
-    R = _default_representation(X) if representation is None else np.asarray(
-        representation, dtype=float)
+    if representation is not None:
+        R = np.asarray(representation, dtype=float)
+    else:
+        try:
+            R = _default_representation(X)
+        except (TypeError, ValueError):
+            R = None           # e.g. an xarray Dataset: pass representation=...
 
     rows = {}
     for name, proto in models.items():
