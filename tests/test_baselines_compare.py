@@ -135,7 +135,10 @@ def test_failing_baseline_warns_and_gives_nan(fake_registry):
 def test_objects_baselines_structure():
     ae = MultimodalConstrainedAE(4, spatial_shape=(3, 3))
     bases = objects_baselines(ae)
-    assert sorted(bases) == ["map only", "pca", "raw", "series only"]
+    assert sorted(bases) == ["map only", "pca", "raw", "series only", "untrained network"]
+    untrained = bases.pop("untrained network")
+    assert isinstance(untrained, MultimodalConstrainedAE) and untrained is not ae
+    assert untrained.max_epochs == 1 and untrained.lr == 1e-12
     assert all(isinstance(b[-1], KMeans) and b[-1].n_clusters == 4 for b in bases.values())
     X = np.arange(40 * 14, dtype=float).reshape(40, 14) % 7
     assert bases["map only"][0].fit_transform(X).shape == (40, 9)
@@ -143,7 +146,10 @@ def test_objects_baselines_structure():
     clf = make_pipeline(StandardScaler(), LogisticRegression())
     pipe = Pipeline([("ae", ae), ("aug", LabelAugmenter(clf, random_state=0))])
     bases = objects_baselines(pipe)
-    assert sorted(bases) == ["map only", "pca", "raw", "raw, no augmentation", "series only"]
+    assert sorted(bases) == ["map only", "pca", "raw", "raw, no augmentation", "series only",
+                             "untrained network"]
+    assert isinstance(bases["untrained network"][0], MultimodalConstrainedAE)
+    assert isinstance(bases["untrained network"][-1], LabelAugmenter)
     assert isinstance(bases["raw"][-1], LabelAugmenter)
     assert bases["raw"][-1] is not pipe[-1]                    # clones
     plain = bases["raw, no augmentation"][-1]
@@ -159,7 +165,7 @@ def test_compare_multimodal_end_to_end(objects):
     ae = MultimodalConstrainedAE(4, **TINY, random_state=0)
     table = compare_with_baselines(ae, X, y_few, n_seeds=2, random_state=0)
     assert list(table.index) == ["MultimodalConstrainedAE", "raw", "pca", "map only",
-                                 "series only"]
+                                 "series only", "untrained network"]
     assert table.attrs["metric"] == "heldout_ari"
     assert table["n_seeds"].eq(2).all()
     assert table["silhouette"].between(-1, 1).all()

@@ -244,7 +244,7 @@ def compare_with_baselines(estimator, X, y=None, *, n_seeds=3, random_state=None
     ...                              hidden_size=8, max_epochs=2, n_threads=1)
     >>> table = compare_with_baselines(ae, X, y_few, n_seeds=2, random_state=0)
     >>> list(table.index)
-    ['MultimodalConstrainedAE', 'raw', 'pca', 'map only', 'series only']
+    ['MultimodalConstrainedAE', 'raw', 'pca', 'map only', 'series only', 'untrained network']
     >>> table.attrs["metric"]
     'heldout_ari'
     """

@@ -36,7 +36,9 @@ def objects_baselines(estimator):
     - ``"raw"``: the stacked map and series columns, standardised;
     - ``"pca"``: the standardised columns projected on the principal components explaining
       90 % of their variance;
-    - ``"map only"`` / ``"series only"``: one modality, standardised.
+    - ``"map only"`` / ``"series only"``: one modality, standardised;
+    - ``"untrained network"``: the autoencoder at its random initialisation (one epoch at a
+      learning rate of 1e-12, so that no weight moves).
 
     For a bare autoencoder (a clusterer) each representation is followed by k-means with the
     autoencoder's ``n_clusters``. For a Pipeline ``[autoencoder, *steps]`` (e.g. a
@@ -61,7 +63,7 @@ def objects_baselines(estimator):
     >>> from skstc import MultimodalConstrainedAE
     >>> from skstc.baselines import objects_baselines
     >>> sorted(objects_baselines(MultimodalConstrainedAE(3, spatial_shape=(4, 4))))
-    ['map only', 'pca', 'raw', 'series only']
+    ['map only', 'pca', 'raw', 'series only', 'untrained network']
     """
     ae, head = _split_pipeline(estimator)
     h, w = ae.spatial_shape
@@ -81,6 +83,13 @@ def objects_baselines(estimator):
         tail = [("kmeans", KMeans(ae.n_clusters, n_init=10, random_state=ae.random_state))]
     out = {name: Pipeline(steps + [(n, clone(s)) for n, s in tail])
            for name, steps in representations.items()}
+    # the same network at its random initialisation: one epoch at a learning rate so small
+    # that no weight moves (a representation must beat its own random init)
+    untrained = clone(ae).set_params(max_epochs=1, lr=1e-12)
+    if head:
+        out["untrained network"] = Pipeline([("ae", untrained)] + tail)
+    else:
+        out["untrained network"] = untrained
     if head:
         from .._label_augmenter import LabelAugmenter
 
