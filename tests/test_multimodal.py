@@ -68,13 +68,15 @@ def test_label_augmenter_counts_resample_and_delegation():
     y_true = np.repeat([0, 1], 30)
     y = np.full(60, -1)
     y[[0, 1, 2, 30, 31, 32]] = y_true[[0, 1, 2, 30, 31, 32]]
-    aug = LabelAugmenter(LogisticRegression(), n_clusters=2, random_state=0).fit(X, y)
+    aug = LabelAugmenter(LogisticRegression(), n_clusters=2, algorithm="published",
+                         random_state=0).fit(X, y)
     new = (aug.transduction_ >= 0) & (y < 0)
     assert aug.n_augmented_ == new.sum() > 0
     assert (aug.transduction_[new] == y_true[new]).all()   # precision 1 on separated blobs
     assert sum(aug.augmented_counts_.values()) == aug.n_augmented_
     assert aug.labeled_counts_[0] == 3 + aug.augmented_counts_[0]
-    Xr, yr = LabelAugmenter(n_clusters=2, random_state=0).fit_resample(X, y)
+    Xr, yr = LabelAugmenter(n_clusters=2, algorithm="published",
+                            random_state=0).fit_resample(X, y)
     assert len(Xr) == len(yr) == 6 + aug.n_augmented_
     assert aug.predict(X).shape == (60,)
     assert aug.predict_proba(X).shape == (60, 2)

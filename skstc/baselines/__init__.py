@@ -4,6 +4,14 @@ Each baseline takes the same input as the skstc estimator it stands beside, so t
 can be compared on the user's own data (see :func:`compare_with_baselines`).
 """
 
+from ._compare import compare_with_baselines
 from ._fields import EOFKMeans, area_weights, fields_baselines
+from ._objects import objects_baselines
 
-__all__ = ["EOFKMeans", "area_weights", "fields_baselines"]
+__all__ = [
+    "EOFKMeans",
+    "area_weights",
+    "compare_with_baselines",
+    "fields_baselines",
+    "objects_baselines",
+]
