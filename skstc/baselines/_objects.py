@@ -9,6 +9,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import SelfTrainingClassifier
 
+from ..utils._inputs import parse_multimodal
+
 __all__ = ["objects_baselines"]
 
 
@@ -106,12 +108,5 @@ def objects_baselines(estimator):
 def objects_input(estimator, X):
     """The 2-D array every model of the comparison reads (an xarray Dataset is stacked)."""
     ae, _ = _split_pipeline(estimator)
-    try:
-        import xarray as xr
-    except ImportError:  # pragma: no cover - xarray is a dependency
-        xr = None
-    if xr is not None and isinstance(X, xr.Dataset):
-        from .._multimodal import _dataset_to_2d
-
-        X, _ = _dataset_to_2d(X, ae.spatial_shape)
-    return np.asarray(X)
+    rows, _ = parse_multimodal(X, ae.spatial_shape)
+    return np.asarray(rows)
