@@ -1,5 +1,6 @@
 """MultimodalConstrainedAE: spatial + temporal autoencoder with a constrained (few-label) loss."""
 
+import copy
 import math
 import numbers
 import warnings
@@ -11,14 +12,11 @@ from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 
-from ._sampling import ClassBalancedBatchSampler, sample_cannot_link, sample_class_pairs
-from ._training import TorchEstimatorMixin, batch_loader, document_engine_params
+from ._sampling import ClassBalancedBatchSampler
+from ._training import StopTraining, TorchEstimatorMixin, batch_loader, document_engine_params
 from .losses import (
-    constrained_cosine_loss,
-    embedding_collapse,
-    kl_clustering_loss,
-    pairwise_constraint_loss,
-    reconstruction_error,
+    _MultimodalLoss,
+    modality_variance,
     student_t_assignment,
     target_distribution,
 )
@@ -29,7 +27,10 @@ from .utils._xarray import is_xarray
 
 __all__ = ["MultimodalConstrainedAE"]
 
-_CLUSTERING_LOSSES = (None, "constrained", "dec", "pairwise")
+_CLUSTERING_LOSSES = (None, "constrained", "contrastive", "dec", "idec", "pairwise")
+_DEC_LOSSES = ("dec", "idec", "pairwise")
+_LABEL_LOSSES = ("constrained", "contrastive", "pairwise")
+_MIN_TERM_SHARE = 0.05
 _CHUNK = 4096
 
 
@@ -150,75 +151,8 @@ def _split_labels(y, n_samples):
 
 
 # ---------------------------------------------------------------------------------------------
-# criterion and callbacks
+# training schedule and callbacks
 # ---------------------------------------------------------------------------------------------
-class _MultimodalLoss(torch.nn.Module):
-    """Weighted reconstruction + optional clustering/constraint loss (criterion protocol)."""
-
-    def __init__(self, spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
-                 reconstruction="sum", clustering_loss="constrained", pairwise_schedule="joint",
-                 constraint_center=False, dec_alpha=1.0, eps=1e-8, seed=0):
-        super().__init__()
-        self.spatial_weight = spatial_weight
-        self.temporal_weight = temporal_weight
-        self.constraint_weight = constraint_weight
-        self.reconstruction = reconstruction
-        self.clustering_loss = clustering_loss
-        self.pairwise_schedule = pairwise_schedule
-        self.constraint_center = constraint_center
-        self.dec_alpha = dec_alpha
-        self.eps = eps
-        self.generator = torch.Generator()
-        self.generator.manual_seed(seed)
-        self.active = False        # switched on by _ConstraintSchedule
-        self.target = None         # DEC target distribution over the whole data set
-        self.centers = None        # reference to the module's cluster centres
-        self._step = 0
-
-    def forward(self, y_pred, y_true, X):
-        comps = {}
-        loss = 0.0
-        if "map_hat" in y_pred:
-            rec = reconstruction_error(y_pred["map_hat"], X["maps"], self.reconstruction)
-            comps["recon_map"] = float(rec.detach())
-            loss = loss + self.spatial_weight * rec
-        if "series_hat" in y_pred:
-            rec = reconstruction_error(y_pred["series_hat"], X["series"], self.reconstruction)
-            comps["recon_series"] = float(rec.detach())
-            loss = loss + self.temporal_weight * rec
-        z = y_pred["z"]
-        comps["collapse"] = embedding_collapse(z)
-        if self.active and self.clustering_loss is not None:
-            extra = self._clustering_term(z, y_true, X, comps)
-            comps["constraint"] = float(extra.detach())
-            loss = loss + self.constraint_weight * extra
-        self._step += 1
-        self.components_ = comps
-        return loss
-
-    def _clustering_term(self, z, y, X, comps):
-        if self.clustering_loss == "constrained":
-            pairs = sample_class_pairs(y, self.generator)
-            return constrained_cosine_loss(z, pairs, eps=self.eps, center=self.constraint_center)
-        q = student_t_assignment(z, self.centers, self.dec_alpha)
-        kl = kl_clustering_loss(self.target[X["index"]].to(q.device), q)
-        if self.clustering_loss == "dec":
-            return kl
-        pairs = sample_class_pairs(y, self.generator)
-        if pairs:
-            ml = (torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs]))
-            cl = sample_cannot_link(y, len(ml[0]), self.generator)
-        else:
-            ml = cl = None
-        ml_loss, cl_loss = pairwise_constraint_loss(q, ml, cl, eps=self.eps)
-        comps["must_link"] = float(ml_loss.detach())
-        comps["cannot_link"] = float(cl_loss.detach())
-        if self.pairwise_schedule == "joint":
-            return kl + ml_loss + cl_loss
-        # alternate: clustering step, then constraint step
-        return kl if self._step % 2 == 0 else ml_loss + cl_loss
-
-
 class _ConstraintSchedule(Callback):
     """Switch the clustering/constraint term on at ``start_epoch`` and keep DEC targets fresh.
 
@@ -234,12 +168,14 @@ class _ConstraintSchedule(Callback):
         self.n_clusters = n_clusters
         self.seed = seed
         self.dec_alpha = dec_alpha
+        self.active = False
 
     def on_epoch_begin(self, net, **kwargs):
         epoch = len(net.history)  # 1-based, the current epoch's row already exists
         crit = net.criterion_
-        crit.active = epoch > self.start_epoch
-        if not crit.active or crit.clustering_loss in (None, "constrained"):
+        crit.active = self.active = (epoch > self.start_epoch
+                                     and crit.clustering_loss is not None)
+        if not crit.active or crit.clustering_loss not in _DEC_LOSSES:
             return
         module = net.module_
         z = torch.as_tensor(self.embed(module, self.data))
@@ -251,6 +187,96 @@ class _ConstraintSchedule(Callback):
             q = student_t_assignment(z, module.cluster_centers.detach().cpu(), self.dec_alpha)
         crit.target = target_distribution(q)
         crit.centers = module.cluster_centers
+
+
+class _HeldOutStopping(Callback):
+    """Early stopping on the reconstruction error of held-out (unlabelled) rows.
+
+    Each epoch the scale-free reconstruction error of the held-out rows (each modality's
+    mean squared error over its variance, averaged with the modality weights) is recorded
+    in the history as ``valid_recon``, next to ``valid_recon_mean``, the same error for
+    predicting the training rows' mean (the reference a useful model must beat).
+
+    Before the embedding term starts, the weights with the lowest held-out error are kept;
+    after ``patience`` epochs without a relative improvement of ``tol`` they are restored
+    and the embedding term starts at the next epoch. While the term is active (and it keeps
+    the reconstruction), training stops after ``patience`` epochs without improvement.
+    Without an embedding term the best weights are restored at the end of training.
+    """
+
+    def __init__(self, error, reference, schedule, has_term, monitor_term, patience, tol):
+        self.error = error
+        self.reference = reference
+        self.schedule = schedule
+        self.has_term = has_term
+        self.monitor_term = monitor_term
+        self.patience = patience
+        self.tol = tol
+
+    def initialize(self):
+        self._reset()
+        return self
+
+    def _reset(self):
+        self.best_, self.wait_, self.state_ = np.inf, 0, None
+
+    def _restore(self, net):
+        if self.state_ is not None:
+            net.module_.load_state_dict(self.state_)
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        active = self.schedule.active
+        if active and not self.monitor_term:
+            return
+        err = float(self.error(net.module_))
+        net.history.record("valid_recon", err)
+        net.history.record("valid_recon_mean", self.reference)
+        if active and self.state_ is not None and self.has_term:
+            self._reset()   # first epoch of the term: a new phase
+        if err < self.best_ - self.tol * abs(self.best_) or not np.isfinite(self.best_):
+            self.best_, self.wait_ = err, 0
+            if not (active and self.has_term):
+                self.state_ = copy.deepcopy(net.module_.state_dict())
+        else:
+            self.wait_ += 1
+        if self.wait_ < self.patience:
+            return
+        if self.has_term and not active:
+            self._restore(net)
+            net.history.record("restored_epoch", epoch - self.wait_)
+            self.schedule.start_epoch = epoch
+            self._reset()
+            self.state_ = None
+            return
+        raise StopTraining
+
+    def on_train_end(self, net, **kwargs):
+        if not self.schedule.active:
+            self._restore(net)
+
+
+def _phase_iterator(schedule, y_pairs, n_per_class, seed, balanced):
+    """Training iterator: shuffled batches, class-balanced while the pair term is active.
+
+    A new generator is derived for every epoch (the engine calls the iterator each epoch).
+    ``balanced="always"`` uses class-balanced batches from the first epoch (the published
+    sampler), ``"constraint"`` only while the embedding term is active.
+    """
+    state = {"epoch": 0}
+
+    def iterator(dataset, batch_size, generator, num_workers):
+        state["epoch"] += 1
+        gen = torch.Generator()
+        gen.manual_seed(seed + 7919 * state["epoch"])
+        if y_pairs is not None and (balanced == "always" or schedule.active):
+            sampler = ClassBalancedBatchSampler(y_pairs, batch_size, gen, n_per_class)
+        else:
+            order = torch.randperm(len(dataset), generator=gen).tolist()
+            sampler = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        return batch_loader(dataset, sampler, num_workers)
+
+    return iterator
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,10 +433,12 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
     def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
-                 spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
-                 reconstruction="sum", constraint_start=0.5, constraint_center=False,
-                 channels=(16, 32, 64), hidden_size=64, bidirectional=True, dec_alpha=1.0,
-                 eps=1e-8, min_steps_per_epoch=8, clusterer=None, max_epochs=60,
+                 spatial_weight=1.0, temporal_weight=1.0, constraint_weight=1.0,
+                 reconstruction="normalized", constraint_start=0.5, constraint_center=False,
+                 temperature=0.1, channels=(16, 32, 64), hidden_size=64, bidirectional=True,
+                 map_pooling="mean", series_readout="mean", fusion="sum", decoders="shared",
+                 balanced_batches="constraint", early_stopping=True, validation_fraction=0.1,
+                 dec_alpha=1.0, eps=1e-8, min_steps_per_epoch=8, clusterer=None, max_epochs=60,
                  batch_size=256, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None):
@@ -426,9 +454,17 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         self.reconstruction = reconstruction
         self.constraint_start = constraint_start
         self.constraint_center = constraint_center
+        self.temperature = temperature
         self.channels = channels
         self.hidden_size = hidden_size
         self.bidirectional = bidirectional
+        self.map_pooling = map_pooling
+        self.series_readout = series_readout
+        self.fusion = fusion
+        self.decoders = decoders
+        self.balanced_batches = balanced_batches
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.dec_alpha = dec_alpha
         self.eps = eps
         self.min_steps_per_epoch = min_steps_per_epoch
@@ -466,9 +502,31 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
             raise ValueError(
                 f"pairwise_schedule must be 'joint' or 'alternate', got "
                 f"{self.pairwise_schedule!r}.")
-        if self.reconstruction not in ("sum", "mean"):
+        if self.reconstruction not in ("sum", "mean", "normalized"):
             raise ValueError(
-                f"reconstruction must be 'sum' or 'mean', got {self.reconstruction!r}.")
+                f"reconstruction must be 'sum', 'mean' or 'normalized', got "
+                f"{self.reconstruction!r}.")
+        for name, allowed in (("map_pooling", ("flatten", "mean")),
+                              ("series_readout", ("last", "mean")),
+                              ("fusion", ("sum", "concat")),
+                              ("decoders", ("shared", "per_branch")),
+                              ("balanced_batches", ("constraint", "always"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got "
+                                 f"{getattr(self, name)!r}.")
+        if self.decoders == "per_branch" and self.fusion == "sum" and self.modalities == "both":
+            raise ValueError(
+                "decoders='per_branch' needs fusion='concat' (a summed embedding cannot be "
+                "split back into its branches for inverse_transform).")
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise ValueError(f"early_stopping must be a bool, got {self.early_stopping!r}.")
+        if not isinstance(self.validation_fraction, numbers.Real) or not (
+                0 < self.validation_fraction < 1):
+            raise ValueError(f"validation_fraction must be in (0, 1), got "
+                             f"{self.validation_fraction!r}.")
+        if not isinstance(self.temperature, numbers.Real) or self.temperature <= 0:
+            raise ValueError(f"temperature must be a positive float, got "
+                             f"{self.temperature!r}.")
         for name in ("spatial_weight", "temporal_weight", "constraint_weight", "eps"):
             val = getattr(self, name)
             if not isinstance(val, numbers.Real) or val < 0:
@@ -513,44 +571,96 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         self.n_timesteps_ = series.shape[1]
         rng = local_random_state(self.random_state)
 
-        batch_size = max(1, min(self.batch_size, math.ceil(n / self.min_steps_per_epoch)))
-        uses_labels = self.clustering_loss in ("constrained", "pairwise")
-        uses_dec = self.clustering_loss in ("dec", "pairwise")
+        uses_labels = self.clustering_loss in _LABEL_LOSSES
+        uses_dec = self.clustering_loss in _DEC_LOSSES
         if uses_dec and self.n_clusters > n:
             raise ValueError(f"n_clusters={self.n_clusters} is larger than n_samples={n}.")
         labelled_classes = np.unique(y_enc[y_enc >= 0])
         counts = np.bincount(y_enc[y_enc >= 0], minlength=len(self.classes_))
         pair_classes = np.flatnonzero(counts >= 2)
-        iterator = None
-        if uses_labels and pair_classes.size:
-            y_pairs = np.where(np.isin(y_enc, pair_classes), y_enc, -1)
-
-            def iterator(dataset, batch_size, generator, num_workers):
-                sampler = ClassBalancedBatchSampler(y_pairs, batch_size, generator)
-                return batch_loader(dataset, sampler, num_workers)
-        elif uses_labels and labelled_classes.size:
+        if uses_labels and not pair_classes.size and labelled_classes.size:
             warnings.warn("no class has 2 labelled samples: the constraint is skipped.",
                           UserWarning, stacklevel=2)
+        has_term = self.clustering_loss is not None and (
+            not uses_labels or pair_classes.size > 0)
 
-        data = {"maps": maps, "series": series}
-        train_data = dict(data, index=np.arange(n))
+        # held-out unlabelled rows for early stopping (labelled rows are all trained on)
+        train_idx, valid_idx = np.arange(n), np.array([], dtype=np.int64)
+        if self.early_stopping:
+            unlab = np.flatnonzero(y_enc < 0)
+            n_valid = int(round(self.validation_fraction * unlab.size))
+            if n_valid >= 2 and n - n_valid >= 2:
+                valid_idx = np.sort(rng.permutation(unlab)[:n_valid])
+                train_idx = np.setdiff1d(np.arange(n), valid_idx)
+        n_train = train_idx.size
+        batch_size = max(1, min(self.batch_size, math.ceil(n_train / self.min_steps_per_epoch)))
+
+        data = {"maps": maps[train_idx], "series": series[train_idx]}
+        y_train = y_enc[train_idx]
+        train_data = dict(data, index=np.arange(n_train))
+        use_map = self.modalities in ("both", "spatial")
+        use_series = self.modalities in ("both", "temporal")
+        map_scale = modality_variance(data["maps"]) if use_map else 1.0
+        series_scale = modality_variance(data["series"]) if use_series else 1.0
         ae_params = {
             "spatial_shape": shape, "n_timesteps": self.n_timesteps_,
             "embedding_dim": self.embedding_dim, "mode": self.modalities,
             "channels": tuple(self.channels), "hidden_size": self.hidden_size,
             "bidirectional": self.bidirectional,
             "n_clusters": self.n_clusters if uses_dec else None,
+            "map_pooling": self.map_pooling, "series_readout": self.series_readout,
+            "fusion": self.fusion, "decoders": self.decoders,
         }
         seed = draw_seed(rng)
-        start_epoch = int(math.floor(self.constraint_start * self.max_epochs))
+        start_epoch = (int(math.floor(self.constraint_start * self.max_epochs)) if has_term
+                       else self.max_epochs)
 
         def embed(module, d):
             return self._predict_module(_encode, d, module=module, batch_size=batch_size)
 
         schedule = _ConstraintSchedule(start_epoch, data, embed, self.n_clusters, seed,
                                        self.dec_alpha)
+        y_pairs, n_per_class = None, None
+        if uses_labels and pair_classes.size:
+            y_pairs = np.where(np.isin(y_train, pair_classes), y_train, -1)
+            if self.balanced_batches == "constraint":
+                # labelled rows capped at about a quarter of each batch
+                smallest = int(counts[pair_classes].min())
+                n_per_class = max(2, min(batch_size // (4 * pair_classes.size), smallest))
+        callbacks = [("constraint_schedule", schedule)]
+        if valid_idx.size:
+            held = {"maps": maps[valid_idx], "series": series[valid_idx]}
+            weights = {"map": self.spatial_weight if use_map else 0.0,
+                       "series": self.temporal_weight if use_series else 0.0}
+            if weights["map"] + weights["series"] == 0:
+                weights = {"map": float(use_map), "series": float(use_series)}
+            scales = {"map": map_scale, "series": series_scale}
+            total = weights["map"] + weights["series"]
+
+            def held_error(map_hat, series_hat):
+                err = 0.0
+                if weights["map"]:
+                    err += weights["map"] * float(
+                        np.mean((map_hat - held["maps"]) ** 2)) / scales["map"]
+                if weights["series"]:
+                    err += weights["series"] * float(
+                        np.mean((series_hat - held["series"]) ** 2)) / scales["series"]
+                return err / total
+
+            def error(module):
+                map_hat, series_hat = self._predict_module(
+                    _reconstruct, held, module=module, batch_size=batch_size)
+                return held_error(map_hat if use_map else None,
+                                  series_hat if use_series else None)
+
+            reference = held_error(data["maps"].mean(axis=0)[None],
+                                   data["series"].mean(axis=0)[None])
+            patience = 5 if self.n_iter_no_change is None else self.n_iter_no_change
+            callbacks.append(("held_out_stopping", _HeldOutStopping(
+                error, reference, schedule, has_term, self.clustering_loss != "dec",
+                patience, self.tol)))
         self.module_, self.history_ = self._train_module(
-            MultimodalAutoencoder, train_data, y_enc,
+            MultimodalAutoencoder, train_data, y_train,
             module_params=ae_params,
             criterion=_MultimodalLoss,
             criterion_params={
@@ -560,11 +670,16 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
                 "clustering_loss": self.clustering_loss,
                 "pairwise_schedule": self.pairwise_schedule,
                 "constraint_center": self.constraint_center, "dec_alpha": self.dec_alpha,
-                "eps": self.eps, "seed": seed + 2,
+                "eps": self.eps, "temperature": self.temperature,
+                "map_scale": map_scale, "series_scale": series_scale, "seed": seed + 2,
             },
-            random_state=rng, batch_size=batch_size, iterator_train=iterator,
-            callbacks=[("constraint_schedule", schedule)],
+            random_state=rng, batch_size=batch_size,
+            iterator_train=_phase_iterator(schedule, y_pairs, n_per_class, seed + 3,
+                                           self.balanced_batches),
+            callbacks=callbacks,
         )
+        self._warn_small_terms()
+        data = {"maps": maps, "series": series}
         self.n_iter_ = len(self.history_)
         self._batch_size_eff = batch_size
         Z = self._predict_module(_encode, data)
@@ -579,12 +694,34 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         self.cluster_centers_ = getattr(self.clusterer_, "cluster_centers_", None)
         return self
 
+    def _warn_small_terms(self):
+        """Warn when a reconstruction term is under 5 % of the loss before the constraint."""
+        rows = [r for r in self.history_ if "constraint" not in r]
+        if not rows:
+            return
+        keys = ("weighted_map", "weighted_series")
+        means = {k: float(np.mean([r.get(k, 0.0) for r in rows])) for k in keys
+                 if any(k in r for r in rows)}
+        total = sum(means.values())
+        if len(means) < 2 or not total > 0:
+            return
+        for key, val in means.items():
+            share = val / total
+            if share < _MIN_TERM_SHARE:
+                branch = "map" if key == "weighted_map" else "series"
+                warnings.warn(
+                    f"the {branch} reconstruction term is {100 * share:.1f} % of the "
+                    f"reconstruction loss, so the {branch} branch is barely trained; use "
+                    "reconstruction='normalized' or raise its weight "
+                    f"({'spatial' if branch == 'map' else 'temporal'}_weight).",
+                    UserWarning, stacklevel=3)
+
     def _check_labels(self, y, n):
         y_enc, classes = _split_labels(y, n)
         if y is not None and classes.size == 0:
             warnings.warn("y has no labelled sample (all -1): training is unsupervised.",
                           UserWarning, stacklevel=3)
-        needs_labels = self.clustering_loss in ("constrained", "pairwise")
+        needs_labels = self.clustering_loss in _LABEL_LOSSES
         if needs_labels and classes.size == 1:
             raise ValueError(
                 f"y has labelled samples of one class only ({classes[0]!r}); the constrained "
@@ -631,6 +768,23 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
                                 name="embedding")
         return Z
 
+    def transform_branches(self, X):
+        """Per-branch embeddings (before fusion), computed in batches.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width + n_timesteps) or xarray.Dataset
+
+        Returns
+        -------
+        Z_spatial : ndarray of shape (n_samples, embedding_dim)
+            Map-branch embeddings (0 columns with ``modalities="temporal"``).
+        Z_temporal : ndarray of shape (n_samples, embedding_dim)
+            Series-branch embeddings (0 columns with ``modalities="spatial"``).
+        """
+        data, _ = self._inputs(X)
+        return self._predict_module(_encode_branches, data)
+
     def predict(self, X):
         """Cluster of each sample (the clusterer applied to the embeddings)."""
         Z = self.transform(X)
@@ -652,10 +806,11 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         """
         check_is_fitted(self)
         Z = np.asarray(X, dtype=np.float32)
-        if Z.ndim != 2 or Z.shape[1] != self.embedding_dim:
+        dim = self.module_.fused_dim
+        if Z.ndim != 2 or Z.shape[1] != dim:
             raise ValueError(
-                f"inverse_transform expects embeddings of shape (n_samples, "
-                f"{self.embedding_dim}), got {Z.shape}.")
+                f"inverse_transform expects embeddings of shape (n_samples, {dim}), got "
+                f"{Z.shape}.")
         _check_finite_chunked(Z, "the embeddings")
         h, w = _check_spatial_shape(self.spatial_shape)
         n_t = self.n_timesteps_
@@ -679,3 +834,18 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
 def _encode(module, batch):
     return module.encode(batch["maps"], batch["series"])
+
+
+def _encode_branches(module, batch):
+    z_map, z_series = module.encode_branches(batch["maps"], batch["series"])
+    n = batch["maps"].shape[0]
+    empty = batch["maps"].new_zeros((n, 0))
+    return (empty if z_map is None else z_map), (empty if z_series is None else z_series)
+
+
+def _reconstruct(module, batch):
+    out = module(batch["maps"], batch["series"])
+    h, w = batch["maps"].shape[1:]
+    map_hat = out.get("map_hat", batch["maps"].new_zeros(batch["maps"].shape))
+    series_hat = out.get("series_hat", batch["series"].new_zeros(batch["series"].shape))
+    return map_hat.reshape(-1, h, w), series_hat
