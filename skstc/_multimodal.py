@@ -431,6 +431,13 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
     (40,)
     """
 
+    PUBLISHED_PARAMS = {
+        "clustering_loss": "constrained", "constraint_center": False,
+        "reconstruction": "sum", "spatial_weight": 0.01, "temporal_weight": 1.0,
+        "map_pooling": "flatten", "series_readout": "last", "fusion": "sum",
+        "decoders": "shared", "balanced_batches": "always", "early_stopping": False,
+    }
+
     def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
                  spatial_weight=1.0, temporal_weight=1.0, constraint_weight=1.0,
