@@ -288,32 +288,54 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
     """Spatial + temporal autoencoder with a few-label constrained loss (and its ablations).
 
     Each object has a map (e.g. the fraction map of a water body) and a time series (its
-    area). A CNN encodes the map and a bidirectional LSTM (forward and backward final states
-    added) encodes the series; each branch goes through Linear + ReLU + L2 normalisation and
-    the fused embedding is their sum. An up-convolution decoder and an LSTM decoder
-    reconstruct the map and the series from the fused embedding. The loss is::
+    area). A CNN encodes the map and a bidirectional LSTM encodes the series; each branch
+    goes through Linear + ReLU + L2 normalisation and the fused embedding is their sum (or
+    concatenation, ``fusion``). An up-convolution decoder and an LSTM decoder reconstruct the
+    map and the series (from the fused embedding, or each from its own branch,
+    ``decoders``). The loss is::
 
         spatial_weight * E_map + temporal_weight * E_series + constraint_weight * L_c
 
-    where ``E`` is the squared reconstruction error (per-sample sum over pixels/steps, then
-    batch mean, with ``reconstruction="sum"``: the published weights lambda=0.01 on the map
-    and 1 on the series were chosen for that scale) and ``L_c`` (after ``constraint_start``
-    of the epochs) is, with ``clustering_loss="constrained"``, the mean over labelled classes
-    of the mean over sampled same-class pairs of ``-log(|cos(h_i, h_j)| + eps)``, with
-    2 x (smallest labelled-class count in the batch) pairs per class. Batches come from a
-    class-balanced sampler so that every batch holds labelled samples of every class.
+    where ``E`` is the squared reconstruction error of a modality (see ``reconstruction``)
+    and ``L_c``, switched on after ``constraint_start`` of the epochs, is the embedding term
+    chosen by ``clustering_loss``. The published ``"constrained"`` term is the mean over
+    labelled classes of the mean over sampled same-class pairs of
+    ``-log(|cos(h_i, h_j)| + eps)``, with 2 x (smallest labelled-class count in the batch)
+    pairs per class.
 
     ``fit_predict``/``predict`` run k-means on the embeddings.
 
-    The paper's baselines are parameters of this class:
+    **Defaults and the published model.** The defaults differ from the paper where the
+    published form was found to fail on small real object sets; the paper's settings are one
+    argument away::
+
+        MultimodalConstrainedAE(**MultimodalConstrainedAE.PUBLISHED_PARAMS)
+
+    ``PUBLISHED_PARAMS`` holds ``reconstruction="sum"`` with ``spatial_weight=0.01`` (per-
+    sample sums: on maps smaller than the paper's 64 x 64 the map term becomes a tiny
+    fraction of the loss and the map branch is barely trained; a warning says so when a
+    reconstruction term is under 5 % of the loss), ``map_pooling="flatten"``,
+    ``series_readout="last"``, ``fusion="sum"``, ``decoders="shared"``,
+    ``balanced_batches="always"``, ``early_stopping=False`` and the faithful
+    ``clustering_loss="constrained"`` with ``constraint_center=False``. The faithful term
+    starts near its minimum: ReLU-then-normalised embeddings lie in the positive orthant,
+    where same-class cosines are close to 1 from the first epoch, so it barely acts;
+    ``constraint_center=True`` or ``clustering_loss="contrastive"`` (with negative pairs)
+    give a term that can act.
+
+    The paper's baselines are parameters of this class (on top of ``PUBLISHED_PARAMS`` to
+    reproduce the paper's table):
 
     ==============  =========================================================
     SAE             ``modalities="spatial", clustering_loss=None``
     TAE             ``modalities="temporal", clustering_loss=None``
     SLTLAE          ``clustering_loss=None``
-    SLTLAE_DEC      ``clustering_loss="dec"`` (Student-t + KL to sharpened target)
-    SLTLAE_CONS     ``clustering_loss="pairwise"`` (DEC + must-link/cannot-link)
-    SLTLAE_CL       ``clustering_loss="constrained"`` (the proposed model, default)
+    SLTLAE_DEC      ``clustering_loss="dec"`` (Student-t + KL to sharpened target; the
+                    reconstruction is dropped once the KL term starts, as in DEC;
+                    ``"idec"`` keeps it)
+    SLTLAE_CONS     ``clustering_loss="pairwise", pairwise_schedule="alternate"``
+                    (DEC + must-link/cannot-link, alternating as in Zhang et al.)
+    SLTLAE_CL       ``clustering_loss="constrained"`` (the proposed model)
     ==============  =========================================================
 
     Parameters
@@ -324,40 +346,83 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         Shape of the maps: the first ``height * width`` columns of ``X`` are the flattened
         map, the rest is the series.
     embedding_dim : int, default=256
-        Size of each branch's embedding and of the fused embedding.
+        Size of each branch's embedding (and of the fused embedding with
+        ``fusion="sum"``; twice that with ``"concat"``).
     modalities : {"both", "spatial", "temporal"}, default="both"
         Which branches are used (SAE: "spatial", TAE: "temporal").
-    clustering_loss : {"constrained", "dec", "pairwise"} or None, default="constrained"
-        Extra loss on the embedding, see the table above. None: plain autoencoder.
+    clustering_loss : {"constrained", "contrastive", "dec", "idec", "pairwise"} or None, \
+            default="constrained"
+        Extra term on the embedding, see the table above. ``"contrastive"``: supervised
+        contrastive loss over the labelled rows of each batch (same-class pairs pulled
+        together, other labelled rows pushed away, cosine similarity over ``temperature``);
+        ``"idec"``: DEC keeping the reconstruction. None: plain autoencoder.
     pairwise_schedule : {"joint", "alternate"}, default="joint"
         For ``clustering_loss="pairwise"``: add the DEC and pairwise terms at every step, or
-        alternate between them from step to step (Zhang et al.).
-    spatial_weight : float, default=0.01
-        Weight of the map reconstruction error (the paper's lambda). With
-        ``reconstruction="sum"`` the published value was set for 64 x 64 maps; for other map
-        sizes ``0.01 * 4096 / (height * width)`` keeps the same weight per pixel.
+        alternate between them from step to step (Zhang et al.; the SLTLAE_CONS ablation).
+    spatial_weight : float, default=1.0
+        Weight of the map reconstruction error (the paper's lambda, 0.01 with
+        ``reconstruction="sum"``).
     temporal_weight : float, default=1.0
-        Weight of the series reconstruction error.
+        Weight of the series reconstruction error (the paper's gamma, 1).
     constraint_weight : float, default=1.0
-        Weight of the clustering/constraint term (the paper's gamma).
-    reconstruction : {"sum", "mean"}, default="sum"
-        Normalisation of the reconstruction errors: per-sample sum over pixels (steps) as in
-        the authors' code (the published weights assume it), or per-element mean (then
-        ``spatial_weight=0.01`` nearly removes the spatial signal).
+        Weight of the clustering/constraint term (fixed to 1 in the paper).
+    reconstruction : {"normalized", "sum", "mean"}, default="normalized"
+        Normalisation of the reconstruction errors. ``"normalized"``: per-element mean
+        squared error divided by the modality's variance over the training rows, so each
+        term is free of the modality's size and units and predicting the mean scores 1
+        (equal weights then mean equal importance). ``"sum"``: per-sample sum over pixels
+        (steps) as in the authors' code (the published weights assume it; their ratio then
+        depends on the map size and series length). ``"mean"``: per-element mean.
     constraint_start : float in [0, 1), default=0.5
         Fraction of ``max_epochs`` trained on reconstruction only before the extra term
-        starts (paper: half).
+        starts (paper: half). With early stopping the term starts earlier when the
+        held-out reconstruction stops improving.
     constraint_center : bool, default=False
-        Variant of the constrained loss computing cosines on batch-centred embeddings. The
-        faithful form (False) acts on ReLU-then-normalised embeddings that live in the
-        positive orthant, where same-class cosines are often already near 1 and the term
-        has little effect; centring removes the shared direction (see the benchmark).
+        Compute the constraint on batch-centred embeddings (removes the direction shared by
+        all ReLU-then-normalised embeddings, so the term is not at its minimum from the
+        start and cannot be met by collapse).
+    temperature : float, default=0.1
+        Temperature of ``clustering_loss="contrastive"``.
     channels : tuple of int, default=(16, 32, 64)
         Convolution channels of the spatial encoder (reversed in the decoder).
     hidden_size : int, default=64
         LSTM hidden size.
     bidirectional : bool, default=True
         Bidirectional LSTM encoder (False: forward direction only).
+    map_pooling : {"flatten", "mean"}, default="flatten"
+        Read-out of the map encoder: flatten the last feature map into the linear layer
+        (the paper) or average it over space (global average pooling, nearly invariant to
+        translations of the object).
+    series_readout : {"last", "mean"}, default="last"
+        Read-out of the series encoder: final hidden state of each direction, added (the
+        paper; the middle of a long series gets almost no gradient) or the hidden states
+        averaged over all steps.
+    fusion : {"sum", "concat"}, default="sum"
+        Fused embedding: sum of the branch embeddings (the paper) or their concatenation
+        (each branch keeps its own coordinates; :meth:`transform_branches` gives the
+        branch embeddings in either case).
+    decoders : {"shared", "per_branch"}, default="shared"
+        Both decoders read the fused embedding (the paper), or each reads its own branch
+        (each encoder is then trained by its own modality's reconstruction; needs
+        ``fusion="concat"`` when both modalities are used).
+    balanced_batches : {"constraint", "always"}, default="constraint"
+        With a label-based term: class-balanced batches (labelled rows of every class in
+        every batch, at most about a quarter of the batch) only while the term is active,
+        plain shuffled batches before; ``"always"``: from the first epoch with up to half
+        the batch labelled (the published sampler, which shows labelled rows many times
+        more often than the others).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the unlabelled rows and monitor their
+        scale-free reconstruction error every epoch (``valid_recon`` in ``history_``,
+        next to ``valid_recon_mean``, the error of predicting the training mean). Before
+        the embedding term starts, the weights of the best epoch are restored once the
+        error has not improved (by ``tol``) for ``n_iter_no_change`` epochs (5 when None),
+        and the term starts; while the term is active, training stops under the same
+        rule. Without a term the best weights are returned. Held-out rows are not used
+        for training but are embedded and clustered like the others.
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the unlabelled rows held out for early stopping (skipped when fewer
+        than 2 rows).
     dec_alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel (DEC losses).
     eps : float, default=1e-8
@@ -394,13 +459,18 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         The trained network.
     history_ : list of dict
         Per-epoch records: ``train_loss``, ``recon_map``, ``recon_series``, ``constraint``
-        (once active) and ``collapse`` (the embedding-collapse measure
-        :func:`skstc.losses.embedding_collapse` averaged over the batches: 1 means all
-        embeddings point the same way).
+        (once active), the weighted terms ``weighted_map``, ``weighted_series``,
+        ``weighted_constraint`` (their shares of the loss), ``collapse`` (the
+        embedding-collapse measure :func:`skstc.losses.embedding_collapse` averaged over
+        the batches: 1 means all embeddings point the same way) and, with early stopping,
+        ``valid_recon`` / ``valid_recon_mean`` (held-out error of the model and of
+        predicting the mean) and ``restored_epoch`` (when the best weights were restored
+        before the embedding term).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
-    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
-        K-means centres in the embedding space.
+    cluster_centers_ : ndarray of shape (n_clusters, n_embedding)
+        K-means centres in the embedding space (``n_embedding`` is ``embedding_dim``, or
+        twice that with ``fusion="concat"``).
     clusterer_ : estimator
         The fitted clusterer.
     classes_ : ndarray
