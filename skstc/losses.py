@@ -80,7 +80,7 @@ def kl_clustering_loss(p, q, eps=1e-10):
     return (p * (torch.log(p + eps) - torch.log(q + eps))).sum(1).mean()
 
 
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 
 
 def reconstruction_error(pred, target, reduction="sum", scale=1.0):
@@ -357,7 +357,7 @@ class _MultimodalLoss(nn.Module):
         return kl if self._step % 2 == 0 else ml_loss + cl_loss
 
 
-# --- Tile2VecSeriesKMeans (issue 4) ---
+# --- Tile2VecSeriesKMeans ---
 
 
 def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01):
@@ -433,7 +433,7 @@ class TripletLoss(nn.Module):
         return loss
 
 
-# --- DeepSpatiotemporalClustering (issue 5) ---
+# --- DeepSpatiotemporalClustering ---
 
 
 class DSCLoss(nn.Module):
