@@ -80,6 +80,14 @@ def data_sets(quick, names=("synthetic", "sinop", "slovenia")):
         out.append(("synthetic", X, y, False, dict(spatial_shape=(s, s), embedding_dim=32,
                                                    channels=(8, 16, 32), hidden_size=32,
                                                    lr=3e-3, max_epochs=epochs)))
+    if "hard" in names:
+        # the development set: water bodies under nuisance factors (translation, seasonal
+        # phase shift, amplitude, noise, cloud gaps) the class signal is invariant to
+        n, t, s = (200, 60, 16) if quick else (400, 60, 16)
+        X, y = make_water_bodies(n, n_timesteps=t, map_size=s, nuisance=1.0, random_state=0)
+        out.append(("hard synthetic", X, y, False, dict(
+            spatial_shape=(s, s), embedding_dim=32, channels=(8, 16, 32), hidden_size=32,
+            lr=3e-3, max_epochs=20 if quick else 30)))
     real = dict(spatial_shape=(9, 9), embedding_dim=32, channels=(8, 16), hidden_size=32,
                 lr=3e-3, max_epochs=15 if quick else 20)
     sinop = DATA_DIR / "sinop_modis_2000_2017.nc"
@@ -464,7 +472,8 @@ def ladder(datasets, seeds, pca_components=20):
                         spatial_shape=(h, w), n_timesteps=Xtr.shape[1] - n_map,
                         embedding_dim=ae.embedding_dim, mode=ae.modalities,
                         channels=tuple(ae.channels), hidden_size=ae.hidden_size,
-                        bidirectional=ae.bidirectional, map_pooling=ae.map_pooling,
+                        bidirectional=ae.bidirectional, activation=ae.activation,
+                        map_pooling=ae.map_pooling,
                         series_readout=ae.series_readout, fusion=ae.fusion,
                         decoders=ae.decoders)
                     reps["untrained network (default architecture)"] = _untrained_embedding(

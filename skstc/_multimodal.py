@@ -389,6 +389,10 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         LSTM hidden size.
     bidirectional : bool, default=True
         Bidirectional LSTM encoder (False: forward direction only).
+    activation : {"relu", "linear"}, default="relu"
+        Activation of each branch before its L2 normalisation: ReLU (the paper; the
+        embeddings then lie in the positive orthant, where all cosines are positive) or
+        none (embeddings anywhere on the sphere).
     map_pooling : {"flatten", "mean"}, default="flatten"
         Read-out of the map encoder: flatten the last feature map into the linear layer
         (the paper) or average it over space (global average pooling, nearly invariant to
@@ -513,7 +517,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
                  spatial_weight=1.0, temporal_weight=1.0, constraint_weight=1.0,
                  reconstruction="normalized", constraint_start=0.5, constraint_center=False,
                  temperature=0.1, channels=(16, 32, 64), hidden_size=64, bidirectional=True,
-                 map_pooling="mean", series_readout="mean", fusion="sum", decoders="shared",
+                 activation="relu", map_pooling="mean", series_readout="mean", fusion="sum", decoders="shared",
                  balanced_batches="constraint", early_stopping=True, validation_fraction=0.1,
                  dec_alpha=1.0, eps=1e-8, min_steps_per_epoch=8, clusterer=None, max_epochs=60,
                  batch_size=256, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
@@ -535,6 +539,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         self.channels = channels
         self.hidden_size = hidden_size
         self.bidirectional = bidirectional
+        self.activation = activation
         self.map_pooling = map_pooling
         self.series_readout = series_readout
         self.fusion = fusion
@@ -583,7 +588,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
             raise ValueError(
                 f"reconstruction must be 'sum', 'mean' or 'normalized', got "
                 f"{self.reconstruction!r}.")
-        for name, allowed in (("map_pooling", ("flatten", "mean")),
+        for name, allowed in (("activation", ("relu", "linear")),
+                              ("map_pooling", ("flatten", "mean")),
                               ("series_readout", ("last", "mean")),
                               ("fusion", ("sum", "concat")),
                               ("decoders", ("shared", "per_branch")),
@@ -683,7 +689,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
             "spatial_shape": shape, "n_timesteps": self.n_timesteps_,
             "embedding_dim": self.embedding_dim, "mode": self.modalities,
             "channels": tuple(self.channels), "hidden_size": self.hidden_size,
-            "bidirectional": self.bidirectional,
+            "bidirectional": self.bidirectional, "activation": self.activation,
             "n_clusters": self.n_clusters if uses_dec else None,
             "map_pooling": self.map_pooling, "series_readout": self.series_readout,
             "fusion": self.fusion, "decoders": self.decoders,
