@@ -15,10 +15,16 @@ from the Sentinel-2 Slovenia patch (``../shared/data``, skipped when absent):
 * speed: training samples/s of the estimator vs the same torch module trained by a plain
   hand-written loop in the same run (ratio, target >= 0.9);
 * memory: resident memory added by ``transform`` on 10k and 100k objects (it streams in
-  batches, so the extra beyond the output array should not grow with n).
+  batches, so the extra beyond the output array should not grow with n);
+* ladder: the few-label macro-F1 of the default pipeline against what a practitioner would
+  do instead, on the same splits: raw stacked features (scaled), PCA of them, each modality
+  alone, the untrained network, the default model (and its branch embeddings) and the
+  published configuration, each read by the same linear probe and the same LabelAugmenter
+  (StandardScaler + LogisticRegression). ``--data hard`` adds the synthetic water bodies
+  with nuisance factors (``make_water_bodies(nuisance=1.0)``).
 
-Run ``python benchmarks/bench_multimodal.py [--quick] [--only table1,speed,...]
-[--data synthetic,sinop,slovenia] [--seeds 0,1,2] [--out results.jsonl]`` (one JSON row per
+Run ``python benchmarks/bench_multimodal.py [--quick] [--only table1,table23,speed,memory,
+ladder] [--data synthetic,hard,sinop,slovenia] [--seeds 0,1,2] [--out results.jsonl]`` (one JSON row per
 result on stdout, and appended to ``--out`` when given).
 """
 

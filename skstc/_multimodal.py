@@ -305,26 +305,30 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
     ``fit_predict``/``predict`` run k-means on the embeddings.
 
-    **Defaults and the published model.** The defaults differ from the paper where the
-    published form was found to fail on small real object sets; the paper's settings are one
-    argument away::
-
-        MultimodalConstrainedAE(**MultimodalConstrainedAE.PUBLISHED_PARAMS)
-
-    ``PUBLISHED_PARAMS`` holds ``reconstruction="sum"`` with ``spatial_weight=0.01`` (per-
-    sample sums: on maps smaller than the paper's 64 x 64 the map term becomes a tiny
-    fraction of the loss and the map branch is barely trained; a warning says so when a
-    reconstruction term is under 5 % of the loss), ``map_pooling="flatten"``,
+    **Defaults, the published model and its variants.** The defaults are the paper's
+    settings, also available as the dict ``MultimodalConstrainedAE.PUBLISHED_PARAMS``
+    (``reconstruction="sum"`` with ``spatial_weight=0.01``, ``map_pooling="flatten"``,
     ``series_readout="last"``, ``fusion="sum"``, ``decoders="shared"``,
-    ``balanced_batches="always"``, ``early_stopping=False`` and the faithful
-    ``clustering_loss="constrained"`` with ``constraint_center=False``. The faithful term
-    starts near its minimum: ReLU-then-normalised embeddings lie in the positive orthant,
-    where same-class cosines are close to 1 from the first epoch, so it barely acts;
-    ``constraint_center=True`` or ``clustering_loss="contrastive"`` (with negative pairs)
-    give a term that can act.
+    ``balanced_batches="always"``, ``early_stopping=False``,
+    ``clustering_loss="constrained"``, ``constraint_center=False``). Each deviation found
+    in an audit of the published form is a parameter: scale-free reconstruction terms
+    (``reconstruction="normalized"``), early stopping on held-out rows, global pooling of
+    the map, a read-out pooled over all steps, concatenation and per-branch decoders,
+    class-balanced batches only while the pair term is active, and a term that can act
+    (``clustering_loss="contrastive"``). None of them won consistently on the real object
+    sets of the benchmark (``benchmarks/results/multimodal.md``), so none is the default;
+    on those sets a linear model on the raw features is better than every variant, which
+    is worth checking on one's own data before using the embedding.
 
-    The paper's baselines are parameters of this class (on top of ``PUBLISHED_PARAMS`` to
-    reproduce the paper's table):
+    With per-sample sums the weight of a term grows with its size: on maps smaller than
+    the paper's 64 x 64, ``spatial_weight=0.01`` makes the map term a tiny fraction of the
+    loss and the map branch is barely trained (a warning says so when a reconstruction term
+    is under 5 % of the loss). The faithful constraint starts near its minimum:
+    ReLU-then-normalised embeddings lie in the positive orthant, where same-class cosines
+    are close to 1 from the first epoch, so it barely acts; ``constraint_center=True`` or
+    ``clustering_loss="contrastive"`` (with negative pairs) give a term that can act.
+
+    The paper's baselines are parameters of this class:
 
     ==============  =========================================================
     SAE             ``modalities="spatial", clustering_loss=None``
@@ -359,14 +363,16 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
     pairwise_schedule : {"joint", "alternate"}, default="joint"
         For ``clustering_loss="pairwise"``: add the DEC and pairwise terms at every step, or
         alternate between them from step to step (Zhang et al.; the SLTLAE_CONS ablation).
-    spatial_weight : float, default=1.0
-        Weight of the map reconstruction error (the paper's lambda, 0.01 with
-        ``reconstruction="sum"``).
+    spatial_weight : float, default=0.01
+        Weight of the map reconstruction error (the paper's lambda, set for per-sample sums
+        over 64 x 64 maps; ``0.01 * 4096 / (height * width)`` keeps its per-pixel weight on
+        other sizes; with ``reconstruction="normalized"`` a weight of 1 makes the two
+        terms equally important).
     temporal_weight : float, default=1.0
         Weight of the series reconstruction error (the paper's gamma, 1).
     constraint_weight : float, default=1.0
         Weight of the clustering/constraint term (fixed to 1 in the paper).
-    reconstruction : {"normalized", "sum", "mean"}, default="normalized"
+    reconstruction : {"sum", "normalized", "mean"}, default="sum"
         Normalisation of the reconstruction errors. ``"normalized"``: per-element mean
         squared error divided by the modality's variance over the training rows, so each
         term is free of the modality's size and units and predicting the mean scores 1
@@ -409,13 +415,14 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
         Both decoders read the fused embedding (the paper), or each reads its own branch
         (each encoder is then trained by its own modality's reconstruction; needs
         ``fusion="concat"`` when both modalities are used).
-    balanced_batches : {"constraint", "always"}, default="constraint"
+    balanced_batches : {"always", "constraint"}, default="always"
         With a label-based term: class-balanced batches (labelled rows of every class in
-        every batch, at most about a quarter of the batch) only while the term is active,
-        plain shuffled batches before; ``"always"``: from the first epoch with up to half
-        the batch labelled (the published sampler, which shows labelled rows many times
-        more often than the others).
-    early_stopping : bool, default=True
+        every batch) from the first epoch with up to half the batch labelled (the published
+        sampler, which shows labelled rows many times more often than the others, but also
+        shows rare classes more often); ``"constraint"``: only while the term is active
+        (plain shuffled batches before), with labelled rows capped at about a quarter of
+        the batch.
+    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the unlabelled rows and monitor their
         scale-free reconstruction error every epoch (``valid_recon`` in ``history_``,
         next to ``valid_recon_mean``, the error of predicting the training mean). Before
@@ -514,11 +521,12 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClusterMixin, TransformerMixi
 
     def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
-                 spatial_weight=1.0, temporal_weight=1.0, constraint_weight=1.0,
-                 reconstruction="normalized", constraint_start=0.5, constraint_center=False,
+                 spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
+                 reconstruction="sum", constraint_start=0.5, constraint_center=False,
                  temperature=0.1, channels=(16, 32, 64), hidden_size=64, bidirectional=True,
-                 activation="relu", map_pooling="mean", series_readout="mean", fusion="sum", decoders="shared",
-                 balanced_batches="constraint", early_stopping=True, validation_fraction=0.1,
+                 activation="relu", map_pooling="flatten", series_readout="last",
+                 fusion="sum", decoders="shared", balanced_batches="always",
+                 early_stopping=False, validation_fraction=0.1,
                  dec_alpha=1.0, eps=1e-8, min_steps_per_epoch=8, clusterer=None, max_epochs=60,
                  batch_size=256, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,

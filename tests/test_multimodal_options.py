@@ -281,12 +281,15 @@ def test_small_reconstruction_term_warns(small):
         MultimodalConstrainedAE(4, max_epochs=1, **published, **TINY).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        MultimodalConstrainedAE(4, clustering_loss=None, max_epochs=1, **TINY).fit(X)
+        MultimodalConstrainedAE(4, clustering_loss=None, max_epochs=1,
+                                reconstruction="normalized", spatial_weight=1.0,
+                                **TINY).fit(X)
 
 
 def test_early_stopping_on_held_out_rows_restores_the_best_epoch(small):
     X, y, _ = small
-    params = dict(clustering_loss=None, lr=0.05, validation_fraction=0.25, **TINY)
+    params = dict(clustering_loss=None, lr=0.05, early_stopping=True,
+                  validation_fraction=0.25, **TINY)
     ae = MultimodalConstrainedAE(4, max_epochs=80, **params).fit(X)
     valid = np.array([r["valid_recon"] for r in ae.history_])
     assert all(r["valid_recon_mean"] == ae.history_[0]["valid_recon_mean"]
@@ -300,13 +303,13 @@ def test_early_stopping_on_held_out_rows_restores_the_best_epoch(small):
     again = MultimodalConstrainedAE(4, max_epochs=best + 1, **params).fit(X)
     assert np.allclose(again.transform(X), ae.transform(X), atol=1e-6)
     assert not np.allclose(again.transform(X), MultimodalConstrainedAE(
-        4, max_epochs=len(valid), early_stopping=False, **params).fit(X).transform(X))
+        4, max_epochs=len(valid), **dict(params, early_stopping=False)).fit(X).transform(X))
 
 
 def test_early_stopping_starts_the_constraint_early(small):
     X, y, y_few = small
     ae = MultimodalConstrainedAE(4, max_epochs=80, constraint_start=0.75, lr=0.05,
-                                 validation_fraction=0.25, **TINY)
+                                 early_stopping=True, validation_fraction=0.25, **TINY)
     ae.fit(X, y_few)
     first = next(i for i, r in enumerate(ae.history_) if "constraint" in r)
     assert first < 60                  # the held-out error stopped improving before 60
