@@ -520,6 +520,9 @@ def main():
     parser.add_argument("--data", default="synthetic,sinop,slovenia")
     parser.add_argument("--out", default=None, help="append the JSON rows to this file")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--ladder-models", default=None,
+                        help='JSON {"row name": {estimator parameters}} replacing the ladder\'s '
+                             'variant rows (the default model is always run)')
     parser.add_argument("--variants", default=None,
                         help="comma-separated Table 1 rows to run (default: all)")
     parser.add_argument("--ae-epochs", type=int, default=None,
@@ -547,6 +550,10 @@ def main():
     if "table23" in parts:
         tables2_3(datasets, seeds, clf_epochs)
     if "ladder" in parts:
+        if args.ladder_models:
+            extra = json.loads(args.ladder_models)
+            LADDER_MODELS.clear()
+            LADDER_MODELS.update({DEFAULT_MODEL: {}, **extra})
         ladder(datasets, seeds)
     emit(dict(total_seconds=time.perf_counter() - t0, quick=args.quick, seeds=seeds,
               parts=parts, data=[d[0] for d in datasets], ae_epochs=args.ae_epochs))
