@@ -270,7 +270,7 @@ def speed(quick):
     """Samples/s of the estimator's fit vs a plain torch loop over the same module."""
     import torch
 
-    from skstc._multimodal import _MultimodalLoss
+    from skstc.losses import _MultimodalLoss
     from skstc.nn._multimodal import MultimodalAutoencoder
 
     n, t, s = (512, 36, 16) if quick else (1024, 60, 32)
