@@ -15,11 +15,17 @@ from the Sentinel-2 Slovenia patch (``../shared/data``, skipped when absent):
 * speed: training samples/s of the estimator vs the same torch module trained by a plain
   hand-written loop in the same run (ratio, target >= 0.9);
 * memory: resident memory added by ``transform`` on 10k and 100k objects (it streams in
-  batches, so the extra beyond the output array should not grow with n).
+  batches, so the extra beyond the output array should not grow with n);
+* ladder: the few-label macro-F1 of the default pipeline against what a practitioner would
+  do instead, on the same splits: raw stacked features (scaled), PCA of them, each modality
+  alone, the untrained network, the default model (and its branch embeddings) and two
+  variants built from the new options, each read by the same linear probe and LabelAugmenter
+  (StandardScaler + LogisticRegression). ``--data hard`` adds the synthetic water bodies
+  with nuisance factors (``make_water_bodies(nuisance=1.0)``).
 
-Run ``python benchmarks/bench_multimodal.py [--quick] [--only table1,speed,...]
-[--data synthetic,sinop,slovenia] [--seeds 0,1,2] [--out results.jsonl]`` (one JSON row per
-result on stdout, and appended to ``--out`` when given).
+Run ``python benchmarks/bench_multimodal.py [--quick] [--only table1,table23,speed,memory,
+ladder] [--data synthetic,hard,sinop,slovenia] [--seeds 0,1,2] [--out results.jsonl]`` (one
+JSON row per result on stdout, and appended to ``--out`` when given).
 """
 
 import argparse
@@ -45,18 +51,20 @@ from benchmarks._data import load_sinop_objects, load_slovenia_objects  # noqa: 
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
 from skstc.datasets import make_water_bodies  # noqa: E402
 
+# the paper's ablations, on top of the published settings (MultimodalConstrainedAE.
+# PUBLISHED_PARAMS, with lambda rescaled to keep its per-pixel weight on small maps)
 VARIANTS = {
     "SAE": dict(modalities="spatial", clustering_loss=None),
     "TAE": dict(modalities="temporal", clustering_loss=None),
     "SLTLAE": dict(clustering_loss=None),
     "SLTLAE_DEC": dict(clustering_loss="dec"),
-    "SLTLAE_CONS": dict(clustering_loss="pairwise"),
+    "SLTLAE_CONS": dict(clustering_loss="pairwise", pairwise_schedule="alternate"),
     "SLTLAE_CL": dict(clustering_loss="constrained"),
     "SLTLAE_CL_centred": dict(clustering_loss="constrained", constraint_center=True),
 }
 
 
-DATA_DIR = REPO.parent / "shared" / "data"
+DATA_DIR = Path(os.environ.get("SKSTC_DATA_DIR", REPO.parent / "shared" / "data"))
 
 
 def data_sets(quick, names=("synthetic", "sinop", "slovenia")):
@@ -75,11 +83,18 @@ def data_sets(quick, names=("synthetic", "sinop", "slovenia")):
         X, y = make_water_bodies(n, n_timesteps=t, map_size=s, random_state=0)
         # the published lambda=0.01 was set for 64x64 maps: keep its per-pixel weight
         out.append(("synthetic", X, y, False, dict(spatial_shape=(s, s), embedding_dim=32,
-                                            channels=(8, 16, 32), hidden_size=32,
-                                            spatial_weight=0.01 * 4096 / (s * s), lr=3e-3,
-                                            max_epochs=epochs)))
+                                                   channels=(8, 16, 32), hidden_size=32,
+                                                   lr=3e-3, max_epochs=epochs)))
+    if "hard" in names:
+        # the development set: water bodies under nuisance factors (translation, seasonal
+        # phase shift, amplitude, noise, cloud gaps) the class signal is invariant to
+        n, t, s = (200, 60, 16) if quick else (400, 60, 16)
+        X, y = make_water_bodies(n, n_timesteps=t, map_size=s, nuisance=1.0, random_state=0)
+        out.append(("hard synthetic", X, y, False, dict(
+            spatial_shape=(s, s), embedding_dim=32, channels=(8, 16, 32), hidden_size=32,
+            lr=3e-3, max_epochs=20 if quick else 30)))
     real = dict(spatial_shape=(9, 9), embedding_dim=32, channels=(8, 16), hidden_size=32,
-                spatial_weight=0.01 * 4096 / 81, lr=3e-3, max_epochs=15 if quick else 20)
+                lr=3e-3, max_epochs=15 if quick else 20)
     sinop = DATA_DIR / "sinop_modis_2000_2017.nc"
     if "sinop" in names and sinop.is_file():
         Xs, ys, codes = load_sinop_objects(sinop, window=9, stride=1)
@@ -146,16 +161,22 @@ def same_class_cosine(Z, y):
     return float(cos[same].mean()), float(cos[diff].mean())
 
 
-def table1(datasets, seeds, clf_epochs):
+def table1(datasets, seeds, clf_epochs, variants=None):
     rows = []
     for name, X, y, standardise, settings in datasets:
         for variant, params in VARIANTS.items():
+            if variants and variant not in variants:
+                continue
             scores, secs, collapse, cosines, probe, ari = [], [], [], [], [], []
             for seed in seeds:
                 train, test, y_train = split_few_labels(y, seed)
                 Xtr, Xte = prepare(X, train, test, standardise)
                 t0 = time.perf_counter()
-                ae = MultimodalConstrainedAE(len(np.unique(y)), **settings, **params,
+                h, w = settings["spatial_shape"]
+                published = dict(MultimodalConstrainedAE.PUBLISHED_PARAMS,
+                                 spatial_weight=0.01 * 4096 / (h * w))
+                ae = MultimodalConstrainedAE(len(np.unique(y)),
+                                             **{**settings, **published, **params},
                                              n_threads=THREADS, random_state=seed)
                 ae.fit(Xtr, y_train)
                 clf = MultimodalClassifier(ae, freeze_encoder=True, hidden_units=64,
@@ -248,7 +269,7 @@ def speed(quick):
     """Samples/s of the estimator's fit vs a plain torch loop over the same module."""
     import torch
 
-    from skstc._multimodal import _MultimodalLoss
+    from skstc.losses import _MultimodalLoss
     from skstc.nn._multimodal import MultimodalAutoencoder
 
     n, t, s = (512, 36, 16) if quick else (1024, 60, 32)
@@ -371,6 +392,125 @@ def memory():
     return rows
 
 
+# ---------------------------------------------------------------------------------------------
+# the baseline ladder: is the default pipeline worth using on these objects?
+# ---------------------------------------------------------------------------------------------
+# model rows of the ladder: name -> estimator parameters on top of the data set's sizes
+LADDER_MODELS = {
+    "skstc default (the published settings)": {},
+    # the strongest variant on the real sets in a screen of the new options: scale-free
+    # reconstruction terms + the contrastive term (negative pairs)
+    "variant: normalized + contrastive": dict(reconstruction="normalized", spatial_weight=1.0,
+                                               clustering_loss="contrastive"),
+    # every new option on (the candidate default before the screen)
+    "variant: all new options": dict(
+        reconstruction="normalized", spatial_weight=1.0, clustering_loss="contrastive",
+        map_pooling="mean", series_readout="mean", balanced_batches="constraint",
+        early_stopping=True),
+}
+DEFAULT_MODEL = "skstc default (the published settings)"
+
+
+def _few_label_scores(Ztr, Zte, y_train, y_test, seed):
+    """(linear probe, LabelAugmenter) macro-F1 of StandardScaler + LogisticRegression."""
+    lab = y_train >= 0
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    probe.fit(Ztr[lab], y_train[lab])
+    aug = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+                         n_clusters=min(50, len(Ztr) // 4), random_state=seed)
+    aug.fit(Ztr, y_train)
+    return macro_f1(probe, Zte, y_test), macro_f1(aug, Zte, y_test)
+
+
+def _untrained_embedding(ae_params, n_map, Xtr, Xte, seed):
+    """Embeddings of the network at its random initialisation (same architecture)."""
+    import torch
+
+    from skstc.nn._multimodal import MultimodalAutoencoder
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        module = MultimodalAutoencoder(**ae_params).eval()
+    h, w = ae_params["spatial_shape"]
+
+    def embed(X):
+        with torch.no_grad():
+            maps = torch.as_tensor(X[:, :n_map].reshape(-1, h, w))
+            return module.encode(maps, torch.as_tensor(X[:, n_map:])).numpy()
+
+    return embed(Xtr), embed(Xte)
+
+
+def ladder(datasets, seeds, pca_components=20):
+    """Few-label macro-F1 (10 labels per class) of representations, same classifiers.
+
+    Each representation is read by a linear probe (StandardScaler + LogisticRegression on
+    the labelled rows) and by LabelAugmenter around the same pipeline (fitted on every
+    training row), and scored on the held-out test split.
+    """
+    from sklearn.decomposition import PCA
+
+    rows = []
+    for name, X, y, standardise, settings in datasets:
+        h, w = settings["spatial_shape"]
+        n_map = h * w
+        scores = {}
+        for seed in seeds:
+            train, test, y_train = split_few_labels(y, seed)
+            Xtr, Xte = prepare(X, train, test, standardise)
+            reps = {
+                "raw features (scaled)": (Xtr, Xte),
+                "map features only": (Xtr[:, :n_map], Xte[:, :n_map]),
+                "series features only": (Xtr[:, n_map:], Xte[:, n_map:]),
+            }
+            pca = make_pipeline(StandardScaler(),
+                                PCA(pca_components, random_state=seed)).fit(Xtr)
+            reps[f"PCA ({pca_components}) of raw features"] = (pca.transform(Xtr),
+                                                               pca.transform(Xte))
+            for model, params in LADDER_MODELS.items():
+                kw = dict(settings)
+                kw.update(params)
+                t0 = time.perf_counter()
+                ae = MultimodalConstrainedAE(len(np.unique(y)), **kw, n_threads=THREADS,
+                                             random_state=seed).fit(Xtr, y_train)
+                secs = time.perf_counter() - t0
+                reps[model] = (ae.transform(Xtr), ae.transform(Xte))
+                if model == DEFAULT_MODEL:
+                    zs_tr, zt_tr = ae.transform_branches(Xtr)
+                    zs_te, zt_te = ae.transform_branches(Xte)
+                    reps["skstc default: map branch"] = (zs_tr, zs_te)
+                    reps["skstc default: series branch"] = (zt_tr, zt_te)
+                    ae_params = dict(
+                        spatial_shape=(h, w), n_timesteps=Xtr.shape[1] - n_map,
+                        embedding_dim=ae.embedding_dim, mode=ae.modalities,
+                        channels=tuple(ae.channels), hidden_size=ae.hidden_size,
+                        bidirectional=ae.bidirectional, activation=ae.activation,
+                        map_pooling=ae.map_pooling,
+                        series_readout=ae.series_readout, fusion=ae.fusion,
+                        decoders=ae.decoders)
+                    reps["untrained network (default architecture)"] = _untrained_embedding(
+                        ae_params, n_map, Xtr, Xte, seed)
+                last = ae.history_[-1]
+                emit(dict(data=name, seed=seed, model=model, epochs=ae.n_iter_,
+                          sec=round(secs, 1), valid_recon=last.get("valid_recon"),
+                          valid_recon_mean=last.get("valid_recon_mean")))
+            for rep, (Ztr, Zte) in reps.items():
+                probe, aug = _few_label_scores(Ztr, Zte, y_train, y[test], seed)
+                scores.setdefault(rep, []).append((probe, aug))
+        for rep, vals in scores.items():
+            vals = np.asarray(vals)
+            row = dict(part="ladder", data=name, representation=rep,
+                       probe_f1_mean=float(vals[:, 0].mean()),
+                       probe_f1_std=float(vals[:, 0].std()),
+                       augmenter_f1_mean=float(vals[:, 1].mean()),
+                       augmenter_f1_std=float(vals[:, 1].std()),
+                       probe_scores=[round(v, 3) for v in vals[:, 0]],
+                       augmenter_scores=[round(v, 3) for v in vals[:, 1]])
+            emit(row)
+            rows.append(row)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -379,6 +519,11 @@ def main():
     parser.add_argument("--data", default="synthetic,sinop,slovenia")
     parser.add_argument("--out", default=None, help="append the JSON rows to this file")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--ladder-models", default=None,
+                        help='JSON {"row name": {estimator parameters}} replacing the ladder\'s '
+                             'variant rows (the default model is always run)')
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated Table 1 rows to run (default: all)")
     parser.add_argument("--ae-epochs", type=int, default=None,
                         help="override the autoencoders' max_epochs (a smaller training budget)")
     args = parser.parse_args()
@@ -389,7 +534,7 @@ def main():
     parts = args.only.split(",")
     clf_epochs = 30 if args.quick else 60
     datasets = (data_sets(args.quick, args.data.split(","))
-                if {"table1", "table23"} & set(parts) else [])
+                if {"table1", "table23", "ladder"} & set(parts) else [])
     if args.ae_epochs is not None:
         for *_, settings in datasets:
             settings["max_epochs"] = args.ae_epochs
@@ -399,9 +544,16 @@ def main():
     if "memory" in parts:
         memory()
     if "table1" in parts:
-        table1(datasets, seeds, clf_epochs)
+        table1(datasets, seeds, clf_epochs,
+               args.variants.split(",") if args.variants else None)
     if "table23" in parts:
         tables2_3(datasets, seeds, clf_epochs)
+    if "ladder" in parts:
+        if args.ladder_models:
+            extra = json.loads(args.ladder_models)
+            LADDER_MODELS.clear()
+            LADDER_MODELS.update({DEFAULT_MODEL: {}, **extra})
+        ladder(datasets, seeds)
     emit(dict(total_seconds=time.perf_counter() - t0, quick=args.quick, seeds=seeds,
               parts=parts, data=[d[0] for d in datasets], ae_epochs=args.ae_epochs))
 

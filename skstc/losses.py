@@ -4,6 +4,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._sampling import sample_cannot_link, sample_class_pairs
+
 # --- shared ---
 
 def student_t_assignment(z, centers, alpha=1.0):
@@ -81,7 +83,7 @@ def kl_clustering_loss(p, q, eps=1e-10):
 # --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 
 
-def reconstruction_error(pred, target, reduction="sum"):
+def reconstruction_error(pred, target, reduction="sum", scale=1.0):
     """Squared reconstruction error with an explicit normalisation.
 
     Parameters
@@ -89,10 +91,15 @@ def reconstruction_error(pred, target, reduction="sum"):
     pred, target : Tensor of shape (batch, ...)
         Reconstruction and input (e.g. maps ``(batch, height, width)`` or series
         ``(batch, time)``).
-    reduction : {"sum", "mean"}, default="sum"
+    reduction : {"sum", "mean", "normalized"}, default="sum"
         ``"sum"``: squared error summed over each sample's elements (pixels or time steps),
         then averaged over the batch (the published method's scale, for which its loss
         weights were chosen). ``"mean"``: mean over every element (per-element MSE).
+        ``"normalized"``: the per-element mean divided by ``scale``; with ``scale`` the
+        modality's variance (mean over its elements of the variance across samples), the
+        error is free of the modality's size and units and predicting the mean is 1.
+    scale : float, default=1.0
+        Divisor of the ``"normalized"`` error (ignored otherwise).
 
     Returns
     -------
@@ -103,7 +110,28 @@ def reconstruction_error(pred, target, reduction="sum"):
         return sq.flatten(1).sum(dim=1).mean()
     if reduction == "mean":
         return sq.mean()
-    raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}.")
+    if reduction == "normalized":
+        return sq.mean() / scale
+    raise ValueError(f"reduction must be 'sum', 'mean' or 'normalized', got {reduction!r}.")
+
+
+def modality_variance(x):
+    """Variance scale of one modality: mean over its elements of the variance across samples.
+
+    The mean squared error of predicting each element's mean is exactly this value, so
+    ``reconstruction_error(..., "normalized", scale=modality_variance(x))`` is 1 for the
+    predict-the-mean reference.
+
+    Parameters
+    ----------
+    x : ndarray or Tensor of shape (n_samples, ...)
+
+    Returns
+    -------
+    scale : float (at least 1e-12)
+    """
+    x = torch.as_tensor(x, dtype=torch.float64).flatten(1)
+    return max(float(x.var(dim=0, unbiased=False).mean()), 1e-12)
 
 
 def cosine_pair_loss(z, idx_i, idx_j, eps=1e-8):
@@ -198,6 +226,135 @@ def embedding_collapse(z):
     """
     u = F.normalize(z.detach(), dim=-1, eps=1e-12)
     return float(u.mean(dim=0).pow(2).sum())
+
+
+def supervised_contrastive_loss(z, y, temperature=0.1):
+    """Supervised contrastive loss over the labelled rows of a batch (Khosla et al.).
+
+    For each labelled anchor ``i`` with at least one same-class row,
+    ``-mean_{p in P(i)} log(exp(c_ip / t) / sum_{a != i} exp(c_ia / t))`` where ``c`` is
+    the cosine similarity, ``P(i)`` the other rows of its class and ``a`` runs over the
+    other labelled rows; the loss is the mean over anchors. Unlike the same-class cosine
+    term it has negative pairs, so it cannot be met by making every embedding alike.
+
+    Parameters
+    ----------
+    z : Tensor of shape (batch, dim)
+    y : LongTensor of shape (batch,)
+        Labels, ``-1`` for unlabelled rows (ignored).
+    temperature : float, default=0.1
+
+    Returns
+    -------
+    loss : scalar Tensor (0 with a zero gradient when no anchor has a positive)
+    """
+    lab = torch.nonzero(y >= 0, as_tuple=True)[0]
+    zero = z.sum() * 0.0
+    if lab.numel() < 2:
+        return zero
+    u = F.normalize(z[lab], dim=-1, eps=1e-12)
+    yl = y[lab]
+    logits = u @ u.T / temperature
+    self_mask = torch.eye(len(lab), dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(self_mask, float("-inf"))
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    pos = (yl[:, None] == yl[None]) & ~self_mask
+    n_pos = pos.sum(dim=1)
+    has = n_pos > 0
+    if not has.any():
+        return zero
+    pos_lp = torch.where(pos, log_prob, torch.zeros_like(log_prob)).sum(dim=1)
+    return -(pos_lp[has] / n_pos[has]).mean()
+
+
+class _MultimodalLoss(nn.Module):
+    """Criterion of MultimodalConstrainedAE: weighted reconstruction + embedding term.
+
+    ``spatial_weight * E_map + temporal_weight * E_series + constraint_weight * L`` with
+    the errors normalised by ``reconstruction`` (see :func:`reconstruction_error`) and
+    ``L`` switched on by the estimator's schedule (``active``). With
+    ``clustering_loss="dec"`` the reconstruction terms are dropped once ``L`` is active
+    (DEC fine-tunes the encoder on the KL term alone); ``"idec"`` keeps them (IDEC).
+    Follows the engine's criterion protocol; ``components_`` holds the raw terms
+    (``recon_map``, ``recon_series``, ``constraint``...) and the weighted ones
+    (``weighted_map``, ``weighted_series``, ``weighted_constraint``).
+    """
+
+    def __init__(self, spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
+                 reconstruction="sum", clustering_loss="constrained", pairwise_schedule="joint",
+                 constraint_center=False, dec_alpha=1.0, eps=1e-8, temperature=0.1,
+                 map_scale=1.0, series_scale=1.0, seed=0):
+        super().__init__()
+        self.spatial_weight = spatial_weight
+        self.temporal_weight = temporal_weight
+        self.constraint_weight = constraint_weight
+        self.reconstruction = reconstruction
+        self.clustering_loss = clustering_loss
+        self.pairwise_schedule = pairwise_schedule
+        self.constraint_center = constraint_center
+        self.dec_alpha = dec_alpha
+        self.eps = eps
+        self.temperature = temperature
+        self.map_scale = map_scale
+        self.series_scale = series_scale
+        self.generator = torch.Generator()
+        self.generator.manual_seed(seed)
+        self.active = False        # switched on by the estimator's schedule
+        self.target = None         # DEC target distribution over the whole data set
+        self.centers = None        # reference to the module's cluster centres
+        self._step = 0
+
+    def forward(self, y_pred, y_true, X):
+        comps = {}
+        loss = y_pred["z"].new_zeros(())
+        with_term = self.active and self.clustering_loss is not None
+        keep_rec = not (with_term and self.clustering_loss == "dec")
+        for key, target, weight, scale, name in (
+                ("map_hat", "maps", self.spatial_weight, self.map_scale, "map"),
+                ("series_hat", "series", self.temporal_weight, self.series_scale, "series")):
+            if key not in y_pred:
+                continue
+            rec = reconstruction_error(y_pred[key], X[target], self.reconstruction, scale)
+            comps[f"recon_{name}"] = float(rec.detach())
+            if keep_rec:
+                comps[f"weighted_{name}"] = weight * comps[f"recon_{name}"]
+                loss = loss + weight * rec
+        z = y_pred["z"]
+        comps["collapse"] = embedding_collapse(z)
+        if with_term:
+            extra = self._clustering_term(z, y_true, X, comps)
+            comps["constraint"] = float(extra.detach())
+            comps["weighted_constraint"] = self.constraint_weight * comps["constraint"]
+            loss = loss + self.constraint_weight * extra
+        self._step += 1
+        self.components_ = comps
+        return loss
+
+    def _clustering_term(self, z, y, X, comps):
+        if self.clustering_loss == "constrained":
+            pairs = sample_class_pairs(y, self.generator)
+            return constrained_cosine_loss(z, pairs, eps=self.eps, center=self.constraint_center)
+        if self.clustering_loss == "contrastive":
+            if self.constraint_center:
+                z = z - z.mean(dim=0, keepdim=True)
+            return supervised_contrastive_loss(z, y, self.temperature)
+        q = student_t_assignment(z, self.centers, self.dec_alpha)
+        kl = kl_clustering_loss(self.target[X["index"]].to(q.device), q)
+        if self.clustering_loss in ("dec", "idec"):
+            return kl
+        pairs = sample_class_pairs(y, self.generator)
+        if pairs:
+            ml = (torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs]))
+            cl = sample_cannot_link(y, len(ml[0]), self.generator)
+        else:
+            ml = cl = None
+        ml_loss, cl_loss = pairwise_constraint_loss(q, ml, cl, eps=self.eps)
+        comps["must_link"] = float(ml_loss.detach())
+        comps["cannot_link"] = float(cl_loss.detach())
+        if self.pairwise_schedule == "joint":
+            return kl + ml_loss + cl_loss
+        # alternate: clustering step, then constraint step
+        return kl if self._step % 2 == 0 else ml_loss + cl_loss
 
 
 # --- Tile2VecSeriesKMeans ---

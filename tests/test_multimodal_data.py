@@ -5,6 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_val_predict
+from sklearn.preprocessing import StandardScaler
 
 from benchmarks._data import load_sinop_objects, load_slovenia_objects
 from skstc.datasets import cut_objects, make_water_bodies
@@ -169,6 +170,42 @@ def test_make_water_bodies_modalities_are_complementary():
     assert cm_ser[2, 2] > 0.9 and cm_ser[3, 3] > 0.9
     assert cm_ser[0, 0] < 0.75 and cm_ser[1, 1] < 0.75
     assert np.diag(cm_both).min() > 0.9
+
+
+def test_make_water_bodies_nuisance_factors():
+    """nuisance=0 is the default set; nuisance=1 translates maps, scales and shifts series,
+    adds noise and cloud gaps, while the class signal survives (invariant features)."""
+    X0, y0 = make_water_bodies(200, n_timesteps=96, map_size=24, random_state=0)
+    Xz, yz = make_water_bodies(200, n_timesteps=96, map_size=24, nuisance=0.0,
+                               random_state=0)
+    np.testing.assert_array_equal(X0, Xz)
+    X1, y1 = make_water_bodies(200, n_timesteps=96, map_size=24, nuisance=1.0,
+                               random_state=0)
+    np.testing.assert_array_equal(y0, y1)
+    n_map = 576
+    # amplitude: the default series are scaled to a maximum of 1, the nuisance ones are not
+    assert np.allclose(X0[:, n_map:].max(axis=1), 1.0)
+    assert X1[:, n_map:].max(axis=1).std() > 0.1
+    # translation: the maps' centres of mass move (up to 3 pixels at map_size=24)
+    rows = np.arange(24)
+
+    def centre(X):
+        m = np.clip(X[:, :n_map], 0, None).reshape(-1, 24, 24)
+        return (m.sum(axis=2) * rows).sum(axis=1) / m.sum(axis=(1, 2))
+
+    assert centre(X1).std() > 1.5 * centre(X0).std()
+    # the class signal is invariant to the nuisances: shift- and scale-free features (map
+    # moments, amplitude spectra of the max-normalised series) still separate the classes
+    series = X1[:, n_map:] / np.abs(X1[:, n_map:]).max(axis=1, keepdims=True)
+    spectra = np.abs(np.fft.rfft(series, axis=1))[:, 1:20]
+    maps = np.clip(X1[:, :n_map], 0, None).reshape(-1, 24, 24)
+    shape = np.column_stack([maps.sum(axis=(1, 2)), (maps > 0.5).sum(axis=(1, 2)),
+                             maps.max(axis=1).sum(axis=1), maps.max(axis=2).sum(axis=1)])
+    F = StandardScaler().fit_transform(np.hstack([shape, spectra]))
+    pred = cross_val_predict(LogisticRegression(max_iter=3000), F, y1, cv=3)
+    assert np.diag(confusion_matrix(y1, pred, normalize="true")).min() > 0.8
+    with pytest.raises(ValueError, match="nuisance"):
+        make_water_bodies(4, nuisance=1.5)
 
 
 def test_cut_objects_by_hand():

@@ -72,8 +72,37 @@ _CLASS_DESIGN = {0: ("pond", "intermittent"), 1: ("river", "intermittent"),
                  2: ("lake", "slow"), 3: ("lake", "annual")}
 
 
+def _add_cloud_gaps(stack, p_cloudy, rng):
+    """Set a rectangle of each cloudy month of a mask stack to no data (0), in place."""
+    n_t, h, w = stack.shape
+    for t in np.flatnonzero(rng.random_sample(n_t) < p_cloudy):
+        ch = max(1, int(round(h * rng.uniform(0.3, 0.8))))
+        cw = max(1, int(round(w * rng.uniform(0.3, 0.8))))
+        r0, c0 = rng.randint(0, h - ch + 1), rng.randint(0, w - cw + 1)
+        stack[t, r0:r0 + ch, c0:c0 + cw] = 0
+
+
+def _apply_nuisance(row, map_size, max_shift, strength, rng):
+    """Translate the map, scale the series and add noise to one feature row, in place."""
+    n_map = map_size * map_size
+    fmap = row[:n_map].reshape(map_size, map_size)
+    if max_shift:
+        dy, dx = rng.randint(-max_shift, max_shift + 1, size=2)
+        fmap[:] = np.roll(fmap, (dy, dx), axis=(0, 1))
+        if dy > 0:
+            fmap[:dy] = 0
+        elif dy < 0:
+            fmap[dy:] = 0
+        if dx > 0:
+            fmap[:, :dx] = 0
+        elif dx < 0:
+            fmap[:, dx:] = 0
+    row[n_map:] *= rng.uniform(1 - strength / 2, 1 + strength / 2)
+    row += rng.normal(0.0, 0.05 * strength, row.shape).astype(row.dtype)
+
+
 def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02,
-                      return_masks=False, random_state=None):
+                      nuisance=0.0, return_masks=False, random_state=None):
     """Synthetic water bodies with complementary spatial and temporal modalities.
 
     Four classes, as in ReaLSAT-based few-label classification: 0 farm pond, 1 river segment,
@@ -102,6 +131,20 @@ def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02
         Side of the fraction maps.
     noise : float, default=0.02
         Fraction of mask pixels per month that are corrupted (half no data, half flipped).
+    nuisance : float in [0, 1], default=0.0
+        Strength of nuisance factors that change every object but not its class, for a
+        harder set on which a representation must be invariant to them: at strength ``s``,
+
+        * the map is translated by up to ``round(s * map_size / 8)`` pixels in each
+          direction (zero fill);
+        * the seasonal phase is shifted by up to ``round(3 * s)`` months (the series is a
+          shifted window of a longer record);
+        * the area series is scaled by a factor in ``[1 - s / 2, 1 + s / 2]``;
+        * Gaussian noise of standard deviation ``0.05 * s`` is added to the maps and series;
+        * each month is cloudy with probability ``0.2 * s``: a rectangle covering 30-80 % of
+          each side of the mask becomes no data (the area drops that month).
+
+        0 gives the default set (identical to earlier versions for a given seed).
     return_masks : bool, default=False
         Also return the list of raw mask stacks (memory: about ``n_timesteps * 1 kB`` per
         object).
@@ -130,9 +173,15 @@ def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02
             raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
     if not 0 <= noise < 1:
         raise ValueError(f"noise must be in [0, 1), got {noise!r}.")
+    if not isinstance(nuisance, numbers.Real) or not 0 <= nuisance <= 1:
+        raise ValueError(f"nuisance must be in [0, 1], got {nuisance!r}.")
     rng = local_random_state(random_state)
+    max_lag = int(round(3 * nuisance))
+    max_shift = int(round(nuisance * map_size / 8))
     y = np.arange(n_samples) % 4
     rng.shuffle(y)
+    # nuisance draws come from their own stream, so nuisance=0 leaves the set unchanged
+    nrng = np.random.RandomState(rng.randint(2**31 - 1)) if nuisance > 0 else None
     features = FractionMapFeatures(map_size=map_size)
     features.n_timesteps_ = n_timesteps
     X = np.empty((n_samples, map_size * map_size + n_timesteps), dtype=np.float32)
@@ -140,7 +189,12 @@ def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02
     for i, label in enumerate(y):
         shape_kind, dyn_kind = _CLASS_DESIGN[int(label)]
         depth = _depth_map(shape_kind, rng)
-        level = _fill_levels(dyn_kind, n_timesteps, rng)
+        if nrng is None:
+            level = _fill_levels(dyn_kind, n_timesteps, rng)
+        else:   # a window of a longer record: a seasonal phase shift of up to max_lag
+            level = _fill_levels(dyn_kind, n_timesteps + 2 * max_lag, rng)
+            lag = nrng.randint(0, 2 * max_lag + 1)
+            level = level[lag:lag + n_timesteps]
         # the level is the wet *area fraction*: the deepest pixels fill first, so the area
         # series depends on the dynamics only, never on the shape
         order = np.argsort(-(depth.ravel() + 1e-6 * rng.random_sample(depth.size)))
@@ -154,7 +208,11 @@ def make_water_bodies(n_samples=400, *, n_timesteps=442, map_size=64, noise=0.02
             flip = rng.random_sample(stack.shape) < 0.5
             stack[hit & flip] = 3 - stack[hit & flip]
             stack[hit & ~flip] = 0
+        if nrng is not None:
+            _add_cloud_gaps(stack, 0.2 * nuisance, nrng)
         X[i] = features.transform([stack])[0]
+        if nrng is not None:
+            _apply_nuisance(X[i], map_size, max_shift, nuisance, nrng)
         if return_masks:
             masks.append(stack)
     if return_masks:

@@ -40,7 +40,7 @@ class _Project(nn.Module):
 
 
 class SpatialEncoder(nn.Module):
-    """CNN encoder of a map: stride-2 convolutions + Linear + ReLU + L2 normalisation.
+    """CNN encoder of a map: stride-2 convolutions + read-out + Linear + ReLU + L2 norm.
 
     Parameters
     ----------
@@ -52,12 +52,19 @@ class SpatialEncoder(nn.Module):
         Output channels of the convolution layers (each halves the map size).
     activation : {"relu", "linear"}, default="relu"
         Activation before the L2 normalisation (the paper: ReLU).
+    pooling : {"flatten", "mean"}, default="flatten"
+        Read-out of the last feature map: flatten it into the linear layer (the paper; a
+        one-pixel shift of the object changes the input of every weight), or average each
+        channel over the map (global average pooling: nearly invariant to translation).
 
     Shapes: ``(batch, height, width)`` -> ``(batch, embedding_dim)`` unit vectors.
     """
 
-    def __init__(self, spatial_shape, embedding_dim, channels=(16, 32, 64), activation="relu"):
+    def __init__(self, spatial_shape, embedding_dim, channels=(16, 32, 64), activation="relu",
+                 pooling="flatten"):
         super().__init__()
+        if pooling not in ("flatten", "mean"):
+            raise ValueError(f"pooling must be 'flatten' or 'mean', got {pooling!r}.")
         layers, c_in = [], 1
         for c_out in channels:
             layers += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1), nn.ReLU()]
@@ -65,11 +72,14 @@ class SpatialEncoder(nn.Module):
         self.conv = nn.Sequential(*layers)
         h, w = (_conv_out(s, len(channels)) for s in spatial_shape)
         self.out_shape = (c_in, h, w)
-        self.project = _Project(c_in * h * w, embedding_dim, activation)
+        self.pooling = pooling
+        n_in = c_in * h * w if pooling == "flatten" else c_in
+        self.project = _Project(n_in, embedding_dim, activation)
 
     def forward(self, maps):
         h = self.conv(maps.unsqueeze(1))
-        return self.project(h.flatten(1))
+        h = h.flatten(1) if self.pooling == "flatten" else h.mean(dim=(2, 3))
+        return self.project(h)
 
 
 class SpatialDecoder(nn.Module):
@@ -100,7 +110,7 @@ class SpatialDecoder(nn.Module):
 
 
 class TemporalEncoder(nn.Module):
-    """LSTM encoder of a series: final states (forward + backward, added) -> projection.
+    """LSTM encoder of a series: final (or time-averaged) states -> projection.
 
     Parameters
     ----------
@@ -112,17 +122,31 @@ class TemporalEncoder(nn.Module):
         Bidirectional LSTM whose forward and backward final hidden states are added (the
         paper); False uses the forward direction only.
     activation : {"relu", "linear"}, default="relu"
+    readout : {"last", "mean"}, default="last"
+        ``"last"``: the final hidden state of each direction (the paper; on long series the
+        middle steps reach it only through many recurrent steps and get almost no gradient).
+        ``"mean"``: the hidden states averaged over all time steps (each direction), so
+        every step contributes directly.
 
     Shapes: ``(batch, time)`` -> ``(batch, embedding_dim)`` unit vectors.
     """
 
-    def __init__(self, embedding_dim, hidden_size=64, bidirectional=True, activation="relu"):
+    def __init__(self, embedding_dim, hidden_size=64, bidirectional=True, activation="relu",
+                 readout="last"):
         super().__init__()
+        if readout not in ("last", "mean"):
+            raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}.")
         self.lstm = nn.LSTM(1, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.hidden_size = hidden_size
+        self.readout = readout
         self.project = _Project(hidden_size, embedding_dim, activation)
 
     def forward(self, series):
-        _, (h_n, _) = self.lstm(series.unsqueeze(-1))
+        out, (h_n, _) = self.lstm(series.unsqueeze(-1))
+        if self.readout == "mean":
+            # out: (batch, time, num_directions * hidden); directions added, time averaged
+            h = out.mean(dim=1).view(out.shape[0], -1, self.hidden_size).sum(dim=1)
+            return self.project(h)
         # h_n: (num_directions, batch, hidden); forward + backward
         return self.project(h_n.sum(dim=0))
 
@@ -146,7 +170,7 @@ class TemporalDecoder(nn.Module):
 
 
 class MultimodalAutoencoder(nn.Module):
-    """Spatial CNN + temporal LSTM autoencoder with a fused (summed) embedding.
+    """Spatial CNN + temporal LSTM autoencoder with a fused embedding.
 
     Parameters
     ----------
@@ -161,8 +185,19 @@ class MultimodalAutoencoder(nn.Module):
     activation : {"relu", "linear"}, default="relu"
         Activation before each branch's L2 normalisation.
     n_clusters : int or None, default=None
-        When given, a learnable ``cluster_centers`` parameter ``(n_clusters, embedding_dim)``
+        When given, a learnable ``cluster_centers`` parameter ``(n_clusters, fused_dim)``
         is created (DEC-style clustering heads).
+    map_pooling : {"flatten", "mean"}, default="flatten"
+        Read-out of the map encoder (see :class:`SpatialEncoder`).
+    series_readout : {"last", "mean"}, default="last"
+        Read-out of the series encoder (see :class:`TemporalEncoder`).
+    fusion : {"sum", "concat"}, default="sum"
+        Fused embedding: the sum of the branch embeddings (the paper; ``fused_dim =
+        embedding_dim``) or their concatenation (``fused_dim = 2 * embedding_dim`` with both
+        modalities), which keeps each branch in its own coordinates.
+    decoders : {"shared", "per_branch"}, default="shared"
+        Both decoders read the fused embedding (the paper), or each decoder reads its own
+        branch's embedding, so each encoder is trained by its own reconstruction only.
 
     Forward: ``forward(maps, series, index=None)`` -> dict with ``z`` (fused embedding),
     ``z_spatial``, ``z_temporal``, ``map_hat`` and ``series_hat`` (absent entries for a
@@ -171,29 +206,53 @@ class MultimodalAutoencoder(nn.Module):
 
     def __init__(self, spatial_shape, n_timesteps, embedding_dim=256, mode="both",
                  channels=(16, 32, 64), hidden_size=64, bidirectional=True, activation="relu",
-                 n_clusters=None):
+                 n_clusters=None, map_pooling="flatten", series_readout="last", fusion="sum",
+                 decoders="shared"):
         super().__init__()
         if mode not in ("both", "spatial", "temporal"):
             raise ValueError(f"mode must be 'both', 'spatial' or 'temporal', got {mode!r}.")
+        if fusion not in ("sum", "concat"):
+            raise ValueError(f"fusion must be 'sum' or 'concat', got {fusion!r}.")
+        if decoders not in ("shared", "per_branch"):
+            raise ValueError(f"decoders must be 'shared' or 'per_branch', got {decoders!r}.")
         self.mode = mode
+        self.fusion = fusion
+        self.decoders = decoders
+        self.embedding_dim = embedding_dim
         self.use_spatial = mode in ("both", "spatial")
         self.use_temporal = mode in ("both", "temporal")
+        n_branches = int(self.use_spatial) + int(self.use_temporal)
+        self.fused_dim = embedding_dim * (n_branches if fusion == "concat" else 1)
+        dec_in = embedding_dim if decoders == "per_branch" else self.fused_dim
         if self.use_spatial:
             self.spatial_encoder = SpatialEncoder(spatial_shape, embedding_dim, channels,
-                                                  activation)
-            self.spatial_decoder = SpatialDecoder(spatial_shape, embedding_dim,
+                                                  activation, map_pooling)
+            self.spatial_decoder = SpatialDecoder(spatial_shape, dec_in,
                                                   tuple(reversed(channels)))
         if self.use_temporal:
             self.temporal_encoder = TemporalEncoder(embedding_dim, hidden_size, bidirectional,
-                                                    activation)
-            self.temporal_decoder = TemporalDecoder(n_timesteps, embedding_dim, hidden_size)
+                                                    activation, series_readout)
+            self.temporal_decoder = TemporalDecoder(n_timesteps, dec_in, hidden_size)
         if n_clusters is not None:
-            self.cluster_centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
+            self.cluster_centers = nn.Parameter(torch.zeros(n_clusters, self.fused_dim))
+
+    def _fuse(self, parts):
+        if self.fusion == "concat":
+            return torch.cat([parts[k] for k in ("z_spatial", "z_temporal") if k in parts],
+                             dim=-1)
+        return sum(parts.values())
 
     def encode(self, maps=None, series=None):
-        """Fused embedding ``(batch, embedding_dim)`` = sum of the branch embeddings."""
+        """Fused embedding ``(batch, fused_dim)``: sum or concatenation of the branches."""
+        return self._fuse(self._encode_parts(maps, series))
+
+    def encode_branches(self, maps=None, series=None):
+        """Branch embeddings ``(z_spatial, z_temporal)``, each ``(batch, embedding_dim)``.
+
+        A disabled modality gives None.
+        """
         parts = self._encode_parts(maps, series)
-        return sum(parts.values())
+        return parts.get("z_spatial"), parts.get("z_temporal")
 
     def _encode_parts(self, maps, series):
         parts = {}
@@ -203,18 +262,42 @@ class MultimodalAutoencoder(nn.Module):
             parts["z_temporal"] = self.temporal_encoder(series)
         return parts
 
+    def _split(self, z):
+        """Branch parts of a fused embedding (per-branch decoders)."""
+        if self.fusion == "concat":
+            d = self.embedding_dim
+            if self.use_spatial and self.use_temporal:
+                return z[:, :d], z[:, d:]
+            return (z, None) if self.use_spatial else (None, z)
+        raise ValueError(
+            "a summed embedding cannot be split into its branches: per-branch decoders "
+            "decode from the branch embeddings (use fusion='concat' to decode fused codes).")
+
     def decode(self, z):
-        """Reconstructions ``(map_hat, series_hat)`` (None for a disabled modality)."""
-        map_hat = self.spatial_decoder(z) if self.use_spatial else None
-        series_hat = self.temporal_decoder(z) if self.use_temporal else None
+        """Reconstructions ``(map_hat, series_hat)`` (None for a disabled modality).
+
+        ``z`` is a fused embedding ``(batch, fused_dim)``; with per-branch decoders each
+        decoder reads its branch's part (needs ``fusion="concat"``).
+        """
+        if self.decoders == "per_branch":
+            return self._decode_parts(*self._split(z))
+        return self._decode_parts(z, z)
+
+    def _decode_parts(self, z_map, z_series):
+        map_hat = self.spatial_decoder(z_map) if self.use_spatial else None
+        series_hat = self.temporal_decoder(z_series) if self.use_temporal else None
         return map_hat, series_hat
 
     def forward(self, maps=None, series=None, index=None):
         """Encode and decode; ``index`` (row ids used by some losses) is ignored."""
         parts = self._encode_parts(maps, series)
-        z = sum(parts.values())
+        z = self._fuse(parts)
         out = dict(parts, z=z)
-        map_hat, series_hat = self.decode(z)
+        if self.decoders == "per_branch":
+            map_hat, series_hat = self._decode_parts(parts.get("z_spatial"),
+                                                     parts.get("z_temporal"))
+        else:
+            map_hat, series_hat = self.decode(z)
         if map_hat is not None:
             out["map_hat"] = map_hat
         if series_hat is not None:
@@ -262,9 +345,7 @@ class MultimodalClassifierNet(nn.Module):
                                                        dtype=self.embedding_scale.dtype))
 
     def _embedding_dim(self):
-        ae = self.autoencoder
-        enc = ae.spatial_encoder if ae.use_spatial else ae.temporal_encoder
-        return enc.project.linear.out_features
+        return self.autoencoder.fused_dim
 
     def forward(self, maps=None, series=None, index=None):
         """Logits; ``index`` is ignored."""
