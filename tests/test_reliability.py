@@ -444,3 +444,21 @@ def test_transactional_fit_restores_any_state(first, second, fail_at):
     else:
         est.fit(second)
         assert all(getattr(est, f"a{i}_") == v for i, v in enumerate(second))
+
+
+@pytest.mark.slow
+def test_one_and_two_threads_agree_to_rounding():
+    """The documented guarantee across thread counts at a small size (rounding-level)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    X, y = water()
+    out = []
+    ctx = _quiet()
+    try:
+        for t in (1, 2):
+            est = MultimodalConstrainedAE(3, **dict(MM, n_threads=t, max_epochs=6)).fit(X, y)
+            out.append((est.transform(X), est.labels_))
+    finally:
+        ctx.__exit__(None, None, None)
+    assert np.abs(out[0][0] - out[1][0]).max() < 1e-4
+    assert adjusted_rand_score(out[0][1], out[1][1]) == 1.0

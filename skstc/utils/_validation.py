@@ -229,9 +229,9 @@ def warn_if_unscaled(X, name="X", *, threshold=UNSCALED_MAGNITUDE, stacklevel=3)
     if typical > threshold:
         warnings.warn(
             f"{name} looks unscaled: the 99th percentile of |values| is {typical:.3g}, far "
-            "from the order-1 range deep models train on; the loss will be huge and variables with "
-            "large values will dominate. Scale it first (e.g. sklearn's StandardScaler or "
-            "the scalers in skstc.preprocessing).", UserWarning, stacklevel=stacklevel)
+            "from the order-1 range deep models train on; the loss will be huge and variables "
+            "with large values will dominate. Scale it first (e.g. sklearn's StandardScaler "
+            "or the scalers in skstc.preprocessing).", UserWarning, stacklevel=stacklevel)
         return True
     return False
 
@@ -303,8 +303,9 @@ def split_semisupervised_labels(y, n_samples, *, name="y"):
         negative = sorted({v for n, v, lab in zip(is_num, y, labelled) if n and lab and v < 0})
         kinds = {type(v).__name__ for v, lab in zip(y, labelled) if lab}
         if is_num[labelled].any() and not is_num[labelled].all():
-            raise TypeError(f"{name} mixes numeric and non-numeric class labels ({sorted(kinds)}); "
-                            "use one type (with the integer -1 for unlabelled samples).")
+            raise TypeError(
+                f"{name} mixes numeric and non-numeric class labels ({sorted(kinds)}); use one "
+                "type (with the integer -1 for unlabelled samples).")
     else:
         labelled = np.ones(n_samples, dtype=bool)
         negative = []
