@@ -432,7 +432,10 @@ def ladder_models(k, lat, seed, threads, extra):
     return models
 
 
-LADDER_VARIANTS = {}
+LADDER_VARIANTS = {
+    "DSC area_weighting=True": dict(area_weighting=True, needs_latitudes=True),
+    "DSC geometry_weight=1": dict(geometry_weight=1.0),
+}
 
 
 def part_ladder(args):
@@ -449,8 +452,9 @@ def part_ladder(args):
         print(f"\n## {name}, k={k}\n", flush=True)
         runs = {}
         for seed in seeds:
+            variants = LADDER_VARIANTS if args.variants else {}
             for model_name, model in ladder_models(k, lat, seed, args.threads,
-                                                   LADDER_VARIANTS).items():
+                                                   variants).items():
                 t = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -495,6 +499,9 @@ def main(argv=None):
                                            "memory", "all"], default="all")
     parser.add_argument("--sets", nargs="*", default=None,
                         help="ladder: only the sets whose name contains one of these words")
+    parser.add_argument("--variants", action="store_true",
+                        help="ladder: add the DSC variants (area weighting, geometry "
+                             "pretraining)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--lstm-hidden", type=int, default=64,

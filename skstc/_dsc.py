@@ -185,6 +185,12 @@ default="cnn_lstm_ae"
         network, which in ``benchmarks/bench_dsc.py`` recovered planted regimes much less
         well (ARI 0.34 vs 0.51) and needed re-seeding of empty clusters on ERA5. Ignored by
         the encoder-only architectures.
+    geometry_weight : float, default=0.0
+        Weight, during pretraining, of a term that keeps the pairwise distances of the codes
+        of a batch proportional to those of the encoder's (normalised, area-weighted)
+        inputs (:func:`skstc.losses.geometry_loss`), so that the k-means initialisation
+        on the codes sees the input's geometry, the one EOF + k-means clusters in. 0 is
+        the published pretraining (reconstruction only).
     update_interval : int, default=10
         Mini-batch iterations between two target updates.
     n_init : int, default=10
@@ -274,7 +280,7 @@ default="cnn_lstm_ae"
                  architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
                  lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
                  reconstruction_weight=1.0, reconstruction_reduction="mean",
-                 pretrain_epochs=20, update_interval=10,
+                 pretrain_epochs=20, geometry_weight=0.0, update_interval=10,
                  n_init=10, area_weighting=False, latitudes=None, input_shape=None, time_dim=None, lat_dim=None, lon_dim=None,
                  variable_dim="variable", xarray_output=False, max_epochs=100, batch_size=32,
                  lr=1e-3, optimizer="adam", tol=1e-3, n_iter_no_change=None, device="auto",
@@ -292,6 +298,7 @@ default="cnn_lstm_ae"
         self.reconstruction_weight = reconstruction_weight
         self.reconstruction_reduction = reconstruction_reduction
         self.pretrain_epochs = pretrain_epochs
+        self.geometry_weight = geometry_weight
         self.update_interval = update_interval
         self.n_init = n_init
         self.area_weighting = area_weighting
@@ -329,6 +336,9 @@ default="cnn_lstm_ae"
                              f"{self.architecture!r}.")
         if not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
             raise ValueError(f"alpha must be a positive float, got {self.alpha!r}.")
+        if not isinstance(self.geometry_weight, numbers.Real) or self.geometry_weight < 0:
+            raise ValueError(f"geometry_weight must be a float >= 0, got "
+                             f"{self.geometry_weight!r}.")
         if not isinstance(self.reconstruction_weight, numbers.Real) or \
                 self.reconstruction_weight < 0:
             raise ValueError("reconstruction_weight must be a float >= 0, got "
@@ -582,7 +592,10 @@ default="cnn_lstm_ae"
                 module, dataset, criterion=DSCLoss,
                 criterion_params={"reconstruction_weight": 1.0, "clustering_weight": 0.0,
                                   "reduction": self.reconstruction_reduction,
-                                  "value_weights": value_weights},
+                                  "value_weights": value_weights,
+                                  "geometry_weight": self.geometry_weight,
+                                  "geometry_scale": (module.cell_weight
+                                                     / module.spread).detach().clone()},
                 random_state=rng, max_epochs=self.pretrain_epochs,
                 iterator_train=_WindowBatches)
             history += [dict(h, phase="pretrain") for h in hist]
