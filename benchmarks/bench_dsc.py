@@ -491,9 +491,9 @@ def part_ladder(args):
                     cells.append(f"{np.mean(vals):.3f} ± {np.std(vals):.3f}")
             print(f"| {model_name} | " + " | ".join(cells) + " |", flush=True)
         if ordered:
+            sizes = np.bincount(runs["k-means (scaled fields)"][0]["labels"]) / len(X)
             print("\n(run_length of a time-blind partition with the same sizes: "
-                  f"~{1 / (1 - np.sum((np.bincount(runs['k-means (scaled fields)'][0]['labels']) / len(X)) ** 2)):.2f})",
-                  flush=True)
+                  f"~{1 / (1 - np.sum(sizes ** 2)):.2f})", flush=True)
 
 
 def main(argv=None):
