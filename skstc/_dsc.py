@@ -192,7 +192,7 @@ default="cnn_lstm_ae"
         on the codes sees the input's geometry, the one EOF + k-means clusters in. 0 is
         the published pretraining (reconstruction only) and the default: with weight 1 the
         codes are as separable as EOFs and DSC finds the EOF + k-means partition (silhouette
-        0.232 vs 0.233 on planted regimes), which is not the planted one (ARI 0.63 vs 1.00
+        0.232 vs 0.233 on planted regimes), which is not the planted one (ARI 0.63 vs 0.997
         without the term; ``benchmarks/results/dsc.md``).
     update_interval : int, default=10
         Mini-batch iterations between two target updates.
@@ -205,8 +205,8 @@ default="cnn_lstm_ae"
         so that the many cells of high latitudes do not dominate the codes. Needs
         ``latitudes`` or xarray input with a latitude coordinate. Off by default: in
         ``benchmarks/bench_dsc.py --part ladder --variants`` it made the recovery of planted
-        regimes less reliable (ARI 0.81 +- 0.14 vs 1.00, stability across seeds 0.71 vs
-        1.00) and did not change the picture on ERA5 (``benchmarks/results/dsc.md``).
+        regimes less reliable (ARI 0.81 +- 0.14 vs 0.997, stability across seeds 0.71 vs
+        0.995) and did not change the picture on ERA5 (``benchmarks/results/dsc.md``).
     latitudes : array-like of shape (n_lat,) or None, default=None
         Latitudes (degrees) of the grid rows, for ``area_weighting`` with numpy input; None
         reads them from the latitude coordinate of xarray input.
