@@ -394,10 +394,10 @@ def ladder_sets():
     yield ("ERA5 UK t2m daily means (31 x 1 x 33 x 49)",
            FieldMinMaxScaler().fit_transform(daily).astype(np.float32), uk["lat"].values, 3,
            None, True)
-    three_h = uk.isel(time=slice(0, None, 3))
-    hours = three_h["time"].dt.hour.values
-    yield ("ERA5 UK t2m 3-hourly, truth = quarter of the day (248 x 1 x 33 x 49)",
-           FieldMinMaxScaler().fit_transform(three_h).astype(np.float32), uk["lat"].values, 4,
+    six_h = uk.isel(time=slice(0, None, 6))
+    hours = six_h["time"].dt.hour.values
+    yield ("ERA5 UK t2m 6-hourly, truth = hour of the day (124 x 1 x 33 x 49)",
+           FieldMinMaxScaler().fit_transform(six_h).astype(np.float32), uk["lat"].values, 4,
            hours // 6, True)
     ens = load_era5(DATA / "era5_levels_members_2017-01.nc")
     dates = np.unique(ens["time"].values, return_inverse=True)[1].ravel()
@@ -413,7 +413,7 @@ def mean_run_length(labels):
     return len(labels) / (len(change) + 1)
 
 
-def ladder_models(k, lat, seed, threads, extra):
+def ladder_models(k, lat, seed, threads, extra, default=True):
     from skstc.baselines import EOFKMeans
 
     models = {
@@ -421,9 +421,10 @@ def ladder_models(k, lat, seed, threads, extra):
                                              area_weighting=False, random_state=seed),
         "EOF (20, area-weighted anomalies) + k-means": EOFKMeans(
             k, n_eofs=20, latitudes=lat, random_state=seed),
-        "DSC default": DeepSpatiotemporalClustering(
-            k, n_threads=threads, random_state=seed, **LADDER_NET),
     }
+    if default:
+        models["DSC default"] = DeepSpatiotemporalClustering(
+            k, n_threads=threads, random_state=seed, **LADDER_NET)
     for name, params in extra.items():
         params = dict(params)
         if params.pop("needs_latitudes", False):
@@ -433,7 +434,10 @@ def ladder_models(k, lat, seed, threads, extra):
     return models
 
 
-LADDER_VARIANTS = {}
+LADDER_VARIANTS = {
+    "DSC area_weighting=True": dict(area_weighting=True, needs_latitudes=True),
+    "DSC geometry_weight=1": dict(geometry_weight=1.0),
+}
 
 
 def part_ladder(args):
@@ -450,8 +454,11 @@ def part_ladder(args):
         print(f"\n## {name}, k={k}\n", flush=True)
         runs = {}
         for seed in seeds:
-            for model_name, model in ladder_models(k, lat, seed, args.threads,
-                                                   LADDER_VARIANTS).items():
+            variants = {n: v for n, v in LADDER_VARIANTS.items()
+                        if args.variants is not None
+                        and (not args.variants or any(w in n for w in args.variants))}
+            for model_name, model in ladder_models(k, lat, seed, args.threads, variants,
+                                                   default=not args.skip_default).items():
                 t = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -485,9 +492,9 @@ def part_ladder(args):
                     cells.append(f"{np.mean(vals):.3f} ± {np.std(vals):.3f}")
             print(f"| {model_name} | " + " | ".join(cells) + " |", flush=True)
         if ordered:
+            sizes = np.bincount(runs["k-means (scaled fields)"][0]["labels"]) / len(X)
             print("\n(run_length of a time-blind partition with the same sizes: "
-                  f"~{1 / (1 - np.sum((np.bincount(runs['k-means (scaled fields)'][0]['labels']) / len(X)) ** 2)):.2f})",
-                  flush=True)
+                  f"~{1 / (1 - np.sum(sizes ** 2)):.2f})", flush=True)
 
 
 def main(argv=None):
@@ -496,6 +503,11 @@ def main(argv=None):
                                            "memory", "all"], default="all")
     parser.add_argument("--sets", nargs="*", default=None,
                         help="ladder: only the sets whose name contains one of these words")
+    parser.add_argument("--variants", nargs="*", default=None,
+                        help="ladder: add the DSC variants (area weighting, geometry "
+                             "pretraining), or those whose name contains one of these words")
+    parser.add_argument("--skip-default", action="store_true",
+                        help="ladder: leave out the default DSC (when it was run already)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--lstm-hidden", type=int, default=64,

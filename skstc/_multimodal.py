@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
+from ._dec import dec_targets, init_centers
 from ._sampling import ClassBalancedBatchSampler
 from ._training import (
     StopTraining,
@@ -33,7 +34,6 @@ from .losses import (
     _MultimodalLoss,
     modality_variance,
     student_t_assignment,
-    target_distribution,
 )
 from .nn._multimodal import MultimodalAutoencoder
 from .utils._inputs import (
@@ -87,12 +87,13 @@ class _ConstraintSchedule(Callback):
         module = net.module_
         z = torch.as_tensor(self.embed(module, self.data))
         if epoch == self.start_epoch + 1:
-            km = KMeans(self.n_clusters, n_init=10, random_state=self.seed).fit(z.numpy())
+            centers, _, _ = init_centers(z.numpy(), self.n_clusters, n_init=10,
+                                         random_state=self.seed, rescale=False)
             with torch.no_grad():
-                module.cluster_centers.copy_(torch.as_tensor(km.cluster_centers_))
+                module.cluster_centers.copy_(torch.as_tensor(centers))
         with torch.no_grad():
             q = student_t_assignment(z, module.cluster_centers.detach().cpu(), self.dec_alpha)
-        crit.target = target_distribution(q)
+        crit.target = torch.as_tensor(dec_targets(q), dtype=q.dtype)
         crit.centers = module.cluster_centers
 
 

@@ -436,6 +436,44 @@ class TripletLoss(nn.Module):
 # --- DeepSpatiotemporalClustering ---
 
 
+def geometry_loss(z, x, eps=1e-12):
+    """Mismatch of the pairwise distances of codes and inputs, each relative to its mean.
+
+    ``mean_{i<j} (d_z(i, j) / mean d_z - d_x(i, j) / mean d_x)^2`` over the pairs of a batch:
+    zero when the codes reproduce the inputs' distances up to one global scale, so that a
+    partition compact in the input space (what EOF + k-means finds) is also compact in the
+    code space. Scale-free in both spaces.
+
+    Parameters
+    ----------
+    z : Tensor of shape (batch, latent_dim)
+        Codes.
+    x : Tensor of shape (batch, n_values)
+        Inputs (flattened, in the metric to preserve).
+    eps : float, default=1e-12
+        Guard against a batch of identical samples.
+
+    Returns
+    -------
+    loss : scalar Tensor (0 for a batch of fewer than 2 samples)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skstc.losses import geometry_loss
+    >>> x = torch.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    >>> float(geometry_loss(10 * x, x))  # same geometry at another scale
+    0.0
+    """
+    n = z.shape[0]
+    if n < 2:
+        return z.sum() * 0.0
+    iu = torch.triu_indices(n, n, offset=1, device=z.device)
+    dz = torch.cdist(z, z)[iu[0], iu[1]]
+    dx = torch.cdist(x.detach(), x.detach())[iu[0], iu[1]]
+    return ((dz / (dz.mean() + eps) - dx / (dx.mean() + eps)) ** 2).mean()
+
+
 class DSCLoss(nn.Module):
     """Joint DSC/DEC criterion: ``clustering_weight * KL(P||Q) + reconstruction_weight * L_r``.
 
@@ -456,15 +494,24 @@ class DSCLoss(nn.Module):
     value_weights : Tensor of shape (channels, height, width) or broadcastable, or None
         Weights of the squared errors of each value (area weighting: ``cos(latitude)``
         normalised to mean 1); None weighs every value alike.
+    geometry_weight : float, default=0.0
+        Weight of :func:`geometry_loss` between the codes and the inputs of the batch
+        (centre steps multiplied by ``geometry_scale``).
+    geometry_scale : Tensor of (channels * height * width) values, or None
+        Per-value factor of the centre step (any shape, flattened in C order) before its
+        pairwise distances are taken (the encoder's normalisation: ``cell_weight /
+        spread``).
     """
 
     def __init__(self, reconstruction_weight=1.0, clustering_weight=1.0, reduction="mean",
-                 value_weights=None):
+                 value_weights=None, geometry_weight=0.0, geometry_scale=None):
         super().__init__()
         self.reconstruction_weight = reconstruction_weight
         self.clustering_weight = clustering_weight
         self.reduction = reduction
         self.value_weights = value_weights
+        self.geometry_weight = geometry_weight
+        self.geometry_scale = geometry_scale
 
     def forward(self, y_pred, y_true=None, X=None):
         """Scalar loss; sets ``components_`` (``kl``, ``recon``)."""
@@ -485,5 +532,16 @@ class DSCLoss(nn.Module):
             mse = reconstruction_error(recon, x, reduction=self.reduction)
             loss = loss + self.reconstruction_weight * mse
             comps["recon"] = float(mse.detach())
+        if self.geometry_weight:
+            x = X["x"]
+            if x.dim() == 5:
+                x = x[:, x.shape[1] // 2]
+            x = x.flatten(1)
+            if self.geometry_scale is not None:
+                x = x * torch.as_tensor(self.geometry_scale, dtype=x.dtype,
+                                        device=x.device).flatten()
+            geo = geometry_loss(y_pred["z"], x)
+            loss = loss + self.geometry_weight * geo
+            comps["geometry"] = float(geo.detach())
         self.components_ = comps
         return loss

@@ -462,3 +462,23 @@ def test_area_weighting_reads_xarray_latitudes(fields):
     b = DeepSpatiotemporalClustering(3, area_weighting=True, latitudes=lat, **TINY).fit(X)
     np.testing.assert_allclose(a.area_weights_, b.area_weights_)
     np.testing.assert_array_equal(a.labels_, b.labels_)
+
+
+def test_geometry_pretraining_brings_code_distances_to_the_inputs(fields):
+    from scipy.stats import pearsonr
+    from sklearn.metrics import pairwise_distances
+
+    X, _ = fields
+    params = dict(TINY, latent_dim=16, pretrain_epochs=15, max_epochs=1, update_interval=1000)
+    geo = DeepSpatiotemporalClustering(3, geometry_weight=1.0, **params).fit(X)
+    plain = DeepSpatiotemporalClustering(3, **params).fit(X)
+    pre = [h for h in geo.history_ if h["phase"] == "pretrain"]
+    assert all("geometry" in h for h in pre) and pre[-1]["geometry"] < pre[0]["geometry"]
+    assert not any("geometry" in h for h in plain.history_)
+    sd = np.sqrt(((X - X.mean(0)) ** 2).mean(axis=(0, 2, 3)))
+    d_x = pairwise_distances((X / sd[None, :, None, None]).reshape(len(X), -1))
+    iu = np.triu_indices(len(X), 1)
+    corr = {name: pearsonr(pairwise_distances(est.transform(X))[iu], d_x[iu])[0]
+            for name, est in (("geo", geo), ("plain", plain))}
+    # measured: 0.75 with the term, 0.52 without
+    assert corr["geo"] > corr["plain"] + 0.1 and corr["geo"] > 0.65

@@ -136,3 +136,17 @@ def test_dsc_loss_eq7_reconstruction_is_a_per_sample_sum_over_the_batch():
     assert float(mse(y_pred, None, batch)) == pytest.approx((1.0 + 4.0) / 4)
     with pytest.raises(ValueError, match="reduction"):
         DSCLoss(clustering_weight=0.0, reduction="max")(y_pred, None, batch)
+
+
+def test_geometry_loss_hand_computed_and_scale_free():
+    from skstc.losses import geometry_loss
+
+    x = torch.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    assert float(geometry_loss(10 * x, x)) == pytest.approx(0.0, abs=1e-12)
+    # code distances 1, 1, 0 (mean 2/3); input distances 5, 10, 5 (mean 20/3)
+    z = torch.tensor([[0.0], [1.0], [1.0]], requires_grad=True)
+    loss = geometry_loss(z, x)
+    assert float(loss.detach()) == pytest.approx((0.75 ** 2 + 0.0 + 0.75 ** 2) / 3)
+    loss.backward()
+    assert torch.isfinite(z.grad).all()
+    assert float(geometry_loss(z[:1], x[:1]).detach()) == 0.0
