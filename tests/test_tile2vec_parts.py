@@ -113,11 +113,13 @@ def test_sampler_neighbours_inside_distant_outside(h, w, tile, nb, seed, two):
     pos = sampler.sample_positions(300, rng)
     d_n = np.abs(pos["anchor"] - pos["neighbor"]).max(axis=1)
     d_d = np.abs(pos["anchor"] - pos["distant"]).max(axis=1)
+    same = pos["distant_region"] == pos["region"]
     assert (d_n <= nb).all()
-    assert (d_d > nb).all()
+    assert (d_d[same] > nb).all()
     for role in ("anchor", "neighbor", "distant"):
-        hh = np.array([images[g].shape[2] for g in pos["region"]])
-        ww = np.array([images[g].shape[3] for g in pos["region"]])
+        reg = pos["distant_region"] if role == "distant" else pos["region"]
+        hh = np.array([images[g].shape[2] for g in reg])
+        ww = np.array([images[g].shape[3] for g in reg])
         assert (pos[role] >= 0).all()
         assert (pos[role][:, 0] + tile <= hh).all() and (pos[role][:, 1] + tile <= ww).all()
 
@@ -136,6 +138,48 @@ def test_sampler_distant_is_uniform_over_outside_positions():
     assert outside.size == 100 - 25
     assert outside.min() > 0.8 * outside.mean() and outside.max() < 1.2 * outside.mean()
     assert sampler.sample(4, rng)["anchor"].shape == (4, 1, 3, 3)
+
+
+def test_sampler_distant_tiles_come_from_every_region():
+    # pixel value = region id: a distant tile's content tells where it was cut
+    images = [np.full((2, 1, 20, 20), 0.0, np.float32),
+              np.full((2, 1, 20, 30), 1.0, np.float32),
+              np.full((2, 1, 10, 10), 2.0, np.float32)]
+    tile, nb = 4, 3
+    sampler = TileTripletSampler(images, tile, nb, augment=False)
+    rng = np.random.RandomState(0)
+    pos = sampler.sample_positions(20000, rng)
+    distant = sampler.extract(pos, "distant")[:, 0, 0, 0]
+    np.testing.assert_array_equal(distant, pos["distant_region"])
+    anchor = sampler.extract(pos, "anchor")[:, 0, 0, 0]
+    np.testing.assert_array_equal(anchor, pos["region"])
+    n_pos = np.array([17 * 17, 17 * 27, 7 * 7], float)
+    other = pos["distant_region"] != pos["region"]
+    assert 0.3 < other.mean() < 0.95
+    # distant tiles uniform over the admissible positions of the data set: among those cut
+    # from another region, each region is chosen in proportion to its positions
+    for g in range(3):
+        sel = other & (pos["region"] == g)
+        freq = np.bincount(pos["distant_region"][sel], minlength=3) / sel.sum()
+        expect = np.where(np.arange(3) == g, 0.0, n_pos) / (n_pos.sum() - n_pos[g])
+        np.testing.assert_allclose(freq, expect, atol=0.03)
+    # same-region distant tiles are still outside the neighbourhood
+    d_d = np.abs(pos["anchor"] - pos["distant"]).max(axis=1)
+    assert (d_d[~other] > nb).all()
+    # the published single-region rule stays available
+    pos = TileTripletSampler(images, tile, nb, cross_region=False).sample_positions(500, rng)
+    np.testing.assert_array_equal(pos["distant_region"], pos["region"])
+
+
+def test_sampler_cross_region_respects_nan_rule():
+    good = np.ones((1, 1, 12, 12), np.float32)
+    bad = np.full((1, 1, 12, 12), np.nan, np.float32)
+    bad[0, 0, :6, :6] = 1.0   # only the top-left corner can host an anchor/neighbour
+    sampler = TileTripletSampler([good, bad], 6, 1, max_nan_fraction=0.0)
+    pos = sampler.sample_positions(400, np.random.RandomState(0))
+    assert ((pos["distant_region"] == 1) <= (pos["distant"] == 0).all(axis=1)).all()
+    trip = sampler.sample(50, np.random.RandomState(1))
+    assert not any(np.isnan(t).any() for t in trip.values())
 
 
 def test_sampler_same_date_and_tile_content():
