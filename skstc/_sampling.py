@@ -489,13 +489,16 @@ def extract_tiles(images, region, time, top_left, tile_size, fill_values=None, *
 
 
 def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=None, *,
-                            valid=None):
+                            valid=None, metric="series"):
     """Refinement triplets drawn from a clustering of tile sequences (f^c of the paper).
 
     A cluster ``c`` is chosen with probability proportional to its size (among clusters of at
     least two tiles), anchor and neighbour are two different tiles of ``c``, the distant
-    cluster ``d != c`` is chosen with probability proportional to ``size_d * ||mu_c - mu_d||``,
-    the distant tile uniformly in ``d``, and one date for the three.
+    cluster ``d != c`` is chosen with probability proportional to ``size_d * dist(mu_c, mu_d)``,
+    the distant tile uniformly in ``d``, and one date for the three. ``dist`` is the series
+    distance between the centroid series (``metric="series"``: sum over the ``n_times`` dates
+    of per-date Euclidean distances, the paper's Eq. 3) or the Euclidean distance of the
+    flattened centroids (``metric="euclidean"``).
 
     Parameters
     ----------
@@ -509,6 +512,8 @@ def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=N
     random_state : torch.Generator, RandomState, int or None
     valid : ndarray of bool of shape (n_times, n_tiles) or None
         Tiles usable at each date (e.g. not mostly NaN); invalid triplets are redrawn.
+    metric : {"series", "euclidean"}, default="series"
+        Distance between centroids (``centers`` rows are flattened ``(n_times, dim)``).
 
     Returns
     -------
@@ -521,7 +526,9 @@ def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=N
     sizes = np.bincount(labels, minlength=n_clusters).astype(float)
     order = np.argsort(labels, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    dist = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+    from .metrics import _series_dist
+
+    dist = _series_dist(centers, centers, metric, n_times)
     w = sizes[None, :] * dist
     np.fill_diagonal(w, 0.0)
     p_anchor = np.where((sizes >= 2) & (w.sum(1) > 0), sizes, 0.0)

@@ -101,13 +101,18 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
        Tile2Vec triplet loss (:func:`skstc.losses.tile2vec_triplet_loss`) on triplets drawn
        on the fly from the images (:class:`skstc._sampling.TileTripletSampler`): a region
        and a date at random, an anchor tile anywhere, a neighbour whose centre lies within
-       ``neighborhood`` pixels (Chebyshev) of the anchor's, a distant tile outside, all from
-       the same date.
+       ``neighborhood`` pixels (Chebyshev) of the anchor's, a distant tile outside it or, with
+       ``cross_region=True``, anywhere in another region; all from the same date.
     2. Each tile of the grid of non-overlapping ``tile_size`` tiles (region by region,
        row-major; right/bottom remainders narrower than a tile are dropped) becomes the
        series of its embeddings at every date, ``(n_times, embedding_dim)``, flattened;
        the series are clustered by K-means with Euclidean distance over the whole series
-       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default).
+       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default). The paper's series
+       distance (Eq. 3, sum over dates of per-date Euclidean distances,
+       :func:`skstc.metrics.pairwise_series_distances`) is used where a distance between
+       series is measured rather than minimised (``metric``): the choice of distant
+       clusters in the refinement, and the inspection tools and metrics given
+       ``metric="series"``; K-means itself minimises squared Euclidean distances.
     3. With ``refine=True`` the encoder is fine-tuned (f^c) on triplets drawn from that
        clustering (:func:`skstc._sampling.sample_cluster_triplets`), the tiles re-embedded
        and re-clustered. ``labels_`` is the final partition, ``geographic_labels_`` the one
@@ -125,20 +130,36 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     neighborhood : int or None, default=None
         Radius in pixels (Chebyshev, between tile centres) of the neighbour tiles; distant
         tiles are farther. None uses ``tile_size`` (neighbours may overlap the anchor).
-    embedding_dim : int, default=512
-        Size of a tile embedding.
-    n_blocks : tuple of int, default=(2, 2, 2, 2, 2)
-        Residual blocks per TileNet stage (the default is the published ResNet-18 TileNet).
-    base_width : int, default=64
-        Channels of the first TileNet stage.
-    n_triplets : int, default=10000
-        Triplets drawn per training epoch of f^g.
+    embedding_dim : int, default=64
+        Size of a tile embedding (the published TileNet: 512).
+    n_blocks : tuple of int, default=(1, 1, 1, 1)
+        Residual blocks per TileNet stage. The published ResNet-18 TileNet is
+        ``n_blocks=(2, 2, 2, 2, 2), base_width=64, embedding_dim=512``; it costs 44-53x the
+        default's operations per tile (tiles of 10 to 100 pixels) and is practical on a GPU.
+    base_width : int, default=16
+        Channels of the first TileNet stage (the published TileNet: 64).
+    n_triplets : int, default=4096
+        Triplets drawn per training epoch of f^g, over all regions and dates together:
+        each (region, date) pair receives on average ``n_triplets / (n_regions *
+        n_times)`` triplets per epoch, and ``max_epochs * n_triplets`` in all. The
+        training budget is therefore spread thinner the more dates there are (e.g. 392
+        dates of MODIS leave ~100 triplets per date over the default 10 epochs, where the
+        published Tile2Vec encoders were trained on ~10^5 triplets of single-date
+        imagery). Raise ``n_triplets`` (time grows linearly) for long series.
     margin : float, default=50.0
         Triplet-loss margin.
     l2 : float, default=0.01
         Weight of the embedding-norm penalty of the triplet loss.
     augment : bool, default=True
         Random flips/rot90 of the training tiles.
+    cross_region : bool, default=True
+        Draw distant tiles uniformly among all admissible positions of all regions (the
+        anchor's region outside the neighbourhood, and anywhere in the others), as Tile2Vec
+        draws distant tiles from anywhere in the data; False keeps them in the anchor's
+        region. Without effect for a single region.
+    metric : {"series", "euclidean"}, default="series"
+        Distance between centroid series used by the refinement to pick distant clusters
+        (``"series"``: the paper's Eq. 3).
     max_nan_fraction : float, default=0.5
         Tiles with a larger fraction of missing pixels are kept out of triplets.
     refine : bool, default=True
@@ -257,9 +278,10 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     (16, 24)
     """
 
-    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=512,
-                 n_blocks=(2, 2, 2, 2, 2), base_width=64, n_triplets=10000, margin=50.0,
-                 l2=0.01, augment=True, max_nan_fraction=0.5, refine=True,
+    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=64,
+                 n_blocks=(1, 1, 1, 1), base_width=16, n_triplets=4096, margin=50.0,
+                 l2=0.01, augment=True, cross_region=True, metric="series",
+                 max_nan_fraction=0.5, refine=True,
                  n_refine_triplets=None, refine_epochs=5, refine_lr=None, encoder="tilenet",
                  clusterer=None, input_shape=None, grid_shape=None, max_epochs=10,
                  batch_size=50, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
@@ -275,6 +297,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         self.margin = margin
         self.l2 = l2
         self.augment = augment
+        self.cross_region = cross_region
+        self.metric = metric
         self.max_nan_fraction = max_nan_fraction
         self.refine = refine
         self.n_refine_triplets = n_refine_triplets
@@ -345,6 +369,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
                                                and self.refine_lr > 0):
             raise ValueError(f"refine_lr must be a positive float or None, got "
                              f"{self.refine_lr!r}.")
+        if self.metric not in ("series", "euclidean"):
+            raise ValueError(f"metric must be 'series' or 'euclidean', got {self.metric!r}.")
         if self.encoder not in _ENCODERS:
             raise ValueError(f"encoder must be one of {_ENCODERS}, got {self.encoder!r}.")
         for name in ("input_shape", "grid_shape"):
@@ -626,7 +652,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
 
         sampler = TileTripletSampler(images, ts, self.neighborhood_,
                                      max_nan_fraction=self.max_nan_fraction,
-                                     fill_values=self.fill_values_, augment=self.augment)
+                                     fill_values=self.fill_values_, augment=self.augment,
+                                     cross_region=bool(self.cross_region))
         self._log(f"training the tile encoder on {self.n_triplets} triplets per epoch")
         stream = _OnTheFlyTriplets(sampler.sample, self.n_triplets, draw_seed(rng))
         module, hist = self._train_module(
@@ -658,7 +685,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
 
             def cluster_triplets(n, r):
                 a, nbr, d, t = sample_cluster_triplets(labels, centers, n, n_times, r,
-                                                       valid=valid)
+                                                       valid=valid, metric=self.metric)
                 out = {}
                 for role, idx in (("anchor", a), ("neighbor", nbr), ("distant", d)):
                     reg, tl = tile_index[0][idx], tile_index[1][idx]

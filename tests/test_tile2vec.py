@@ -281,3 +281,46 @@ def test_slovenia_ndvi_partition(data_file):
     nmi = normalized_mutual_info_score(truth[keep], model.labels_[keep])
     assert nmi > 0.1
     assert -1 <= geographic_silhouette(lm.values) <= 1
+
+
+def test_cross_region_and_series_metric_reach_the_samplers(small, monkeypatch):
+    import skstc._tile2vec as t2v
+
+    images, _ = small
+    seen = {"distant_other": [], "metric": []}
+    sampler_cls, cluster_fn = t2v.TileTripletSampler, t2v.sample_cluster_triplets
+
+    class Spy(sampler_cls):
+        def sample_positions(self, n_triplets, random_state=None):
+            pos = super().sample_positions(n_triplets, random_state)
+            seen["distant_other"].append((pos["distant_region"] != pos["region"]).any())
+            return pos
+
+    def spy_cluster(*args, **kwargs):
+        seen["metric"].append(kwargs.get("metric"))
+        return cluster_fn(*args, **kwargs)
+
+    monkeypatch.setattr(t2v, "TileTripletSampler", Spy)
+    monkeypatch.setattr(t2v, "sample_cluster_triplets", spy_cluster)
+    Tile2VecSeriesKMeans(3, **TINY).fit(images)
+    assert any(seen["distant_other"]) and seen["metric"] and set(seen["metric"]) == {"series"}
+    seen["distant_other"].clear()
+    seen["metric"].clear()
+    Tile2VecSeriesKMeans(3, cross_region=False, metric="euclidean", **TINY).fit(images)
+    assert seen["distant_other"] and not any(seen["distant_other"])
+    assert set(seen["metric"]) == {"euclidean"}
+    with pytest.raises(ValueError, match="metric"):
+        Tile2VecSeriesKMeans(3, metric="cosine", **TINY).fit(images)
+
+
+def test_default_encoder_is_cpu_sized():
+    # the default TileNet must stay a CPU-scale model (the published one is ~45x the cost)
+    import torch
+
+    from skstc.nn import TileNet
+
+    p = Tile2VecSeriesKMeans().get_params()
+    net = TileNet(4, p["embedding_dim"], p["n_blocks"], p["base_width"])
+    n_params = sum(w.numel() for w in net.parameters())
+    assert n_params < 500_000
+    assert net.encode(torch.zeros(2, 4, 20, 20)).shape == (2, p["embedding_dim"])

@@ -258,7 +258,8 @@ def test_cluster_triplets_respect_clusters():
     labels = np.repeat([0, 1, 2, 3], [40, 30, 1, 29])
     rng.shuffle(labels)
     centers = np.array([[0.0], [1.0], [5.0], [10.0]])
-    a, n, d, t = sample_cluster_triplets(labels, centers, 20000, 7, rng)
+    a, n, d, t = sample_cluster_triplets(labels, centers, 20000, 7, rng,
+                                          metric="euclidean")
     assert (labels[a] == labels[n]).all() and (a != n).all()
     assert (labels[a] != labels[d]).all()
     assert t.min() >= 0 and t.max() == 6
@@ -272,16 +273,34 @@ def test_cluster_triplets_respect_clusters():
     np.testing.assert_allclose(fd[[1, 2, 3]], np.array([30, 5, 290]) / 325, atol=0.02)
 
 
+def test_cluster_triplets_distant_cluster_follows_series_distance():
+    # two dates of 2-D centroids; cluster 1 differs from 0 on one date by (3, 4),
+    # cluster 2 on both dates by (0, 3): series distances 5 and 6, flat Euclidean 5 and 4.24
+    labels = np.repeat([0, 1, 2], 50)
+    centers = np.array([[0.0, 0, 0, 0], [3.0, 4, 0, 0], [0.0, 3, 0, 3]])
+    rng = np.random.RandomState(0)
+    a, _, d, _ = sample_cluster_triplets(labels, centers, 40000, 2, rng)
+    sel = labels[a] == 0
+    fd = np.bincount(labels[d[sel]], minlength=3) / sel.sum()
+    np.testing.assert_allclose(fd[1:], [5 / 11, 6 / 11], atol=0.015)
+    a, _, d, _ = sample_cluster_triplets(labels, centers, 40000, 2, rng, metric="euclidean")
+    sel = labels[a] == 0
+    fd = np.bincount(labels[d[sel]], minlength=3) / sel.sum()
+    flat = np.array([5.0, np.sqrt(18)])
+    np.testing.assert_allclose(fd[1:], flat / flat.sum(), atol=0.015)
+
+
 def test_cluster_triplets_valid_mask_and_errors():
     labels = np.array([0, 0, 0, 1, 1, 1])
     centers = np.array([[0.0], [1.0]])
     valid = np.ones((2, 6), bool)
     valid[1] = False
     valid[0, 0] = False
-    a, n, d, t = sample_cluster_triplets(labels, centers, 500, 2, 0, valid=valid)
+    a, n, d, t = sample_cluster_triplets(labels, centers, 500, 2, 0, valid=valid,
+                                          metric="euclidean")
     assert (t == 0).all() and not np.isin(0, np.concatenate([a, n, d]))
     with pytest.raises(ValueError, match="at least two tiles"):
-        sample_cluster_triplets(np.array([0, 1]), centers, 5, 2, 0)
+        sample_cluster_triplets(np.array([0, 1]), centers, 5, 2, 0, metric="euclidean")
 
 
 # ---- real data: the original Tile2Vec NAIP triplets --------------------------------------
