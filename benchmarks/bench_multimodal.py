@@ -42,11 +42,9 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
-from skstc.datasets import (  # noqa: E402
-    load_sinop_objects,
-    load_slovenia_objects,
-    make_water_bodies,
-)
+from skstc.datasets import make_water_bodies  # noqa: E402
+
+from benchmarks._data import load_sinop_objects, load_slovenia_objects  # noqa: E402
 
 VARIANTS = {
     "SAE": dict(modalities="spatial", clustering_loss=None),

@@ -187,7 +187,9 @@ def _cloud_partition(images, k, ts):
 
 
 def part_real(args):
-    from skstc.datasets import load_image_series, tile_majority
+    from skstc.datasets import tile_majority
+
+    from benchmarks._data import load_image_series
     from skstc.preprocessing import ImageBandScaler
 
     from skstc.preprocessing import TemporalGapFiller
@@ -221,11 +223,11 @@ def part_real(args):
             if labels.name == "svm_class":   # per-pixel modal class over the 16 seasons
                 import xarray as xr
 
-                from skstc.datasets import _majority
+                from scipy.stats import mode
 
                 with xr.open_dataset(path) as ds:
                     seasons = ds["svm_class"].transpose("season", "y", "x").values
-                lab = _majority(seasons.reshape(len(seasons), -1).T).reshape(seasons.shape[1:])
+                lab = mode(seasons.reshape(len(seasons), -1).T, axis=1).mode.reshape(seasons.shape[1:])
             # lulc 0 = no data
             truth = [tile_majority(lab, ts, ignore=0 if labels.name == "lulc" else None)]
         rows = []

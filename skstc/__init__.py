@@ -2,26 +2,22 @@
 
 The public API is the estimators listed in ``__all__``; helpers live in the public
 submodules :mod:`skstc.preprocessing`, :mod:`skstc.datasets`, :mod:`skstc.metrics`,
-:mod:`skstc.losses`, :mod:`skstc.inspection` and :mod:`skstc.plotting`.
+:mod:`skstc.losses`, :mod:`skstc.inspection`, :mod:`skstc.baselines` and :mod:`skstc.plotting`.
 """
+
+from ._classifier import MultimodalClassifier
+from ._dsc import DeepSpatiotemporalClustering
+from ._label_augmenter import LabelAugmenter
+from ._multimodal import MultimodalConstrainedAE
+from ._tile2vec import Tile2VecSeriesKMeans
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
-
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
-from ._classifier import MultimodalClassifier  # noqa: E402
-from ._label_augmenter import LabelAugmenter  # noqa: E402
-from ._multimodal import MultimodalConstrainedAE  # noqa: E402
-
-__all__ += ["MultimodalConstrainedAE", "LabelAugmenter", "MultimodalClassifier"]
-
-# --- Tile2VecSeriesKMeans (issue 4) ---
-from ._tile2vec import Tile2VecSeriesKMeans  # noqa: E402
-
-__all__ += ["Tile2VecSeriesKMeans"]
-
-# --- DeepSpatiotemporalClustering (issue 5) ---
-from ._dsc import DeepSpatiotemporalClustering  # noqa: E402
-
-__all__ += ["DeepSpatiotemporalClustering"]
+__all__ = [
+    "DeepSpatiotemporalClustering",
+    "LabelAugmenter",
+    "MultimodalClassifier",
+    "MultimodalConstrainedAE",
+    "Tile2VecSeriesKMeans",
+    "__version__",
+]

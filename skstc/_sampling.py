@@ -11,7 +11,7 @@ from .utils._random import local_random_state
 
 # --- shared ---
 
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 
 
 def sample_class_pairs(y, generator=None, pairs_factor=2):
@@ -152,7 +152,7 @@ class ClassBalancedBatchSampler:
             yield batch.tolist()
 
 
-# --- Tile2VecSeriesKMeans (issue 4) ---
+# --- Tile2VecSeriesKMeans ---
 
 
 def _t2v_numpy_rng(random_state):
@@ -566,4 +566,4 @@ def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=N
     return tuple(out)
 
 
-# --- DeepSpatiotemporalClustering (issue 5) ---
+# --- DeepSpatiotemporalClustering ---

@@ -368,6 +368,16 @@ def _slice(X, start, stop):
     return X[start:stop]
 
 
+def _pad_rows(X, size):
+    """Zero-pad a batch tensor (or dict of them) along its first axis to ``size`` rows."""
+    if isinstance(X, dict):
+        return {k: _pad_rows(v, size) for k, v in X.items()}
+    missing = size - len(X)
+    if missing <= 0:
+        return X
+    return torch.cat([X, X.new_zeros((missing,) + tuple(X.shape[1:]))])
+
+
 def _to_batch_tensor(X, device):
     if isinstance(X, dict):
         return {k: _to_batch_tensor(v, device) for k, v in X.items()}
@@ -551,12 +561,18 @@ class TorchEstimatorMixin:
         try:
             with torch_threads(effective_n_threads(self.n_threads)), torch.no_grad():
                 for batch in batches:
-                    res = fn(module, _to_batch_tensor(batch, device))
+                    batch = _to_batch_tensor(batch, device)
+                    rows = _n_items(batch)
+                    # Every batch is padded to ``batch_size`` rows: float32 kernels round a
+                    # row differently for different batch lengths, so a fixed length makes
+                    # each sample's output independent of its neighbours and of the order.
+                    res = fn(module, _pad_rows(batch, batch_size))
                     single = not isinstance(res, (tuple, list))
-                    parts = [r.detach().cpu().numpy() for r in ((res,) if single else res)]
+                    parts = [r.detach()[:rows].cpu().numpy()
+                             for r in ((res,) if single else res)]
                     if outs is None:
                         outs = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in parts]
-                    stop = start + len(parts[0])
+                    stop = start + rows
                     for out, part in zip(outs, parts):
                         out[start:stop] = part
                     start = stop

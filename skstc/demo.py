@@ -23,7 +23,7 @@ def _register(title):
     return deco
 
 
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 @_register("MultimodalConstrainedAE + LabelAugmenter (10 labels per class)")
 def _demo_multimodal(ax, random_state=0):
     """Few-label water-body classification on synthetic objects (map + area series)."""
@@ -67,7 +67,7 @@ def _demo_multimodal(ax, random_state=0):
     return scores
 
 
-# --- Tile2VecSeriesKMeans (issue 4) ---
+# --- Tile2VecSeriesKMeans ---
 @_register("Tile2VecSeriesKMeans: planted land zones")
 def _demo_tile2vec(ax, random_state=0):
     """Two synthetic regions, 6 dates, 4 zones (pairs share mean values, differ by texture)."""
@@ -112,7 +112,7 @@ def _demo_tile2vec(ax, random_state=0):
                 [geographic_silhouette(m) for m in model.label_maps_]))}
 
 
-# --- DeepSpatiotemporalClustering (issue 5) ---
+# --- DeepSpatiotemporalClustering ---
 
 
 @_register("DeepSpatiotemporalClustering: planted weather regimes")

@@ -78,7 +78,7 @@ def kl_clustering_loss(p, q, eps=1e-10):
     return (p * (torch.log(p + eps) - torch.log(q + eps))).sum(1).mean()
 
 
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 
 
 def reconstruction_error(pred, target, reduction="sum"):
@@ -200,7 +200,7 @@ def embedding_collapse(z):
     return float(u.mean(dim=0).pow(2).sum())
 
 
-# --- Tile2VecSeriesKMeans (issue 4) ---
+# --- Tile2VecSeriesKMeans ---
 
 
 def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01):
@@ -276,7 +276,7 @@ class TripletLoss(nn.Module):
         return loss
 
 
-# --- DeepSpatiotemporalClustering (issue 5) ---
+# --- DeepSpatiotemporalClustering ---
 
 
 class DSCLoss(nn.Module):

@@ -14,7 +14,7 @@ from sklearn.metrics import (
 
 # --- shared ---
 
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 
 
 def _labelled_rows(y_true, unlabelled=-1):
@@ -168,7 +168,7 @@ def labelled_accuracy_scorer(estimator, X, y):
     return labelled_accuracy_score(y, estimator.predict(X))
 
 
-# --- Tile2VecSeriesKMeans (issue 4) ---
+# --- Tile2VecSeriesKMeans ---
 def _t2v_grid_coords(label_map):
     label_map = np.asarray(label_map)
     if label_map.ndim != 2:
@@ -395,7 +395,7 @@ def kmeans_error(X, labels, centers=None, *, metric="euclidean", n_times=None):
     return float(per_date.sum(axis=1).mean())
 
 
-# --- DeepSpatiotemporalClustering (issue 5) ---
+# --- DeepSpatiotemporalClustering ---
 
 
 def _flat_labelled(X, labels):

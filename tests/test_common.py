@@ -5,7 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 # Each entry: (estimator built with tiny settings, {check_name: reason it is expected to fail}).
 ESTIMATORS = []
 
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
+# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier ---
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
@@ -33,7 +33,7 @@ ESTIMATORS += [
     (FractionMapFeatures(), {}),
 ]
 
-# --- Tile2VecSeriesKMeans (issue 4) ---
+# --- Tile2VecSeriesKMeans ---
 from sklearn.cluster import KMeans  # noqa: E402
 
 from skstc import Tile2VecSeriesKMeans  # noqa: E402
@@ -60,7 +60,7 @@ from skstc.preprocessing import TemporalGapFiller  # noqa: E402
 # dates (filled along the columns): all checks apply.
 ESTIMATORS += [(TemporalGapFiller(), {}), (TemporalGapFiller(method="nearest", max_gap=2), {})]
 
-# --- DeepSpatiotemporalClustering (issue 5) ---
+# --- DeepSpatiotemporalClustering ---
 from skstc import DeepSpatiotemporalClustering  # noqa: E402
 from skstc.preprocessing import FieldMinMaxScaler, FieldNaNFiller  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""DeepSpatiotemporalClustering (issue 5)."""
+"""DeepSpatiotemporalClustering."""
 
 import pickle
 import warnings

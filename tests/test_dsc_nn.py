@@ -1,4 +1,4 @@
-"""DSC torch modules and the DEC losses (issue 5)."""
+"""DSC torch modules and the DEC losses."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Preprocessing, metrics and datasets for DeepSpatiotemporalClustering (issue 5)."""
+"""Preprocessing, metrics and datasets for DeepSpatiotemporalClustering."""
 
 import warnings
 

@@ -1,4 +1,4 @@
-"""TemporalGapFiller: filling NaN of image time series along time (issue 4)."""
+"""TemporalGapFiller: filling NaN of image time series along time."""
 
 import pickle
 import time
@@ -9,7 +9,8 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from skstc import Tile2VecSeriesKMeans
-from skstc.datasets import load_image_series, make_image_sequence
+from benchmarks._data import load_image_series
+from skstc.datasets import make_image_sequence
 from skstc.preprocessing import ImageBandScaler, TemporalGapFiller
 
 nan = np.nan

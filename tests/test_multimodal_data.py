@@ -6,12 +6,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_val_predict
 
-from skstc.datasets import (
-    cut_objects,
-    load_sinop_objects,
-    load_slovenia_objects,
-    make_water_bodies,
-)
+from benchmarks._data import load_sinop_objects, load_slovenia_objects
+from skstc.datasets import cut_objects, make_water_bodies
 from skstc.preprocessing import FractionMapFeatures, split_modalities, stack_modalities
 
 

@@ -9,7 +9,8 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.pipeline import make_pipeline
 
 from skstc import Tile2VecSeriesKMeans
-from skstc.datasets import load_image_series, make_image_sequence, tile_majority
+from benchmarks._data import load_image_series
+from skstc.datasets import make_image_sequence, tile_majority
 from skstc.metrics import geographic_silhouette
 from skstc.preprocessing import ImageBandScaler, ImageToTiles
 

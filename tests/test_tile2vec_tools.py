@@ -1,9 +1,10 @@
-"""Data generator, loaders, band scaler, inspection, geographic metrics and plots (issue 4)."""
+"""Data generator, loaders, band scaler, inspection, geographic metrics and plots."""
 
 import numpy as np
 import pytest
 
-from skstc.datasets import load_image_series, make_image_sequence, tile_majority
+from benchmarks._data import load_image_series
+from skstc.datasets import make_image_sequence, tile_majority
 from skstc.inspection import (
     centroid_interpolation,
     cluster_representatives,

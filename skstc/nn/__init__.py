@@ -4,10 +4,8 @@ Nothing under ``skstc.nn`` imports scikit-learn or xarray. Docstrings name tenso
 ``(batch, channels, height, width)``, ``(batch, time, features)`` etc.
 """
 
-# --- shared ---
-
-# --- MultimodalConstrainedAE / LabelAugmenter / MultimodalClassifier (issue 3) ---
-from ._multimodal import (  # noqa: E402, F401
+from ._dsc import ClusteringHead, CNNLSTMAutoencoder, DenseAutoencoder
+from ._multimodal import (
     MultimodalAutoencoder,
     MultimodalClassifierNet,
     SpatialDecoder,
@@ -15,10 +13,18 @@ from ._multimodal import (  # noqa: E402, F401
     TemporalDecoder,
     TemporalEncoder,
 )
+from ._tilenet import ResidualBlock, TileNet
 
-
-# --- Tile2VecSeriesKMeans (issue 4) ---
-from ._tilenet import ResidualBlock, TileNet  # noqa: E402,F401
-
-# --- DeepSpatiotemporalClustering (issue 5) ---
-from ._dsc import ClusteringHead, CNNLSTMAutoencoder, DenseAutoencoder  # noqa: E402
+__all__ = [
+    "CNNLSTMAutoencoder",
+    "ClusteringHead",
+    "DenseAutoencoder",
+    "MultimodalAutoencoder",
+    "MultimodalClassifierNet",
+    "ResidualBlock",
+    "SpatialDecoder",
+    "SpatialEncoder",
+    "TemporalDecoder",
+    "TemporalEncoder",
+    "TileNet",
+]

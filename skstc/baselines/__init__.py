@@ -1,0 +1,7 @@
+"""The simple baselines a practitioner would use instead of each deep method.
+
+Each baseline takes the same input as the skstc estimator it stands beside, so that the two
+can be compared on the user's own data (see :func:`compare_with_baselines`).
+"""
+
+__all__ = []
