@@ -4,4 +4,6 @@ Each baseline takes the same input as the skstc estimator it stands beside, so t
 can be compared on the user's own data (see :func:`compare_with_baselines`).
 """
 
-__all__ = []
+from ._tiles import TilePixelKMeans, tiles_baselines
+
+__all__ = ["TilePixelKMeans", "tiles_baselines"]
