@@ -51,9 +51,12 @@ DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
 def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     """Table 1/2 numbers of a fitted model (+ agreement with a tile truth)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-    from sklearn.metrics import silhouette_score
-
-    from skstc.metrics import geographic_calinski_harabasz, geographic_silhouette, kmeans_error
+    from skstc.metrics import (
+        geographic_calinski_harabasz,
+        geographic_silhouette,
+        kmeans_error,
+        series_silhouette,
+    )
 
     out = {}
     maps = [np.asarray(m) for m in model.label_maps_]
@@ -64,12 +67,16 @@ def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     if model.encoder == "tilenet":
         final = model.transform(X)
         geo = model.geographic_transform(X)
+        T = model.n_times_
         for name, S, lab in (("fg", geo, model.geographic_labels_),
                              ("fc", final, model.labels_)):
-            out[f"{name}_series_sil"] = float(silhouette_score(S, lab))
-            out[f"{name}_kmeans_err"] = kmeans_error(S, lab)
-            # scale-free error: K-means error over the total variance of the series
-            out[f"{name}_rel_err"] = kmeans_error(S, lab) / float(S.var(axis=0).sum())
+            # the paper's Table 2 measures with its series distance (Eq. 3: sum over dates
+            # of per-date Euclidean distances)
+            out[f"{name}_series_sil"] = series_silhouette(S, lab, n_times=T)
+            out[f"{name}_kmeans_err"] = kmeans_error(S, lab, metric="series", n_times=T)
+            # scale-free error: over the error of the one-cluster partition
+            out[f"{name}_rel_err"] = out[f"{name}_kmeans_err"] / kmeans_error(
+                S, np.zeros(len(S), int), metric="series", n_times=T)
     if regions_truth is not None:
         truth = np.concatenate([t.ravel() for t in regions_truth])
         keep = truth >= 0
