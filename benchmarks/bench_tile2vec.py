@@ -332,14 +332,19 @@ def _ladder_one(title, X, k, ts, seeds, threads, truth=None, pure=None, skstc_pa
             runs.setdefault(name, []).append(r)
     keys = [k_ for k_ in ("ari", "nmi", "ari_pure", "geo_sil") if k_ in runs[name][0]]
     print(f"  -- {title}: mean ± sd over seeds {list(seeds)}")
-    print("  | model | " + " | ".join(keys) + " | stability (pairwise ARI) | fit s |")
-    print("  |---|" + "---|" * (len(keys) + 2))
+    pure_col = " stability on pure tiles |" if pure is not None else ""
+    print("  | model | " + " | ".join(keys) + f" | stability (pairwise ARI) |{pure_col} fit s |")
+    print("  |---|" + "---|" * (len(keys) + 2 + (pure is not None)))
     table = {}
     for name, rs in runs.items():
         stab = [adjusted_rand_score(a["labels"], b["labels"])
                 for a, b in combinations(rs, 2)]
         cells = [_ms([r[key] for r in rs]) for key in keys]
         cells.append(_ms(stab) if stab else "-")
+        if pure is not None:
+            stab_p = [adjusted_rand_score(a["labels"][pure], b["labels"][pure])
+                      for a, b in combinations(rs, 2)]
+            cells.append(_ms(stab_p) if stab_p else "-")
         cells.append(f"{np.mean([r['fit_s'] for r in rs]):.1f}")
         print(f"  | {name} | " + " | ".join(cells) + " |", flush=True)
         table[name] = dict({key: [r[key] for r in rs] for key in keys}, stability=stab)
