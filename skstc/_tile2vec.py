@@ -129,25 +129,34 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         Side of the square tiles in pixels.
     neighborhood : int or None, default=None
         Radius in pixels (Chebyshev, between tile centres) of the neighbour tiles; distant
-        tiles are farther. None uses ``tile_size`` (neighbours may overlap the anchor).
-    embedding_dim : int, default=64
+        tiles are farther. None uses half a tile, ``max(1, tile_size // 2)``: a neighbour
+        then overlaps at least half of the anchor along each axis, so it lies in the
+        anchor's land zone far more often than one a whole tile away, which makes the
+        recovered zones stable across ``random_state`` (``benchmarks/results/
+        tile2vec_ladder.md``). Tile2Vec's NAIP setting was a radius of two tiles
+        (``neighborhood=2 * tile_size``), suited to fields much larger than a tile.
+    embedding_dim : int, default=16
         Size of a tile embedding (the published TileNet: 512).
-    n_blocks : tuple of int, default=(1, 1, 1, 1)
+    n_blocks : tuple of int, default=(1, 1, 1)
         Residual blocks per TileNet stage. The published ResNet-18 TileNet is
-        ``n_blocks=(2, 2, 2, 2, 2), base_width=64, embedding_dim=512``; it costs 44-53x the
-        default's operations per tile (tiles of 10 to 100 pixels) and is practical on a GPU.
-    base_width : int, default=16
+        ``n_blocks=(2, 2, 2, 2, 2), base_width=64, embedding_dim=512``, hundreds of times
+        the default's operations per tile and practical on a GPU only; the default is a
+        CPU-sized encoder (a fit on the real series of ``benchmarks/bench_tile2vec.py``
+        takes seconds to a minute on one thread).
+    base_width : int, default=8
         Channels of the first TileNet stage (the published TileNet: 64).
-    n_triplets : int, default=4096
+    n_triplets : int, default=1024
         Triplets drawn per training epoch of f^g, over all regions and dates together:
         each (region, date) pair receives on average ``n_triplets / (n_regions *
         n_times)`` triplets per epoch, and ``max_epochs * n_triplets`` in all. The
         training budget is therefore spread thinner the more dates there are (e.g. 392
-        dates of MODIS leave ~100 triplets per date over the default 10 epochs, where the
+        dates of MODIS leave ~13 triplets per date over the default 5 epochs, where the
         published Tile2Vec encoders were trained on ~10^5 triplets of single-date
         imagery). Raise ``n_triplets`` (time grows linearly) for long series.
-    margin : float, default=50.0
-        Triplet-loss margin.
+    margin : float, default=1.0
+        Triplet-loss margin. The published Tile2Vec value is 50; with the half-tile
+        neighbourhood, margin 50 merged two texture zones in 2 of 4 model seeds of a planted
+        benchmark set that margin 1 recovered in 4 of 4.
     l2 : float, default=0.01
         Weight of the embedding-norm penalty of the triplet loss.
     augment : bool, default=True
@@ -166,7 +175,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         Run the clustering-based refinement f^c.
     n_refine_triplets : int or None, default=None
         Triplets per refinement epoch; None uses ``n_triplets``.
-    refine_epochs : int, default=5
+    refine_epochs : int, default=3
         Refinement epochs.
     refine_lr : float or None, default=None
         Learning rate of the refinement; None uses ``lr``.
@@ -181,9 +190,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
         How to read a 2-D array (see Notes); None means one date.
     grid_shape : tuple (n_rows, n_cols) or None, default=None
         Tile grid of the rows of a 2-D array at fit time; None is ``(n_samples, 1)``.
-    max_epochs : int, default=10
+    max_epochs : int, default=5
         Training epochs of f^g.
-    batch_size : int, default=50
+    batch_size : int, default=64
         Triplets per training batch and tiles per inference batch; input blocks are read
         ``batch_size`` tiles at a time at inference, which bounds peak memory.
     lr : float, default=1e-3
@@ -278,13 +287,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
     (16, 24)
     """
 
-    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=64,
-                 n_blocks=(1, 1, 1, 1), base_width=16, n_triplets=4096, margin=50.0,
+    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=16,
+                 n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, margin=1.0,
                  l2=0.01, augment=True, cross_region=True, metric="series",
                  max_nan_fraction=0.5, refine=True,
-                 n_refine_triplets=None, refine_epochs=5, refine_lr=None, encoder="tilenet",
-                 clusterer=None, input_shape=None, grid_shape=None, max_epochs=10,
-                 batch_size=50, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
+                 n_refine_triplets=None, refine_epochs=3, refine_lr=None, encoder="tilenet",
+                 clusterer=None, input_shape=None, grid_shape=None, max_epochs=5,
+                 batch_size=64, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None):
         self.n_clusters = n_clusters
@@ -634,7 +643,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, 
             raise ValueError(f"Band(s) {np.flatnonzero(counts == 0).tolist()} are missing "
                              "(NaN) everywhere.")
         self.fill_values_ = (sums / counts).astype(np.float32)
-        self.neighborhood_ = ts if self.neighborhood is None else int(self.neighborhood)
+        self.neighborhood_ = (max(1, ts // 2) if self.neighborhood is None
+                              else int(self.neighborhood))
         rng = local_random_state(self.random_state)
         self.history_ = []
 

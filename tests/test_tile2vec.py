@@ -97,7 +97,7 @@ def test_partitions_and_attributes(small):
     assert model.cluster_centers_.shape == (3, 3 * 8)
     assert model.grid_shapes_ == [(4, 5), (4, 5)]
     assert model.n_features_in_ == 3 * 2 * 8 * 8
-    assert model.neighborhood_ == 8
+    assert model.neighborhood_ == 4   # half a tile by default
     Z = model.transform(images)
     assert Z.shape == (n_tiles, 24) and Z.dtype == np.float32
     np.testing.assert_array_equal(model.predict(images), model.labels_)
