@@ -297,6 +297,10 @@ def _ladder_models(k, ts, threads, seed, skstc_params):
     from skstc import Tile2VecSeriesKMeans
     from skstc.baselines import tiles_baselines
 
+    skstc_params = dict(skstc_params)
+    if "neighborhood_tiles" in skstc_params:   # a radius in tiles, for every tile size
+        skstc_params["neighborhood"] = max(1, round(skstc_params.pop("neighborhood_tiles")
+                                                    * ts))
     model = Tile2VecSeriesKMeans(k, tile_size=ts, n_threads=threads, random_state=seed,
                                  **skstc_params)
     out = {name: est.set_params(n_threads=threads)
@@ -630,7 +634,8 @@ def main(argv=None):
                         help="ladder part: data seeds of the held-out planted texture zones")
     parser.add_argument("--ladder-params", default=None,
                         help="ladder part: a dict literal of Tile2VecSeriesKMeans parameters "
-                             "overriding the defaults, e.g. \"{'n_triplets': 1024}\"")
+                             "overriding the defaults, e.g. \"{'n_triplets': 1024}\"; the key "
+                             "'neighborhood_tiles' sets neighborhood in tiles")
     parser.add_argument("--big", action="store_true",
                         help="a larger encoder trained longer (64-d, 4 stages of width 16, "
                              "2048 triplets x 10 epochs) for the synthetic and real parts")
