@@ -377,8 +377,8 @@ def part_ladder(args):
     import ast
 
     params = {} if args.ladder_params is None else ast.literal_eval(args.ladder_params)
-    print(f"== baseline ladder (skstc model: defaults{' + ' + args.ladder_params if params else ''}"
-          f", n_threads={args.threads})")
+    extra = f" + {args.ladder_params}" if params else ""
+    print(f"== baseline ladder (skstc model: defaults{extra}, n_threads={args.threads})")
     out = {}
     if "synthetic" in args.ladder_sets:
         for seed in args.ladder_data_seeds:
