@@ -159,7 +159,8 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         if self.method == "mean":
             series, _ = self._tile_series(regions, None)
             return series.reshape(series.shape[0], -1)
-        return self._pixels(regions)
+        # float64: the PCA projection of a row must not depend on the other rows' order
+        return self._pixels(regions).astype(np.float64)
 
     def fit(self, X, y=None):
         """Cut the tiles and cluster their pixel features.
