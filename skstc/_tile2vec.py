@@ -97,7 +97,7 @@ class _Count(torch.utils.data.Dataset):
 class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Semantic land partitions from satellite image time series (Tile2Vec + series K-means).
 
-    1. A ResNet-18-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
+    1. A ResNet-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
        Tile2Vec triplet loss (:func:`skstc.losses.tile2vec_triplet_loss`) on triplets drawn
        on the fly from the images (:class:`skstc._sampling.TileTripletSampler`): a region
        and a date at random, an anchor tile anywhere, a neighbour whose centre lies within
