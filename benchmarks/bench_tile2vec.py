@@ -1,6 +1,14 @@
 """Tile2VecSeriesKMeans benchmarks: the paper's tables, speed and memory, in one run.
 
-Parts (``--parts``, comma separated, default all):
+Parts (``--parts``, comma separated, default all but ``ladder``):
+
+* ``ladder``     the baseline ladder: pixel-mean series k-means, PCA of tile pixels +
+  k-means (``skstc.baselines.TilePixelKMeans``) and the default ``Tile2VecSeriesKMeans``,
+  each over ``--real-seeds``, on held-out planted texture zones (``--ladder-data-seeds``)
+  and on every real image series of ``../shared/data``: ARI/NMI against the tile-majority
+  reference map (``lulc``, modal ``svm_class``; ``ari_pure`` on tiles inside one planted
+  zone), geographic silhouette, stability across seeds (mean pairwise ARI), fit time.
+  Run: ``python benchmarks/bench_tile2vec.py --parts ladder --threads 1``.
 
 * ``synthetic``  Table 1/2 analogues on ``make_image_sequence`` (planted zones): ARI/NMI vs
   the true zones, geographic silhouette / Calinski-Harabasz of the embedding partition vs the
@@ -42,9 +50,14 @@ DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     """Table 1/2 numbers of a fitted model (+ agreement with a tile truth)."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from skstc.metrics import geographic_calinski_harabasz, geographic_silhouette, kmeans_error
+    from skstc.metrics import (
+        geographic_calinski_harabasz,
+        geographic_silhouette,
+        kmeans_error,
+        series_silhouette,
+    )
 
     out = {}
     maps = [np.asarray(m) for m in model.label_maps_]
@@ -55,12 +68,16 @@ def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     if model.encoder == "tilenet":
         final = model.transform(X)
         geo = model.geographic_transform(X)
+        T = model.n_times_
         for name, S, lab in (("fg", geo, model.geographic_labels_),
                              ("fc", final, model.labels_)):
-            out[f"{name}_series_sil"] = float(silhouette_score(S, lab))
-            out[f"{name}_kmeans_err"] = kmeans_error(S, lab)
-            # scale-free error: K-means error over the total variance of the series
-            out[f"{name}_rel_err"] = kmeans_error(S, lab) / float(S.var(axis=0).sum())
+            # the paper's Table 2 measures with its series distance (Eq. 3: sum over dates
+            # of per-date Euclidean distances)
+            out[f"{name}_series_sil"] = series_silhouette(S, lab, n_times=T)
+            out[f"{name}_kmeans_err"] = kmeans_error(S, lab, metric="series", n_times=T)
+            # scale-free error: over the error of the one-cluster partition
+            out[f"{name}_rel_err"] = out[f"{name}_kmeans_err"] / kmeans_error(
+                S, np.zeros(len(S), int), metric="series", n_times=T)
     if regions_truth is not None:
         truth = np.concatenate([t.ravel() for t in regions_truth])
         keep = truth >= 0
@@ -245,6 +262,145 @@ def part_real(args):
                         off = [r[i][key] for r in out[(name, False)]]
                         on = [r[i][key] for r in out[(name, True)]]
                         print(f"  | {name} | {part} | {key} | {_ms(off)} | {_ms(on)} |")
+    return out
+
+
+def _reference(name, path, labels, ts):
+    """Tile-majority reference map of a real file (None when it has no labels)."""
+    from benchmarks._data import load_image_series
+    from skstc.datasets import tile_majority
+
+    if labels is None and name == "sentinel2_slovenia_13band.nc" and \
+            (DATA / "sentinel2_slovenia_ndvi.nc").is_file():
+        # the same patch on the same pixel grid: its land-use map applies
+        labels = load_image_series(DATA / "sentinel2_slovenia_ndvi.nc")[1]
+    if labels is None:
+        return None
+    lab = labels.values
+    if labels.name == "svm_class":   # per-pixel modal class over the 16 seasons
+        import xarray as xr
+        from scipy.stats import mode
+
+        with xr.open_dataset(path) as ds:
+            seasons = ds["svm_class"].transpose("season", "y", "x").values
+        lab = mode(seasons.reshape(len(seasons), -1).T, axis=1).mode.reshape(
+            seasons.shape[1:])
+    # lulc 0 = no data
+    return tile_majority(lab, ts, ignore=0 if labels.name == "lulc" else None).ravel()
+
+
+def _ladder_models(k, ts, threads, seed, skstc_params):
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.baselines import tiles_baselines
+
+    skstc_params = dict(skstc_params)
+    if "neighborhood_tiles" in skstc_params:   # a radius in tiles, for every tile size
+        skstc_params["neighborhood"] = max(1, round(skstc_params.pop("neighborhood_tiles")
+                                                    * ts))
+    model = Tile2VecSeriesKMeans(k, tile_size=ts, n_threads=threads, random_state=seed,
+                                 **skstc_params)
+    out = {name: est.set_params(n_threads=threads)
+           for name, est in tiles_baselines(model).items()}
+    out["Tile2VecSeriesKMeans"] = model
+    return out
+
+
+def _ladder_one(title, X, k, ts, seeds, threads, truth=None, pure=None, skstc_params=None):
+    """Fit the ladder (baselines + skstc model) over seeds on X; print and return rows."""
+    from itertools import combinations
+
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from skstc.metrics import geographic_silhouette
+
+    runs = {}
+    for seed in seeds:
+        for name, est in _ladder_models(k, ts, threads, seed, skstc_params or {}).items():
+            t0 = time.perf_counter()
+            est.fit(X)
+            r = {"fit_s": time.perf_counter() - t0, "labels": est.labels_}
+            maps = [np.asarray(m) for m in est.label_maps_]
+            r["geo_sil"] = float(np.mean([geographic_silhouette(m) for m in maps
+                                          if len(np.unique(m)) > 1]))
+            for key, sel in (("", None), ("_pure", pure)):
+                if truth is None or (key and sel is None):
+                    continue
+                keep = truth >= 0 if sel is None else sel
+                r["ari" + key] = float(adjusted_rand_score(truth[keep], est.labels_[keep]))
+                r["nmi" + key] = float(normalized_mutual_info_score(truth[keep],
+                                                                    est.labels_[keep]))
+            runs.setdefault(name, []).append(r)
+    keys = [k_ for k_ in ("ari", "nmi", "ari_pure", "geo_sil") if k_ in runs[name][0]]
+    print(f"  -- {title}: mean ± sd over seeds {list(seeds)}")
+    pure_col = " stability on pure tiles |" if pure is not None else ""
+    print("  | model | " + " | ".join(keys) + f" | stability (pairwise ARI) |{pure_col} fit s |")
+    print("  |---|" + "---|" * (len(keys) + 2 + (pure is not None)))
+    table = {}
+    for name, rs in runs.items():
+        stab = [adjusted_rand_score(a["labels"], b["labels"])
+                for a, b in combinations(rs, 2)]
+        cells = [_ms([r[key] for r in rs]) for key in keys]
+        cells.append(_ms(stab) if stab else "-")
+        if pure is not None:
+            stab_p = [adjusted_rand_score(a["labels"][pure], b["labels"][pure])
+                      for a, b in combinations(rs, 2)]
+            cells.append(_ms(stab_p) if stab_p else "-")
+        cells.append(f"{np.mean([r['fit_s'] for r in rs]):.1f}")
+        print(f"  | {name} | " + " | ".join(cells) + " |", flush=True)
+        table[name] = dict({key: [r[key] for r in rs] for key in keys}, stability=stab)
+    return table
+
+
+LADDER = [
+    # file, K, tile_size
+    ("sentinel2_slovenia_ndvi.nc", 5, 10),
+    ("sentinel2_slovenia_13band.nc", 5, 10),
+    ("cbers4_awfi_2018.nc", 5, 5),
+    ("sinop_modis_2000_2017.nc", 5, 4),
+    ("landsat_lsts_2008-2013.nc", 5, 6),
+    ("formosat2_tempcnn_image.nc", 4, 4),
+]
+
+
+def part_ladder(args):
+    """Baseline ladder: pixel-mean k-means, PCA of tile pixels + k-means, the default
+    Tile2VecSeriesKMeans, on held-out planted texture zones and every real image series."""
+    import ast
+
+    from benchmarks._data import load_image_series
+    from skstc.datasets import make_image_sequence, tile_majority
+    from skstc.preprocessing import ImageBandScaler
+
+    params = {} if args.ladder_params is None else ast.literal_eval(args.ladder_params)
+    extra = f" + {args.ladder_params}" if params else ""
+    print(f"== baseline ladder (skstc model: defaults{extra}, n_threads={args.threads})")
+    out = {}
+    if "synthetic" in args.ladder_sets:
+        for seed in args.ladder_data_seeds:
+            images, zones = make_image_sequence(n_regions=2, n_times=6, n_bands=3,
+                                                height=64, width=64, n_zones=4,
+                                                random_state=seed)
+            truth = np.concatenate([tile_majority(z, 8).ravel() for z in zones])
+            pure = np.concatenate([(z.reshape(8, 8, 8, 8).std(axis=(1, 3)) == 0).ravel()
+                                   for z in zones])
+            out[("synthetic", seed)] = _ladder_one(
+                f"planted texture zones, data seed {seed} (2 regions 64x64, 6 dates, 3 bands, "
+                "4 zones in pairs sharing mean values; tile 8, K=4)", images, 4, 8,
+                args.real_seeds, args.threads, truth, pure, params)
+    for name, k, ts in LADDER:
+        if not any(r in name for r in args.ladder_sets):
+            continue
+        path = DATA / name
+        if not path.is_file():
+            print(f"  {name}: absent, skipped")
+            continue
+        images, labels = load_image_series(path)
+        X = ImageBandScaler().fit_transform(images)
+        truth = _reference(name, path, labels, ts)
+        out[name] = _ladder_one(
+            f"{name} ({X.sizes['time']} dates, {X.sizes['band']} bands, "
+            f"{X.sizes['y']}x{X.sizes['x']} px, K={k}, tile {ts}; bands standardised)",
+            X, k, ts, args.real_seeds, args.threads, truth, None, params)
     return out
 
 
@@ -465,6 +621,16 @@ def main(argv=None):
     parser.add_argument("--gapfill", choices=["no", "yes", "both"], default="no",
                         help="real part: TemporalGapFiller before the band scaler (both: "
                              "compare without and with)")
+    parser.add_argument("--ladder-sets", nargs="+",
+                        default=["synthetic", "slovenia_ndvi", "13band", "cbers", "sinop",
+                                 "landsat", "formosat"],
+                        help="ladder part: 'synthetic' and/or substrings of the real files")
+    parser.add_argument("--ladder-data-seeds", type=int, nargs="+", default=[100, 101, 102],
+                        help="ladder part: data seeds of the held-out planted texture zones")
+    parser.add_argument("--ladder-params", default=None,
+                        help="ladder part: a dict literal of Tile2VecSeriesKMeans parameters "
+                             "overriding the defaults, e.g. \"{'n_triplets': 1024}\"; the key "
+                             "'neighborhood_tiles' sets neighborhood in tiles")
     parser.add_argument("--big", action="store_true",
                         help="a larger encoder trained longer (64-d, 4 stages of width 16, "
                              "2048 triplets x 10 epochs) for the synthetic and real parts")

@@ -49,7 +49,11 @@ print(f"ARI vs planted zones: Tile2Vec {adjusted_rand_score(truth, model.labels_
 print("geographic silhouette per region:",
       [round(geographic_silhouette(m), 3) for m in model.label_maps_])
 series = model.transform(images)
-print(f"K-means error of the series: {kmeans_error(series, model.labels_):.3f}")
+# distances between tile series as in the paper (Eq. 3): per-date Euclidean distances summed
+# over the dates, used below by the metrics and the inspection tools
+T = model.n_times_
+print(f"K-means error of the series: "
+      f"{kmeans_error(series, model.labels_, metric='series', n_times=T):.3f}")
 
 # %%
 # Cluster maps and the semantic tree
@@ -58,7 +62,7 @@ print(f"K-means error of the series: {kmeans_error(series, model.labels_):.3f}")
 # similar clusters get similar colours; the tree links the closest centroids.
 colors = pca_colors(series, model.cluster_centers_, random_state=0)
 sizes = np.bincount(model.labels_, minlength=4)
-edges, weights = semantic_tree(model.cluster_centers_)
+edges, weights = semantic_tree(model.cluster_centers_, metric="series", n_times=T)
 print("semantic tree edges:", edges.tolist(), "lengths:", np.round(weights, 2).tolist())
 
 fig, axes = plt.subplots(1, 5, figsize=(17, 3.4))
@@ -66,7 +70,8 @@ plot_label_maps([tile_majority(z, 8) for z in zones], titles=["true zones 1", "t
                 axes=axes[:2])
 plot_label_maps(model.label_maps_, colors=colors, titles=["clusters 1", "clusters 2"],
                 axes=axes[2:4])
-plot_semantic_tree(model.cluster_centers_, sizes, colors=colors, ax=axes[4])
+plot_semantic_tree(model.cluster_centers_, sizes, colors=colors, ax=axes[4],
+                   metric="series", n_times=T)
 axes[4].set_title("semantic tree")
 fig.tight_layout()
 
@@ -84,10 +89,12 @@ def rgb(tile):
     return np.clip((np.moveaxis(tile[:3], 0, -1) - lo) / (hi - lo), 0, 1)
 
 
-reps = cluster_representatives(series, model.labels_, model.cluster_centers_)
+reps = cluster_representatives(series, model.labels_, model.cluster_centers_,
+                               metric="series", n_times=T)
 far = int(np.argmax(((model.cluster_centers_ - model.cluster_centers_[0]) ** 2).sum(1)))
 w, _, path = centroid_interpolation(series, model.cluster_centers_[0],
-                                    model.cluster_centers_[far], n_steps=6)
+                                    model.cluster_centers_[far], n_steps=6,
+                                    metric="series", n_times=T)
 fig, axes = plt.subplots(5, 6, figsize=(9, 7.5))
 for k, idx in enumerate(reps):
     for t in range(6):
@@ -107,7 +114,8 @@ fig.tight_layout()
 # %%
 # MDS projection of the tile series
 # ---------------------------------
-embedding, idx = mds_projection(series, max_samples=100, random_state=0)
+embedding, idx = mds_projection(series, max_samples=100, metric="series", n_times=T,
+                                random_state=0)
 fig, ax = plt.subplots(figsize=(4, 4))
 plot_mds(embedding, model.labels_[idx], colors=colors, ax=ax)
 ax.set_title("MDS of tile series")

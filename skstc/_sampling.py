@@ -248,8 +248,15 @@ class TileTripletSampler:
     ``neighborhood`` pixels of the anchor's centre in Chebyshev distance (``max(|dy|, |dx|)
     <= neighborhood``, the square neighbourhood of the published sampler; tiles may overlap),
     and a distant tile drawn uniformly among the positions farther than ``neighborhood``, all
-    three from the same region and date. Anchors with no admissible distant position are not
-    drawn.
+    three from the same date. Anchors with no admissible distant position are not drawn.
+
+    Distant tiles and regions: with ``cross_region=True`` (default) the distant tile is drawn
+    uniformly among all admissible distant positions of the whole data set, i.e. among the
+    positions of the anchor's region farther than ``neighborhood`` and every position of the
+    other regions (Tile2Vec draws distant tiles from anywhere in the data, also from other
+    images); a region then contributes distant tiles in proportion to its number of
+    positions. With ``cross_region=False``, or with a single region, the distant tile comes
+    from the anchor's region.
 
     Missing data rule: a pixel is missing when any band is NaN. A tile whose fraction of
     missing pixels exceeds ``max_nan_fraction`` (and always an all-missing tile) is rejected
@@ -270,10 +277,12 @@ class TileTripletSampler:
         Replacement for missing values per band; None uses 0.
     augment : bool, default=True
         Apply a random flip/rot90 to each tile.
+    cross_region : bool, default=True
+        Draw distant tiles from any region (see above), not only the anchor's.
     """
 
     def __init__(self, images, tile_size, neighborhood, *, max_nan_fraction=0.5,
-                 fill_values=None, augment=True):
+                 fill_values=None, augment=True, cross_region=True):
         if not images:
             raise ValueError("images must hold at least one region.")
         self.images = list(images)
@@ -281,6 +290,7 @@ class TileTripletSampler:
         self.neighborhood = int(neighborhood)
         self.max_nan_fraction = float(max_nan_fraction)
         self.augment = augment
+        self.cross_region = bool(cross_region)
         n_bands = self.images[0].shape[1]
         self.fill_values = (np.zeros(n_bands, dtype=np.float32) if fill_values is None
                             else np.asarray(fill_values, dtype=np.float32))
@@ -300,6 +310,7 @@ class TileTripletSampler:
                 f"neighborhood={nb} is too large: no two tile positions of size {ts} are more "
                 f"than {largest} pixels apart in any region, so no distant tile can be drawn. "
                 f"Use neighborhood < {largest} or a smaller tile_size.")
+        self._n_total = np.array([p[0] * p[1] for p in self.n_positions_], dtype=float)
         self._integrals = ([_t2v_nan_integral(img) for img in self.images]
                            if any(np.isnan(img).any() for img in self.images) else None)
 
@@ -336,13 +347,15 @@ class TileTripletSampler:
         Returns
         -------
         positions : dict of ndarray
-            ``region`` and ``time`` of shape (n_triplets,), ``anchor``, ``neighbor``,
-            ``distant`` of shape (n_triplets, 2): top-left (row, col) pixel of each tile
-            (its centre is top-left + tile_size / 2).
+            ``region`` (of the anchor and the neighbour), ``distant_region`` and ``time``
+            of shape (n_triplets,), ``anchor``, ``neighbor``, ``distant`` of shape
+            (n_triplets, 2): top-left (row, col) pixel of each tile (its centre is
+            top-left + tile_size / 2).
         """
         rng = _t2v_numpy_rng(random_state)
         n_times = self.images[0].shape[0]
         pos = {"region": np.empty(n_triplets, dtype=np.int64),
+               "distant_region": np.empty(n_triplets, dtype=np.int64),
                "time": np.empty(n_triplets, dtype=np.int64),
                "anchor": np.empty((n_triplets, 2), dtype=np.int64),
                "neighbor": np.empty((n_triplets, 2), dtype=np.int64),
@@ -366,15 +379,36 @@ class TileTripletSampler:
                 nbr = lo + np.floor(rng.random_sample(a.shape) * (hi - lo + 1)).astype(
                     np.int64)
                 d = _t2v_sample_outside(rng, a, n_pos, self.neighborhood)
+                d_reg = np.full(sel.size, g, dtype=np.int64)
+                n_other = self._n_total.sum() - self._n_total[g]
+                if self.cross_region and n_other > 0:
+                    # admissible distant positions: own region outside the box, all others
+                    n_own = self._n_total[g] - np.prod(hi - lo + 1, axis=1)
+                    other = rng.random_sample(sel.size) * (n_own + n_other) >= n_own
+                    if other.any():
+                        p_other = self._n_total.copy()
+                        p_other[g] = 0.0
+                        h = rng.choice(len(self.images), size=int(other.sum()),
+                                       p=p_other / p_other.sum())
+                        rows = np.array([self.n_positions_[i][0] for i in h])
+                        cols = np.array([self.n_positions_[i][1] for i in h])
+                        u = rng.random_sample((h.size, 2))
+                        d[other] = np.stack([np.floor(u[:, 0] * rows),
+                                             np.floor(u[:, 1] * cols)], 1).astype(np.int64)
+                        d_reg[other] = h
                 pos["anchor"][todo[sel]] = a
                 pos["neighbor"][todo[sel]] = nbr
                 pos["distant"][todo[sel]] = d
+                pos["distant_region"][todo[sel]] = d_reg
                 if self._integrals is not None:
                     limit = self.max_nan_fraction * self.tile_size ** 2
                     full = self.tile_size ** 2
-                    for t in (a, nbr, d):
-                        miss = _t2v_box_sum(self._integrals[g], time[sel], t[:, 0], t[:, 1],
-                                            self.tile_size)
+                    for t, regs in ((a, None), (nbr, None), (d, d_reg)):
+                        miss = np.empty(sel.size, dtype=np.int64)
+                        for r in (np.unique(regs) if regs is not None else [g]):
+                            m = slice(None) if regs is None else regs == r
+                            miss[m] = _t2v_box_sum(self._integrals[r], time[sel][m],
+                                                   t[m, 0], t[m, 1], self.tile_size)
                         ok[sel] &= (miss <= limit) & (miss < full)
             todo = todo[~ok]
         if todo.size:
@@ -392,6 +426,8 @@ class TileTripletSampler:
         tiles : ndarray of shape (n_triplets, n_bands, tile_size, tile_size), float32
         """
         region, time, tl = positions["region"], positions["time"], positions[role]
+        if role == "distant":
+            region = positions.get("distant_region", region)
         return extract_tiles(self.images, region, time, tl, self.tile_size, self.fill_values,
                              augment=self.augment, random_state=random_state)
 
@@ -453,13 +489,16 @@ def extract_tiles(images, region, time, top_left, tile_size, fill_values=None, *
 
 
 def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=None, *,
-                            valid=None):
+                            valid=None, metric="series"):
     """Refinement triplets drawn from a clustering of tile sequences (f^c of the paper).
 
     A cluster ``c`` is chosen with probability proportional to its size (among clusters of at
     least two tiles), anchor and neighbour are two different tiles of ``c``, the distant
-    cluster ``d != c`` is chosen with probability proportional to ``size_d * ||mu_c - mu_d||``,
-    the distant tile uniformly in ``d``, and one date for the three.
+    cluster ``d != c`` is chosen with probability proportional to ``size_d * dist(mu_c, mu_d)``,
+    the distant tile uniformly in ``d``, and one date for the three. ``dist`` is the series
+    distance between the centroid series (``metric="series"``: sum over the ``n_times`` dates
+    of per-date Euclidean distances, the paper's Eq. 3) or the Euclidean distance of the
+    flattened centroids (``metric="euclidean"``).
 
     Parameters
     ----------
@@ -473,6 +512,8 @@ def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=N
     random_state : torch.Generator, RandomState, int or None
     valid : ndarray of bool of shape (n_times, n_tiles) or None
         Tiles usable at each date (e.g. not mostly NaN); invalid triplets are redrawn.
+    metric : {"series", "euclidean"}, default="series"
+        Distance between centroids (``centers`` rows are flattened ``(n_times, dim)``).
 
     Returns
     -------
@@ -485,7 +526,9 @@ def sample_cluster_triplets(labels, centers, n_triplets, n_times, random_state=N
     sizes = np.bincount(labels, minlength=n_clusters).astype(float)
     order = np.argsort(labels, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    dist = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+    from .metrics import _series_dist
+
+    dist = _series_dist(centers, centers, metric, n_times)
     w = sizes[None, :] * dist
     np.fill_diagonal(w, 0.0)
     p_anchor = np.where((sizes >= 2) & (w.sum(1) > 0), sizes, 0.0)

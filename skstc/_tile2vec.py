@@ -98,17 +98,22 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                            TransformerMixin, BaseEstimator):
     """Semantic land partitions from satellite image time series (Tile2Vec + series K-means).
 
-    1. A ResNet-18-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
+    1. A ResNet-style tile encoder f^g (:class:`skstc.nn.TileNet`) is trained with the
        Tile2Vec triplet loss (:func:`skstc.losses.tile2vec_triplet_loss`) on triplets drawn
        on the fly from the images (:class:`skstc._sampling.TileTripletSampler`): a region
        and a date at random, an anchor tile anywhere, a neighbour whose centre lies within
-       ``neighborhood`` pixels (Chebyshev) of the anchor's, a distant tile outside, all from
-       the same date.
+       ``neighborhood`` pixels (Chebyshev) of the anchor's, a distant tile outside it or, with
+       ``cross_region=True``, anywhere in another region; all from the same date.
     2. Each tile of the grid of non-overlapping ``tile_size`` tiles (region by region,
        row-major; right/bottom remainders narrower than a tile are dropped) becomes the
        series of its embeddings at every date, ``(n_times, embedding_dim)``, flattened;
        the series are clustered by K-means with Euclidean distance over the whole series
-       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default).
+       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default). The paper's series
+       distance (Eq. 3, sum over dates of per-date Euclidean distances,
+       :func:`skstc.metrics.pairwise_series_distances`) is used where a distance between
+       series is measured rather than minimised (``metric``): the choice of distant
+       clusters in the refinement, and the inspection tools and metrics given
+       ``metric="series"``; K-means itself minimises squared Euclidean distances.
     3. With ``refine=True`` the encoder is fine-tuned (f^c) on triplets drawn from that
        clustering (:func:`skstc._sampling.sample_cluster_triplets`), the tiles re-embedded
        and re-clustered. ``labels_`` is the final partition, ``geographic_labels_`` the one
@@ -125,28 +130,53 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         Side of the square tiles in pixels.
     neighborhood : int or None, default=None
         Radius in pixels (Chebyshev, between tile centres) of the neighbour tiles; distant
-        tiles are farther. None uses ``tile_size`` (neighbours may overlap the anchor).
-    embedding_dim : int, default=512
-        Size of a tile embedding.
-    n_blocks : tuple of int, default=(2, 2, 2, 2, 2)
-        Residual blocks per TileNet stage (the default is the published ResNet-18 TileNet).
-    base_width : int, default=64
-        Channels of the first TileNet stage.
-    n_triplets : int, default=10000
-        Triplets drawn per training epoch of f^g.
-    margin : float, default=50.0
-        Triplet-loss margin.
+        tiles are farther. None uses half a tile, ``max(1, tile_size // 2)``: a neighbour
+        then overlaps at least half of the anchor along each axis, so it lies in the
+        anchor's land zone far more often than one a whole tile away, which makes the
+        recovered zones stable across ``random_state`` (``benchmarks/results/
+        tile2vec_ladder.md``). Tile2Vec's NAIP setting was a radius of two tiles
+        (``neighborhood=2 * tile_size``), suited to fields much larger than a tile.
+    embedding_dim : int, default=16
+        Size of a tile embedding (the published TileNet: 512).
+    n_blocks : tuple of int, default=(1, 1, 1)
+        Residual blocks per TileNet stage. The published ResNet-18 TileNet is
+        ``n_blocks=(2, 2, 2, 2, 2), base_width=64, embedding_dim=512``, hundreds of times
+        the default's operations per tile and practical on a GPU only; the default is a
+        CPU-sized encoder (a fit on the real series of ``benchmarks/bench_tile2vec.py``
+        takes seconds to a minute on one thread).
+    base_width : int, default=8
+        Channels of the first TileNet stage (the published TileNet: 64).
+    n_triplets : int, default=1024
+        Triplets drawn per training epoch of f^g, over all regions and dates together:
+        each (region, date) pair receives on average ``n_triplets / (n_regions *
+        n_times)`` triplets per epoch, and ``max_epochs * n_triplets`` in all. The
+        training budget is therefore spread thinner the more dates there are (e.g. 392
+        dates of MODIS leave ~13 triplets per date over the default 5 epochs, where the
+        published Tile2Vec encoders were trained on ~10^5 triplets of single-date
+        imagery). Raise ``n_triplets`` (time grows linearly) for long series.
+    margin : float, default=1.0
+        Triplet-loss margin. The published Tile2Vec value is 50; with the half-tile
+        neighbourhood, margin 50 merged two texture zones in 2 of 4 model seeds of a planted
+        benchmark set that margin 1 recovered in 4 of 4.
     l2 : float, default=0.01
         Weight of the embedding-norm penalty of the triplet loss.
     augment : bool, default=True
         Random flips/rot90 of the training tiles.
+    cross_region : bool, default=True
+        Draw distant tiles uniformly among all admissible positions of all regions (the
+        anchor's region outside the neighbourhood, and anywhere in the others), as Tile2Vec
+        draws distant tiles from anywhere in the data; False keeps them in the anchor's
+        region. Without effect for a single region.
+    metric : {"series", "euclidean"}, default="series"
+        Distance between centroid series used by the refinement to pick distant clusters
+        (``"series"``: the paper's Eq. 3).
     max_nan_fraction : float, default=0.5
         Tiles with a larger fraction of missing pixels are kept out of triplets.
     refine : bool, default=True
         Run the clustering-based refinement f^c.
     n_refine_triplets : int or None, default=None
         Triplets per refinement epoch; None uses ``n_triplets``.
-    refine_epochs : int, default=5
+    refine_epochs : int, default=3
         Refinement epochs.
     refine_lr : float or None, default=None
         Learning rate of the refinement; None uses ``lr``.
@@ -161,9 +191,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         How to read a 2-D array (see Notes); None means one date.
     grid_shape : tuple (n_rows, n_cols) or None, default=None
         Tile grid of the rows of a 2-D array at fit time; None is ``(n_samples, 1)``.
-    max_epochs : int, default=10
+    max_epochs : int, default=5
         Training epochs of f^g.
-    batch_size : int, default=50
+    batch_size : int, default=64
         Triplets per training batch and tiles per inference batch; input blocks are read
         ``batch_size`` tiles at a time at inference, which bounds peak memory.
     lr : float, default=1e-3
@@ -271,6 +301,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         "margin": [Interval(Real, 0, None, closed="left")],
         "l2": [Interval(Real, 0, None, closed="left")],
         "augment": ["boolean"],
+        "cross_region": ["boolean"],
+        "metric": [StrOptions({"series", "euclidean"})],
         "max_nan_fraction": [Interval(Real, 0, 1, closed="left")],
         "refine": ["boolean"],
         "n_refine_triplets": [Interval(Integral, 2, None, closed="left"), None],
@@ -282,12 +314,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         "grid_shape": ["array-like", None],
     }
 
-    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=512,
-                 n_blocks=(2, 2, 2, 2, 2), base_width=64, n_triplets=10000, margin=50.0,
-                 l2=0.01, augment=True, max_nan_fraction=0.5, refine=True,
-                 n_refine_triplets=None, refine_epochs=5, refine_lr=None, encoder="tilenet",
-                 clusterer=None, input_shape=None, grid_shape=None, max_epochs=10,
-                 batch_size=50, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
+    def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=16,
+                 n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, margin=1.0,
+                 l2=0.01, augment=True, cross_region=True, metric="series",
+                 max_nan_fraction=0.5, refine=True,
+                 n_refine_triplets=None, refine_epochs=3, refine_lr=None, encoder="tilenet",
+                 clusterer=None, input_shape=None, grid_shape=None, max_epochs=5,
+                 batch_size=64, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None):
         self.n_clusters = n_clusters
@@ -300,6 +333,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.margin = margin
         self.l2 = l2
         self.augment = augment
+        self.cross_region = cross_region
+        self.metric = metric
         self.max_nan_fraction = max_nan_fraction
         self.refine = refine
         self.n_refine_triplets = n_refine_triplets
@@ -581,7 +616,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
             raise ValueError(f"Band(s) {np.flatnonzero(counts == 0).tolist()} are missing "
                              "(NaN) everywhere.")
         self.fill_values_ = (sums / counts).astype(np.float32)
-        self.neighborhood_ = ts if self.neighborhood is None else int(self.neighborhood)
+        self.neighborhood_ = (max(1, ts // 2) if self.neighborhood is None
+                              else int(self.neighborhood))
         rng = local_random_state(self.random_state)
         self.history_ = []
 
@@ -599,7 +635,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
         sampler = TileTripletSampler(images, ts, self.neighborhood_,
                                      max_nan_fraction=self.max_nan_fraction,
-                                     fill_values=self.fill_values_, augment=self.augment)
+                                     fill_values=self.fill_values_, augment=self.augment,
+                                     cross_region=bool(self.cross_region))
         self._log(f"training the tile encoder on {self.n_triplets} triplets per epoch")
         stream = _OnTheFlyTriplets(sampler.sample, self.n_triplets, draw_seed(rng))
         module, hist = self._train_module(
@@ -631,7 +668,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
             def cluster_triplets(n, r):
                 a, nbr, d, t = sample_cluster_triplets(labels, centers, n, n_times, r,
-                                                       valid=valid)
+                                                       valid=valid, metric=self.metric)
                 out = {}
                 for role, idx in (("anchor", a), ("neighbor", nbr), ("distant", d)):
                     reg, tl = tile_index[0][idx], tile_index[1][idx]

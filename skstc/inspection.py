@@ -3,10 +3,16 @@
 The analysis tools of the Tile2Vec series clustering paper, usable with any clustering of
 series ``X`` of shape ``(n_samples, n_features)`` (e.g. ``Tile2VecSeriesKMeans.transform``
 output with its ``labels_`` and ``cluster_centers_``).
+
+Distances: every tool takes ``metric="euclidean"`` (Euclidean distance of the flattened
+series) or ``metric="series"`` with ``n_times``, the paper's series distance (Eq. 3, the sum
+over dates of per-date Euclidean distances, :func:`skstc.metrics.pairwise_series_distances`).
 """
 
 import numpy as np
 from sklearn.utils.validation import check_array
+
+from .metrics import _series_dist
 
 __all__ = [
     "cluster_representatives",
@@ -32,12 +38,8 @@ def _centers_from(X, labels, centers):
     return np.stack([X[labels == k].mean(axis=0) for k in ks])
 
 
-def _sq_dist(A, B):
-    d = (A * A).sum(1)[:, None] - 2 * A @ B.T + (B * B).sum(1)[None, :]
-    return np.maximum(d, 0)
-
-
-def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True):
+def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True,
+                            metric="euclidean", n_times=None):
     """Index of the real series nearest each centroid (the cluster's representative).
 
     Parameters
@@ -52,6 +54,10 @@ def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True
     within_cluster : bool, default=True
         Search only among the members of each cluster (needs ``labels``; a cluster without
         member falls back to all series).
+    metric : {"euclidean", "series"}, default="euclidean"
+        Distance between a series and a centroid (see the module docstring).
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
 
     Returns
     -------
@@ -66,7 +72,7 @@ def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True
     """
     X = check_array(X, dtype=np.float64)
     C = _centers_from(X, labels, centers)
-    d = _sq_dist(C, X)
+    d = _series_dist(C, X, metric, n_times)
     if within_cluster and labels is not None:
         labels = np.asarray(labels)
         ks = np.arange(len(C)) if centers is not None else np.unique(labels[labels >= 0])
@@ -77,7 +83,8 @@ def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True
     return d.argmin(axis=1)
 
 
-def centroid_interpolation(X, center_a, center_b, n_steps=5):
+def centroid_interpolation(X, center_a, center_b, n_steps=5, *, metric="euclidean",
+                           n_times=None):
     """Linear path between two centroids with the nearest real series at each step.
 
     Parameters
@@ -89,6 +96,10 @@ def centroid_interpolation(X, center_a, center_b, n_steps=5):
     n_steps : int, default=5
         Number of weights ``w`` in ``[0, 1]`` (both ends included); the point at ``w`` is
         ``(1 - w) * center_a + w * center_b``.
+    metric : {"euclidean", "series"}, default="euclidean"
+        Distance used to find the nearest series (see the module docstring).
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
 
     Returns
     -------
@@ -114,15 +125,19 @@ def centroid_interpolation(X, center_a, center_b, n_steps=5):
         raise ValueError(f"n_steps must be >= 2, got {n_steps!r}.")
     w = np.linspace(0.0, 1.0, int(n_steps))
     P = (1 - w)[:, None] * a[None] + w[:, None] * b[None]
-    return w, P, _sq_dist(P, X).argmin(axis=1)
+    return w, P, _series_dist(P, X, metric, n_times).argmin(axis=1)
 
 
-def semantic_tree(centers):
-    """Minimum spanning tree of the complete graph of Euclidean centroid distances.
+def semantic_tree(centers, *, metric="euclidean", n_times=None):
+    """Minimum spanning tree of the complete graph of centroid distances.
 
     Parameters
     ----------
     centers : array-like of shape (n_clusters, n_features)
+    metric : {"euclidean", "series"}, default="euclidean"
+        Distance between centroids (see the module docstring).
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
 
     Returns
     -------
@@ -138,7 +153,8 @@ def semantic_tree(centers):
     ([[0, 1], [1, 2]], [1.0, 4.0])
     """
     C = check_array(centers, dtype=np.float64, ensure_min_samples=1)
-    D = np.sqrt(_sq_dist(C, C))
+    D = _series_dist(C, C, metric, n_times)
+    np.fill_diagonal(D, 0.0)
     k = len(C)
     # Prim's algorithm on the dense distance matrix (k is the number of clusters, small)
     in_tree = np.zeros(k, dtype=bool)
@@ -192,8 +208,13 @@ def pca_colors(X, centers, *, random_state=None):
     return out
 
 
-def mds_projection(X, *, n_components=2, max_samples=None, random_state=None, **mds_params):
-    """2-D metric MDS projection of series (optionally of a random subsample).
+def mds_projection(X, *, n_components=2, max_samples=None, metric="euclidean", n_times=None,
+                   random_state=None, **mds_params):
+    """Metric MDS projection of series (optionally of a random subsample).
+
+    The projection is a deterministic function of ``X`` and ``random_state`` (an int, or a
+    RandomState in the same state): the subsample and the SMACOF initialisation are drawn
+    from it and nothing else.
 
     Parameters
     ----------
@@ -201,6 +222,11 @@ def mds_projection(X, *, n_components=2, max_samples=None, random_state=None, **
     n_components : int, default=2
     max_samples : int or None, default=None
         Project at most this many series, drawn at random (MDS costs O(n^2) memory).
+    metric : {"euclidean", "series"}, default="euclidean"
+        Dissimilarity between series (see the module docstring); MDS then runs on the
+        precomputed dissimilarity matrix.
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
     random_state : int, RandomState or None, default=None
     **mds_params
         Passed to :class:`sklearn.manifold.MDS`.
@@ -210,7 +236,19 @@ def mds_projection(X, *, n_components=2, max_samples=None, random_state=None, **
     embedding : ndarray of shape (n_used, n_components)
     indices : ndarray of shape (n_used,)
         Rows of ``X`` that were projected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstc.inspection import mds_projection
+    >>> X = np.random.RandomState(0).rand(20, 6)
+    >>> E1, _ = mds_projection(X, metric="series", n_times=3, random_state=0)
+    >>> E2, _ = mds_projection(X, metric="series", n_times=3, random_state=0)
+    >>> E1.shape, bool((E1 == E2).all())
+    ((20, 2), True)
     """
+    import inspect
+
     from sklearn.manifold import MDS
 
     from .utils._random import local_random_state
@@ -220,10 +258,19 @@ def mds_projection(X, *, n_components=2, max_samples=None, random_state=None, **
     idx = np.arange(X.shape[0])
     if max_samples is not None and X.shape[0] > max_samples:
         idx = np.sort(rng.choice(X.shape[0], int(max_samples), replace=False))
+    D = _series_dist(X[idx], X[idx], metric, n_times)
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0.0)
     params = {"n_init": 1, "max_iter": 300}
+    sig = inspect.signature(MDS).parameters
+    if "init" in sig:
+        params["init"] = "random"
+    # scikit-learn >= 1.8 names the dissimilarity ``metric``; before, ``dissimilarity``
+    if "metric_mds" in sig:
+        params["metric"] = "precomputed"
+    else:
+        params["dissimilarity"] = "precomputed"
     params.update(mds_params)
-    try:
-        mds = MDS(n_components=n_components, random_state=rng, init="random", **params)
-    except TypeError:  # older scikit-learn without ``init``
-        mds = MDS(n_components=n_components, random_state=rng, **params)
-    return mds.fit_transform(X[idx]), idx
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    mds = MDS(n_components=n_components, random_state=seed, **params)
+    return mds.fit_transform(D), idx

@@ -230,10 +230,128 @@ def geographic_calinski_harabasz(label_map):
     return float(calinski_harabasz_score(coords, labels))
 
 
-def kmeans_error(X, labels, centers=None):
-    """Mean squared Euclidean distance of each sample to its cluster centroid.
+def _check_series_metric(metric, n_times, n_features):
+    if metric not in ("series", "euclidean"):
+        raise ValueError(f"metric must be 'series' or 'euclidean', got {metric!r}.")
+    if metric == "series":
+        if n_times is None:
+            raise ValueError("metric='series' needs n_times (dates per series).")
+        if (isinstance(n_times, bool) or not isinstance(n_times, (int, np.integer))
+                or n_times < 1 or n_features % n_times):
+            raise ValueError(f"n_times={n_times!r} must be a positive integer dividing the "
+                             f"{n_features} features of a series.")
 
-    Equals K-means inertia divided by ``n_samples``. Samples labelled ``-1`` are ignored.
+
+def pairwise_series_distances(X, Y=None, *, n_times):
+    """Distance between tile series as the sum over dates of per-date Euclidean distances.
+
+    Each row is a flattened series ``(n_times, dim)`` (C order, the layout of
+    :meth:`skstc.Tile2VecSeriesKMeans.transform`); the distance between series ``x`` and
+    ``y`` is ``sum_t ||x_t - y_t||_2``, the series distance of the Tile2Vec series
+    clustering paper (Eq. 3). It differs from the Euclidean distance of the flattened
+    series, ``sqrt(sum_t ||x_t - y_t||^2)``: a date far off counts linearly, not squared.
+    With ``n_times=1`` it is the Euclidean distance.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_times * dim)
+    Y : array-like of shape (n_samples_Y, n_times * dim) or None, default=None
+        None uses ``X``.
+    n_times : int
+        Dates per series.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> from skstc.metrics import pairwise_series_distances
+    >>> # two dates of 2-D embeddings: |(3, 4)| + |(0, 1)| = 5 + 1
+    >>> pairwise_series_distances([[0, 0, 0, 0]], [[3, 4, 0, 1]], n_times=2).tolist()
+    [[6.0]]
+    """
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    X = np.asarray(X, dtype=np.float64)
+    Y = X if Y is None else np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X and Y must be 2-D with the same number of features, got "
+                         f"{X.shape} and {Y.shape}.")
+    _check_series_metric("series", n_times, X.shape[1])
+    Xs = X.reshape(len(X), n_times, -1)
+    Ys = Y.reshape(len(Y), n_times, -1)
+    out = np.zeros((len(X), len(Y)))
+    for t in range(n_times):
+        out += euclidean_distances(Xs[:, t], Ys[:, t])
+    return out
+
+
+def _series_dist(A, B, metric, n_times):
+    """Distances between the rows of A and B under ``metric`` ('series' or 'euclidean')."""
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    _check_series_metric(metric, n_times, np.shape(A)[1])
+    if metric == "series":
+        return pairwise_series_distances(A, B, n_times=n_times)
+    return euclidean_distances(np.asarray(A, dtype=np.float64),
+                               np.asarray(B, dtype=np.float64))
+
+
+def series_silhouette(X, labels, *, n_times=None, metric="series", sample_size=None,
+                      random_state=None):
+    """Silhouette of a clustering of tile series under the series distance.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_times * dim)
+        Flattened series (e.g. :meth:`skstc.Tile2VecSeriesKMeans.transform`).
+    labels : array-like of shape (n_samples,)
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
+    metric : {"series", "euclidean"}, default="series"
+        ``"series"`` is :func:`pairwise_series_distances` (sum over dates of per-date
+        Euclidean distances, the paper's Eq. 3); ``"euclidean"`` the Euclidean distance of
+        the flattened series.
+    sample_size : int or None, default=None
+        Score a random subset of this many series (the distance matrix is
+        ``sample_size ** 2``).
+    random_state : int, RandomState or None, default=None
+        Draws the subset.
+
+    Returns
+    -------
+    score : float in [-1, 1]
+
+    Examples
+    --------
+    >>> from skstc.metrics import series_silhouette
+    >>> X = [[0, 0, 0, 0], [0, 1, 0, 0], [9, 9, 9, 9], [9, 9, 9, 8]]
+    >>> round(series_silhouette(X, [0, 0, 1, 1], n_times=2), 2)
+    0.96
+    """
+    from .utils._random import local_random_state
+
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    if X.ndim != 2 or labels.shape != (X.shape[0],):
+        raise ValueError(f"X must be 2-D and labels of shape ({len(X)},); got {X.shape} and "
+                         f"{labels.shape}.")
+    if sample_size is not None and sample_size < len(X):
+        idx = local_random_state(random_state).choice(len(X), int(sample_size), replace=False)
+        X, labels = X[idx], labels[idx]
+    D = _series_dist(X, X, metric, n_times)
+    np.fill_diagonal(D, 0.0)
+    return float(silhouette_score(D, labels, metric="precomputed"))
+
+
+def kmeans_error(X, labels, centers=None, *, metric="euclidean", n_times=None):
+    """Mean distance of each sample to its cluster centroid (squared Euclidean by default).
+
+    With ``metric="euclidean"`` it is the mean squared Euclidean distance, i.e. K-means
+    inertia divided by ``n_samples``; with ``metric="series"`` the mean series distance
+    (:func:`pairwise_series_distances`, the paper's Eq. 3) of each series to its centroid.
+    Samples labelled ``-1`` are ignored.
 
     Parameters
     ----------
@@ -241,6 +359,9 @@ def kmeans_error(X, labels, centers=None):
     labels : array-like of shape (n_samples,)
     centers : array-like of shape (n_clusters, n_features) or None, default=None
         Centroids indexed by label; None uses the mean of each cluster.
+    metric : {"euclidean", "series"}, default="euclidean"
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
 
     Returns
     -------
@@ -250,6 +371,8 @@ def kmeans_error(X, labels, centers=None):
     --------
     >>> kmeans_error([[0.0], [2.0], [10.0]], [0, 0, 1])
     0.6666666666666666
+    >>> kmeans_error([[0.0, 0.0], [2.0, 2.0]], [0, 0], metric="series", n_times=2)
+    2.0
     """
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
@@ -264,7 +387,12 @@ def kmeans_error(X, labels, centers=None):
         for k in ks:
             centers[k] = X[labels == k].mean(axis=0)
     centers = np.asarray(centers, dtype=np.float64)
-    return float(((X - centers[labels]) ** 2).sum(axis=1).mean())
+    diff = X - centers[labels]
+    if metric == "euclidean":
+        return float((diff ** 2).sum(axis=1).mean())
+    _check_series_metric(metric, n_times, X.shape[1])
+    per_date = np.sqrt((diff.reshape(len(X), n_times, -1) ** 2).sum(axis=2))
+    return float(per_date.sum(axis=1).mean())
 
 
 # --- DeepSpatiotemporalClustering ---

@@ -104,7 +104,8 @@ def plot_mds(embedding, labels, *, colors=None, ax=None, s=8):
     return ax
 
 
-def plot_semantic_tree(centers, sizes, *, colors=None, ax=None, max_node_size=800):
+def plot_semantic_tree(centers, sizes, *, colors=None, ax=None, max_node_size=800,
+                       metric="euclidean", n_times=None):
     """Draw the semantic tree (MST of centroid distances) with node area ~ cluster size.
 
     Node positions are the 2-D principal components of the centroids.
@@ -118,6 +119,10 @@ def plot_semantic_tree(centers, sizes, *, colors=None, ax=None, max_node_size=80
     ax : matplotlib Axes or None, default=None
     max_node_size : float, default=800
         Marker area of the largest cluster.
+    metric : {"euclidean", "series"}, default="euclidean"
+        Distance between centroids of the tree (see :func:`skstc.inspection.semantic_tree`).
+    n_times : int or None, default=None
+        Dates per series; needed by ``metric="series"``.
 
     Returns
     -------
@@ -140,7 +145,7 @@ def plot_semantic_tree(centers, sizes, *, colors=None, ax=None, max_node_size=80
             pos = np.column_stack([pos, np.zeros(len(pos))])
     else:
         pos = np.zeros((1, 2))
-    edges, _ = semantic_tree(C)
+    edges, _ = semantic_tree(C, metric=metric, n_times=n_times)
     for i, j in edges:
         ax.plot(pos[[i, j], 0], pos[[i, j], 1], color="0.5", lw=1, zorder=1)
     rgba = _rgba(np.arange(len(C)), colors)

@@ -46,6 +46,13 @@ ESTIMATORS.append((
                          clusterer=KMeans(n_init=3), n_threads=1, random_state=0),
     {},
 ))
+# --- TilePixelKMeans (baseline of Tile2VecSeriesKMeans, same 2-D reading) ---
+from skstc.baselines import TilePixelKMeans  # noqa: E402
+
+ESTIMATORS += [(TilePixelKMeans(3, tile_size=1, n_init=3, random_state=0), {}),
+               (TilePixelKMeans(3, tile_size=1, method="pca", n_components=2, n_init=3,
+                                random_state=0), {})]
+
 from skstc.preprocessing import ImageBandScaler, ImageToTiles  # noqa: E402
 
 # ImageBandScaler scales a 2-D array per column (StandardScaler's rules, NaN kept): all checks

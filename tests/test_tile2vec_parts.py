@@ -113,11 +113,13 @@ def test_sampler_neighbours_inside_distant_outside(h, w, tile, nb, seed, two):
     pos = sampler.sample_positions(300, rng)
     d_n = np.abs(pos["anchor"] - pos["neighbor"]).max(axis=1)
     d_d = np.abs(pos["anchor"] - pos["distant"]).max(axis=1)
+    same = pos["distant_region"] == pos["region"]
     assert (d_n <= nb).all()
-    assert (d_d > nb).all()
+    assert (d_d[same] > nb).all()
     for role in ("anchor", "neighbor", "distant"):
-        hh = np.array([images[g].shape[2] for g in pos["region"]])
-        ww = np.array([images[g].shape[3] for g in pos["region"]])
+        reg = pos["distant_region"] if role == "distant" else pos["region"]
+        hh = np.array([images[g].shape[2] for g in reg])
+        ww = np.array([images[g].shape[3] for g in reg])
         assert (pos[role] >= 0).all()
         assert (pos[role][:, 0] + tile <= hh).all() and (pos[role][:, 1] + tile <= ww).all()
 
@@ -136,6 +138,48 @@ def test_sampler_distant_is_uniform_over_outside_positions():
     assert outside.size == 100 - 25
     assert outside.min() > 0.8 * outside.mean() and outside.max() < 1.2 * outside.mean()
     assert sampler.sample(4, rng)["anchor"].shape == (4, 1, 3, 3)
+
+
+def test_sampler_distant_tiles_come_from_every_region():
+    # pixel value = region id: a distant tile's content tells where it was cut
+    images = [np.full((2, 1, 20, 20), 0.0, np.float32),
+              np.full((2, 1, 20, 30), 1.0, np.float32),
+              np.full((2, 1, 10, 10), 2.0, np.float32)]
+    tile, nb = 4, 3
+    sampler = TileTripletSampler(images, tile, nb, augment=False)
+    rng = np.random.RandomState(0)
+    pos = sampler.sample_positions(20000, rng)
+    distant = sampler.extract(pos, "distant")[:, 0, 0, 0]
+    np.testing.assert_array_equal(distant, pos["distant_region"])
+    anchor = sampler.extract(pos, "anchor")[:, 0, 0, 0]
+    np.testing.assert_array_equal(anchor, pos["region"])
+    n_pos = np.array([17 * 17, 17 * 27, 7 * 7], float)
+    other = pos["distant_region"] != pos["region"]
+    assert 0.3 < other.mean() < 0.95
+    # distant tiles uniform over the admissible positions of the data set: among those cut
+    # from another region, each region is chosen in proportion to its positions
+    for g in range(3):
+        sel = other & (pos["region"] == g)
+        freq = np.bincount(pos["distant_region"][sel], minlength=3) / sel.sum()
+        expect = np.where(np.arange(3) == g, 0.0, n_pos) / (n_pos.sum() - n_pos[g])
+        np.testing.assert_allclose(freq, expect, atol=0.03)
+    # same-region distant tiles are still outside the neighbourhood
+    d_d = np.abs(pos["anchor"] - pos["distant"]).max(axis=1)
+    assert (d_d[~other] > nb).all()
+    # the published single-region rule stays available
+    pos = TileTripletSampler(images, tile, nb, cross_region=False).sample_positions(500, rng)
+    np.testing.assert_array_equal(pos["distant_region"], pos["region"])
+
+
+def test_sampler_cross_region_respects_nan_rule():
+    good = np.ones((1, 1, 12, 12), np.float32)
+    bad = np.full((1, 1, 12, 12), np.nan, np.float32)
+    bad[0, 0, :6, :6] = 1.0   # only the top-left corner can host an anchor/neighbour
+    sampler = TileTripletSampler([good, bad], 6, 1, max_nan_fraction=0.0)
+    pos = sampler.sample_positions(400, np.random.RandomState(0))
+    assert ((pos["distant_region"] == 1) <= (pos["distant"] == 0).all(axis=1)).all()
+    trip = sampler.sample(50, np.random.RandomState(1))
+    assert not any(np.isnan(t).any() for t in trip.values())
 
 
 def test_sampler_same_date_and_tile_content():
@@ -214,7 +258,8 @@ def test_cluster_triplets_respect_clusters():
     labels = np.repeat([0, 1, 2, 3], [40, 30, 1, 29])
     rng.shuffle(labels)
     centers = np.array([[0.0], [1.0], [5.0], [10.0]])
-    a, n, d, t = sample_cluster_triplets(labels, centers, 20000, 7, rng)
+    a, n, d, t = sample_cluster_triplets(labels, centers, 20000, 7, rng,
+                                          metric="euclidean")
     assert (labels[a] == labels[n]).all() and (a != n).all()
     assert (labels[a] != labels[d]).all()
     assert t.min() >= 0 and t.max() == 6
@@ -228,16 +273,34 @@ def test_cluster_triplets_respect_clusters():
     np.testing.assert_allclose(fd[[1, 2, 3]], np.array([30, 5, 290]) / 325, atol=0.02)
 
 
+def test_cluster_triplets_distant_cluster_follows_series_distance():
+    # two dates of 2-D centroids; cluster 1 differs from 0 on one date by (3, 4),
+    # cluster 2 on both dates by (0, 3): series distances 5 and 6, flat Euclidean 5 and 4.24
+    labels = np.repeat([0, 1, 2], 50)
+    centers = np.array([[0.0, 0, 0, 0], [3.0, 4, 0, 0], [0.0, 3, 0, 3]])
+    rng = np.random.RandomState(0)
+    a, _, d, _ = sample_cluster_triplets(labels, centers, 40000, 2, rng)
+    sel = labels[a] == 0
+    fd = np.bincount(labels[d[sel]], minlength=3) / sel.sum()
+    np.testing.assert_allclose(fd[1:], [5 / 11, 6 / 11], atol=0.015)
+    a, _, d, _ = sample_cluster_triplets(labels, centers, 40000, 2, rng, metric="euclidean")
+    sel = labels[a] == 0
+    fd = np.bincount(labels[d[sel]], minlength=3) / sel.sum()
+    flat = np.array([5.0, np.sqrt(18)])
+    np.testing.assert_allclose(fd[1:], flat / flat.sum(), atol=0.015)
+
+
 def test_cluster_triplets_valid_mask_and_errors():
     labels = np.array([0, 0, 0, 1, 1, 1])
     centers = np.array([[0.0], [1.0]])
     valid = np.ones((2, 6), bool)
     valid[1] = False
     valid[0, 0] = False
-    a, n, d, t = sample_cluster_triplets(labels, centers, 500, 2, 0, valid=valid)
+    a, n, d, t = sample_cluster_triplets(labels, centers, 500, 2, 0, valid=valid,
+                                          metric="euclidean")
     assert (t == 0).all() and not np.isin(0, np.concatenate([a, n, d]))
     with pytest.raises(ValueError, match="at least two tiles"):
-        sample_cluster_triplets(np.array([0, 1]), centers, 5, 2, 0)
+        sample_cluster_triplets(np.array([0, 1]), centers, 5, 2, 0, metric="euclidean")
 
 
 # ---- real data: the original Tile2Vec NAIP triplets --------------------------------------

@@ -335,3 +335,99 @@ def test_image_band_scaler_dask_stays_lazy_and_matches_numpy():
     bad[0, 0, 0, 0, 0] = np.inf
     with pytest.raises(ValueError, match="infinity"):
         ImageBandScaler().fit(dask.from_array(bad, chunks=2))
+
+
+# ---- series distance (sum over dates of per-date Euclidean distances) ---------------------
+def _series_by_loop(X, Y, n_times):
+    out = np.zeros((len(X), len(Y)))
+    for i, x in enumerate(X):
+        for j, y in enumerate(Y):
+            xs, ys = x.reshape(n_times, -1), y.reshape(n_times, -1)
+            out[i, j] = sum(np.linalg.norm(xs[t] - ys[t]) for t in range(n_times))
+    return out
+
+
+def test_pairwise_series_distances_by_hand_and_loop():
+    from skstc.metrics import pairwise_series_distances
+
+    # dates (3, 4) and (0, 1): 5 + 1 = 6, whereas the flat Euclidean distance is sqrt(26)
+    d = pairwise_series_distances([[0, 0, 0, 0]], [[3, 4, 0, 1]], n_times=2)
+    assert d[0, 0] == pytest.approx(6.0)
+    rng = np.random.RandomState(0)
+    X, Y = rng.rand(7, 12), rng.rand(5, 12)
+    np.testing.assert_allclose(pairwise_series_distances(X, Y, n_times=3),
+                               _series_by_loop(X, Y, 3), rtol=1e-7, atol=1e-6)
+    D = pairwise_series_distances(X, n_times=4)
+    np.testing.assert_allclose(D, D.T, atol=1e-6)
+    np.testing.assert_allclose(pairwise_series_distances(X, n_times=1),
+                               np.linalg.norm(X[:, None] - X[None], axis=2), atol=1e-6)
+    with pytest.raises(ValueError, match="n_times"):
+        pairwise_series_distances(X, n_times=5)
+
+
+def test_series_silhouette_and_error_use_the_series_distance():
+    from sklearn.metrics import silhouette_score
+
+    from skstc.metrics import kmeans_error, series_silhouette
+
+    rng = np.random.RandomState(1)
+    X = rng.rand(30, 8)
+    labels = rng.randint(0, 3, 30)
+    D = _series_by_loop(X, X, 4)
+    assert series_silhouette(X, labels, n_times=4) == pytest.approx(
+        silhouette_score(D, labels, metric="precomputed"))
+    assert series_silhouette(X, labels, metric="euclidean") == pytest.approx(
+        silhouette_score(X, labels))
+    # one date far off: counts linearly under the series distance
+    A = np.zeros((2, 4))
+    A[1, :2] = [3.0, 4.0]
+    assert kmeans_error(A, [0, 0], metric="series", n_times=2) == pytest.approx(2.5)
+    assert kmeans_error(A, [0, 0]) == pytest.approx(6.25)
+    with pytest.raises(ValueError, match="n_times"):
+        series_silhouette(X, labels)
+
+
+def test_inspection_tools_take_the_series_distance():
+    from skstc.inspection import (
+        centroid_interpolation,
+        cluster_representatives,
+        mds_projection,
+        semantic_tree,
+    )
+
+    # series 1 is nearer the centroid (0, 0 | 0, 0) in flat Euclidean distance
+    # (sqrt(2 * 1.9^2) = 2.69 < 3), series 0 under the series distance (3 < 3.8)
+    X = np.array([[3.0, 0.0, 0.0, 0.0], [1.9, 0.0, 1.9, 0.0]])
+    centers = np.zeros((1, 4))
+    assert cluster_representatives(X, [0, 0], centers).tolist() == [1]
+    assert cluster_representatives(X, [0, 0], centers, metric="series",
+                                   n_times=2).tolist() == [0]
+    _, _, near = centroid_interpolation(X, centers[0], centers[0], n_steps=2,
+                                        metric="series", n_times=2)
+    assert near.tolist() == [0, 0]
+    # tree: centroid 1 = (1, 0 | 1, 0) is nearer 0 than 2 = (1.6, 0 | 0, 0) in flat Euclidean
+    # distance (1.41 < 1.6) but farther under the series distance (2 > 1.6)
+    C = np.array([[0.0, 0, 0, 0], [1.0, 0, 1.0, 0], [1.6, 0, 0, 0]])
+    edges, w = semantic_tree(C, metric="series", n_times=2)
+    assert edges.tolist() == [[0, 2], [1, 2]] and w.tolist() == pytest.approx([1.6, 1.6])
+    edges_e, w_e = semantic_tree(C)
+    assert edges_e.tolist() == [[1, 2], [0, 1]]
+    assert w_e.tolist() == pytest.approx([np.sqrt(1.36), np.sqrt(2)])
+    # MDS on the series dissimilarities, reproducible from the seed
+    rng = np.random.RandomState(0)
+    S = rng.rand(25, 6)
+    E1, i1 = mds_projection(S, metric="series", n_times=3, max_samples=20, random_state=3)
+    E2, i2 = mds_projection(S, metric="series", n_times=3, max_samples=20,
+                            random_state=np.random.RandomState(3))
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(E1, E2)
+    # the 2-D distances approximate the series distances better than the flat ones
+    from scipy.spatial.distance import pdist, squareform
+
+    target = _series_by_loop(S[i1], S[i1], 3)
+    d2 = squareform(pdist(E1))
+    flat, _ = mds_projection(S, max_samples=20, random_state=3)
+    df = squareform(pdist(flat))
+    scale = (d2 * target).sum() / (d2 ** 2).sum()
+    scale_f = (df * target).sum() / (df ** 2).sum()
+    assert ((scale * d2 - target) ** 2).sum() < ((scale_f * df - target) ** 2).sum()

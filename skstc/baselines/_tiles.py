@@ -1,0 +1,292 @@
+"""Pixel baselines of Tile2VecSeriesKMeans: k-means on tile pixel statistics."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.utils.validation import check_is_fitted
+
+from .._tile2vec import Tile2VecSeriesKMeans
+from .._training import effective_n_threads
+from ..utils._random import draw_seed, local_random_state
+from ..utils._validation import check_n_clusters
+
+__all__ = ["TilePixelKMeans", "tiles_baselines"]
+
+_METHODS = ("mean", "pca")
+
+
+class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """K-means of grid tiles on their pixel values: the baseline of Tile2VecSeriesKMeans.
+
+    Cuts the regions into the same grid of non-overlapping ``tile_size`` tiles as
+    :class:`~skstc.Tile2VecSeriesKMeans` (same input forms, same tile order, same label
+    maps) and clusters one feature vector per tile with K-means:
+
+    * ``method="mean"``: the series of the tile's mean band values at every date,
+      ``(n_times, n_bands)`` flattened - what a practitioner computes first (the pixel-based
+      baseline of the Tile2Vec series clustering paper);
+    * ``method="pca"``: all the tile's pixels at every date, ``(n_times, n_bands,
+      tile_size, tile_size)`` flattened, projected on their first ``n_components``
+      principal components (PCA fitted on the tiles), which keeps some of the spatial
+      pattern inside a tile that the mean discards.
+
+    Missing values (NaN) are replaced by the per-band mean of the training images, as in
+    :class:`~skstc.Tile2VecSeriesKMeans`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=5
+        Number of clusters.
+    tile_size : int, default=100
+        Side of the square tiles in pixels.
+    method : {"mean", "pca"}, default="mean"
+        Features of a tile (see above).
+    n_components : int, default=20
+        Principal components kept by ``method="pca"`` (at most ``n_tiles - 1``).
+    n_init : int, default=10
+        K-means restarts.
+    input_shape : tuple (n_times, n_bands) or None, default=None
+        How to read a 2-D array of flattened tile sequences (as for
+        :class:`~skstc.Tile2VecSeriesKMeans`).
+    grid_shape : tuple (n_rows, n_cols) or None, default=None
+        Tile grid of the rows of a 2-D array at fit time.
+    batch_size : int, default=50
+        Tiles read at a time for ``method="mean"``.
+    n_threads : int or None, default=None
+        Threads of K-means and PCA (None: all).
+    random_state : int, RandomState instance or None, default=None
+        Seeds K-means (and the randomized PCA solver).
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_tiles,)
+        Cluster of each tile (region by region, row-major).
+    label_maps_ : list of ndarray of shape (n_rows, n_cols) or of xarray.DataArray
+        ``labels_`` as one map per region.
+    cluster_centers_ : ndarray of shape (n_clusters, n_features_out)
+        Centroids in the feature space of :meth:`transform`.
+    inertia_ : float
+    pca_ : PCA or None
+        The fitted projection (``method="pca"``).
+    clusterer_ : KMeans
+    grid_shapes_ : list of tuple
+    n_times_, n_bands_ : int
+    fill_values_ : ndarray of shape (n_bands,)
+    n_features_in_ : int
+    n_iter_ : int
+
+    See Also
+    --------
+    skstc.Tile2VecSeriesKMeans : the deep model this baseline stands beside.
+    tiles_baselines : both baselines configured like a given model.
+
+    Examples
+    --------
+    >>> from skstc.baselines import TilePixelKMeans
+    >>> from skstc.datasets import make_image_sequence
+    >>> images, zones = make_image_sequence(n_regions=1, n_times=3, height=32, width=32,
+    ...                                     random_state=0)
+    >>> model = TilePixelKMeans(4, tile_size=8, random_state=0).fit(images[0])
+    >>> model.labels_.shape, model.label_maps_[0].shape, model.transform(images[0]).shape
+    ((16,), (4, 4), (16, 9))
+    """
+
+    def __init__(self, n_clusters=5, *, tile_size=100, method="mean", n_components=20,
+                 n_init=10, input_shape=None, grid_shape=None, batch_size=50, n_threads=None,
+                 random_state=None):
+        self.n_clusters = n_clusters
+        self.tile_size = tile_size
+        self.method = method
+        self.n_components = n_components
+        self.n_init = n_init
+        self.input_shape = input_shape
+        self.grid_shape = grid_shape
+        self.batch_size = batch_size
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    # the input contract of Tile2VecSeriesKMeans, shared verbatim
+    _regions = Tile2VecSeriesKMeans._regions
+    _xarray_regions = Tile2VecSeriesKMeans._xarray_regions
+    _check_regions = Tile2VecSeriesKMeans._check_regions
+    _label_maps = Tile2VecSeriesKMeans._label_maps
+    _tile_series = Tile2VecSeriesKMeans._tile_series
+    _lazy_array = staticmethod(Tile2VecSeriesKMeans._lazy_array)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _check_params(self):
+        for name, low in (("tile_size", 1), ("n_components", 1), ("n_init", 1),
+                          ("batch_size", 1)):
+            val = getattr(self, name)
+            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
+        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters,
+                                                                numbers.Integral):
+            raise TypeError(f"n_clusters must be an integer, got {self.n_clusters!r}.")
+        if self.n_clusters < 1:
+            raise ValueError(f"n_clusters must be >= 1, got {self.n_clusters}.")
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}.")
+        for name in ("input_shape", "grid_shape"):
+            val = getattr(self, name)
+            if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
+                raise ValueError(f"{name} must be None or a pair of positive ints, got "
+                                 f"{val!r}.")
+
+    def _pixels(self, regions):
+        """All pixels of every grid tile, ``(n_tiles, n_times * n_bands * ts * ts)``."""
+        ts = self.tile_size
+        fill = self.fill_values_.astype(np.float32)[None, :, None, None]
+        rows = []
+        for region in regions:
+            gh, gw = region.shape[2] // ts, region.shape[3] // ts
+            for i in range(gh):
+                blk = region.block(0, region.shape[0], i * ts, (i + 1) * ts, 0, gw * ts)
+                blk = np.where(np.isnan(blk), fill, blk)
+                nt, nb = blk.shape[:2]
+                tiles = blk.reshape(nt, nb, ts, gw, ts).transpose(3, 0, 1, 2, 4)
+                rows.append(tiles.reshape(gw, -1))
+        return np.concatenate(rows)
+
+    def _features(self, regions):
+        if self.method == "mean":
+            series, _ = self._tile_series(regions, None)
+            return series.reshape(series.shape[0], -1)
+        # float64: the PCA projection of a row must not depend on the other rows' order
+        return self._pixels(regions).astype(np.float64)
+
+    def fit(self, X, y=None):
+        """Cut the tiles and cluster their pixel features.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+            Image time series (the forms of :class:`~skstc.Tile2VecSeriesKMeans`).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TilePixelKMeans
+        """
+        from threadpoolctl import threadpool_limits
+
+        self._check_params()
+        regions, is_2d = self._regions(X, fitting=True)
+        n_times, n_bands = self._check_regions(regions, fitting=True)
+        ts = self.tile_size
+        grid_shapes = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
+        n_tiles = sum(g[0] * g[1] for g in grid_shapes)
+        check_n_clusters(self.n_clusters, n_tiles, what="tiles")
+        sums, counts = np.zeros(n_bands), np.zeros(n_bands)
+        for r in regions:
+            img = r.load()
+            if np.isinf(img).any():
+                raise ValueError("X contains infinity; only finite values or NaN (missing) "
+                                 "are allowed.")
+            sums += np.nansum(img, axis=(0, 2, 3), dtype=np.float64)
+            counts += np.isfinite(img).sum(axis=(0, 2, 3))
+        if (counts == 0).any():
+            raise ValueError(f"Band(s) {np.flatnonzero(counts == 0).tolist()} are missing "
+                             "(NaN) everywhere.")
+        self.n_times_, self.n_bands_ = n_times, n_bands
+        self.fill_values_ = (sums / counts).astype(np.float32)
+        rng = local_random_state(self.random_state)
+        feats = self._features(regions)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            pca = None
+            if self.method == "pca":
+                k = max(1, min(self.n_components, n_tiles - 1, feats.shape[1]))
+                pca = PCA(k, random_state=draw_seed(rng))
+                feats = pca.fit_transform(feats)
+            km = KMeans(self.n_clusters, n_init=self.n_init, random_state=draw_seed(rng))
+            labels = km.fit_predict(feats).astype(np.int64)
+        self.pca_ = pca
+        self.clusterer_ = km
+        self.grid_shapes_ = grid_shapes
+        self.n_features_in_ = n_times * n_bands * ts * ts
+        self.labels_ = labels
+        self.cluster_centers_ = km.cluster_centers_
+        self.inertia_ = float(km.inertia_)
+        self.n_iter_ = int(km.n_iter_)
+        self.label_maps_ = self._label_maps(labels, regions, is_2d)
+        return self
+
+    def transform(self, X):
+        """Features of the grid tiles of ``X`` (mean series, or PCA scores of the pixels).
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+
+        Returns
+        -------
+        features : ndarray of shape (n_tiles, n_features_out)
+        """
+        check_is_fitted(self, "labels_")
+        regions, _ = self._regions(X, fitting=False)
+        self._check_regions(regions, fitting=False)
+        feats = self._features(regions)
+        if self.pca_ is not None:
+            feats = self.pca_.transform(feats)
+        return feats
+
+    def predict(self, X):
+        """Cluster of every grid tile of ``X``.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+
+        Returns
+        -------
+        labels : ndarray of shape (n_tiles,)
+        """
+        from threadpoolctl import threadpool_limits
+
+        feats = self.transform(X)
+        with threadpool_limits(effective_n_threads(self.n_threads)):
+            return self.clusterer_.predict(feats).astype(np.int64)
+
+    def fit_predict(self, X, y=None):
+        """Fit and return ``labels_``."""
+        return self.fit(X).labels_
+
+
+def tiles_baselines(estimator):
+    """The pixel baselines of a Tile2VecSeriesKMeans, configured like it (unfitted).
+
+    Parameters
+    ----------
+    estimator : Tile2VecSeriesKMeans
+        Fitted or not; its ``n_clusters``, ``tile_size``, ``input_shape``, ``grid_shape``,
+        ``batch_size``, ``n_threads`` and ``random_state`` are copied.
+
+    Returns
+    -------
+    baselines : dict of str to estimator
+        ``"pixel-mean k-means"`` (:class:`TilePixelKMeans` with ``method="mean"``) and
+        ``"pixel PCA k-means"`` (``method="pca"``).
+
+    Examples
+    --------
+    >>> from skstc import Tile2VecSeriesKMeans
+    >>> from skstc.baselines import tiles_baselines
+    >>> sorted(tiles_baselines(Tile2VecSeriesKMeans(4, tile_size=8)))
+    ['pixel PCA k-means', 'pixel-mean k-means']
+    """
+    p = estimator.get_params()
+    common = dict(n_clusters=p["n_clusters"], tile_size=p["tile_size"],
+                  input_shape=p["input_shape"], grid_shape=p["grid_shape"],
+                  batch_size=p["batch_size"], n_threads=p["n_threads"],
+                  random_state=p["random_state"])
+    return {"pixel-mean k-means": TilePixelKMeans(method="mean", **common),
+            "pixel PCA k-means": TilePixelKMeans(method="pca", **common)}
+
