@@ -95,7 +95,13 @@ def provenance(estimator=None, **attrs):
     return out
 
 
-def _with_attrs(obj, estimator, attrs):
+def _with_attrs(obj, estimator, attrs, *, as_dataset=False):
+    """Copy of ``obj`` with the provenance; a DataArray becomes a Dataset if asked (files)."""
+    if as_dataset and not hasattr(obj, "data_vars"):
+        if obj.name is None:
+            raise ValueError("Name the DataArray (da.rename('cluster')): it becomes the "
+                             "file's variable.")
+        obj = obj.to_dataset()
     obj = obj.copy()
     obj.attrs.update(provenance(estimator, **(attrs or {})))
     return obj
@@ -117,7 +123,8 @@ def to_netcdf(obj, path, *, estimator=None, attrs=None):
     Parameters
     ----------
     obj : xarray.DataArray or xarray.Dataset
-        A DataArray needs a ``name`` (it becomes the variable).
+        A DataArray needs a ``name`` (it becomes the variable); the provenance goes into the
+        file's global attributes.
     path : str or path-like
         File to write (overwritten).
     estimator : estimator or None, default=None
@@ -130,7 +137,7 @@ def to_netcdf(obj, path, *, estimator=None, attrs=None):
     path : pathlib.Path
     """
     path = Path(path)
-    out = _with_attrs(obj, estimator, attrs)
+    out = _with_attrs(obj, estimator, attrs, as_dataset=True)
     out.to_netcdf(path, engine=_netcdf_engine())
     return path
 
@@ -156,9 +163,7 @@ def to_zarr(obj, path, *, estimator=None, attrs=None):
         raise ImportError("Writing zarr needs the zarr package: pip install 'skstc[zarr]'.") \
             from exc
     path = Path(path)
-    out = _with_attrs(obj, estimator, attrs)
-    if hasattr(out, "to_dataset"):
-        out = out.to_dataset()
+    out = _with_attrs(obj, estimator, attrs, as_dataset=True)
     out.to_zarr(path, mode="w")
     return path
 
@@ -331,6 +336,8 @@ def copy_crs(source, target):
         crs = source.rio.crs
     if crs is not None:
         target = target.rio.write_crs(crs)
+        if "crs" in attrs:  # rioxarray drops a "crs" attribute as it writes spatial_ref
+            target.attrs["crs"] = attrs["crs"]
     return target
 
 

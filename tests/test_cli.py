@@ -127,6 +127,15 @@ def test_tiles_end_to_end(image_file, tmp_path):
     assert sum(tree["sizes"]) == 16 and len(tree["edges"]) == 2
     assert "semantic tree of 3 clusters" in (out / "tree.txt").read_text()
     assert (out / "labels.png").stat().st_size > 1000
+    try:
+        import rioxarray
+    except ImportError:
+        assert not (out / "labels.tif").exists()
+    else:
+        tif = rioxarray.open_rasterio(out / "labels.tif").squeeze("band", drop=True)
+        assert tif.rio.crs.to_epsg() == 32633
+        np.testing.assert_array_equal(tif, ds["cluster"])
+        np.testing.assert_allclose(tif["x"], ds["col"])
 
 
 def test_tiles_errors(image_file, tmp_path):
