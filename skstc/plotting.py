@@ -193,7 +193,7 @@ def plot_truth_and_clusters(truth, clusters, *, class_names=None, axes=None,
     matched = np.full(c.shape, -1, dtype=np.int64)
     for k, v in mapping.items():
         matched[c == k] = v
-    ids = sorted(set(classes) | set(mapping.values()))
+    ids = classes + sorted(set(mapping.values()) - set(classes))   # classes first
     position = {v: i for i, v in enumerate(ids)}
     colors = _palette(len(ids))
 
