@@ -182,7 +182,7 @@ def to_geotiff(label_map, path, *, crs=None, estimator=None, attrs=None, nodata=
     ----------
     label_map : xarray.DataArray of shape (y, x)
         Integer labels on ``y``/``x`` coordinates (cell centres, e.g. the tile centres of
-        :attr:`skstc.Tile2VecSeriesKMeans.label_maps_`).
+        ``label_maps_`` of :class:`skstc.Tile2VecSeriesKMeans`).
     path : str or path-like
         ``.tif`` file to write.
     crs : str, pyproj CRS or None, default=None
