@@ -290,7 +290,8 @@ def plot_cluster_series(series, labels, *, time=None, spread="std", colors=None,
     ----------
     series : array-like of shape (n_samples, n_timesteps) or DataArray (sample, time)
         One series per sample (e.g. each tile's NDVI, each object's area); a DataArray's
-        second coordinate is used as ``time``.
+        second coordinate is used as ``time``. NaN (clouds) is left out of the statistics;
+        a step missing in every member of a cluster is a gap in its line.
     labels : array-like of shape (n_samples,)
         Cluster (or class) of each sample; ``-1`` is left out.
     time : array-like of shape (n_timesteps,) or None, default=None
@@ -335,14 +336,21 @@ def plot_cluster_series(series, labels, *, time=None, spread="std", colors=None,
     colors = _palette(n) if colors is None else np.asarray(colors, dtype=float)
     for k in ks:
         rows = X[labels == k]
-        mean = np.nanmean(rows, axis=0)
+        seen = np.isfinite(rows)
+        count = seen.sum(axis=0)
+        has = count > 0                       # steps where every member is missing: a gap
+        safe = np.where(has, count, 1)
+        mean = np.where(has, np.where(seen, rows, 0.0).sum(axis=0) / safe, np.nan)
         name = names[k] if names is not None else f"cluster {k} (n={len(rows)})"
         ax.plot(t, mean, color=colors[k], lw=1.8, label=name)
         if spread == "std":
-            sd = np.nanstd(rows, axis=0)
+            sd = np.sqrt(np.where(seen, (rows - mean) ** 2, 0.0).sum(axis=0) / safe)
             lo, hi = mean - sd, mean + sd
         elif spread == "quartiles":
-            lo, hi = np.nanpercentile(rows, [25, 75], axis=0)
+            lo = np.full(X.shape[1], np.nan)
+            hi = np.full(X.shape[1], np.nan)
+            if has.any():
+                lo[has], hi[has] = np.nanpercentile(rows[:, has], [25, 75], axis=0)
         if spread is not None:
             ax.fill_between(t, lo, hi, color=colors[k], alpha=0.2, lw=0)
     ax.set_xlabel("time")

@@ -130,3 +130,15 @@ def test_functions_make_their_own_figure():
         assert ax.lines[0].get_ydata().tolist() == [1.0, 0.5] and not ax.texts
     finally:
         plt.close(ax.figure)
+
+
+def test_cluster_series_skips_missing_values_without_warnings():
+    import warnings
+
+    X = np.array([[1.0, np.nan, 3.0], [3.0, np.nan, np.nan]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plotting.plot_cluster_series(X, [0, 0], ax=axes()[0])
+        plotting.plot_cluster_series(X, [0, 0], spread="quartiles", ax=axes()[0])
+    y = ax.lines[0].get_ydata()
+    assert y[0] == 2.0 and np.isnan(y[1]) and y[2] == 3.0
