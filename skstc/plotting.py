@@ -353,6 +353,8 @@ def plot_cluster_series(series, labels, *, time=None, spread="std", colors=None,
                 lo[has], hi[has] = np.nanpercentile(rows[:, has], [25, 75], axis=0)
         if spread is not None:
             ax.fill_between(t, lo, hi, color=colors[k], alpha=0.2, lw=0)
+    if np.issubdtype(t.dtype, np.datetime64):
+        ax.tick_params(axis="x", labelrotation=30)   # dates are long: keep them apart
     ax.set_xlabel("time")
     ax.set_ylabel("value")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
