@@ -126,7 +126,12 @@ def test_tiles_end_to_end(image_file, tmp_path):
     tree = json.loads((out / "tree.json").read_text())
     assert sum(tree["sizes"]) == 16 and len(tree["edges"]) == 2
     assert "semantic tree of 3 clusters" in (out / "tree.txt").read_text()
-    assert (out / "labels.png").stat().st_size > 1000
+    assert tree["provenance"]["skstc_estimator"] == "Tile2VecSeriesKMeans"
+    from PIL import Image
+
+    png = Image.open(out / "labels.png")
+    assert png.info["Software"] == f"skstc {skstc.__version__}"
+    assert '"tile_size": 8' in png.info["Description"]
     try:
         import rioxarray
     except ImportError:

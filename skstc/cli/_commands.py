@@ -135,6 +135,17 @@ def _figure(nrows=1, ncols=1, **kwargs):
     return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
+def _save_png(fig, path, estimator):
+    """Save a figure with the skstc version and the parameters in the PNG metadata."""
+    from ..io import provenance
+
+    meta = provenance(estimator)
+    fig.savefig(path, dpi=100, metadata={
+        "Software": f"skstc {meta['skstc_version']}",
+        "Description": f"{meta.get('skstc_estimator', '')} {meta.get('skstc_params', '')}"})
+    return path
+
+
 def _echo_written(paths):
     for p in paths:
         click.echo(f"  wrote {p}")
@@ -195,7 +206,7 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
     import xarray as xr
 
     from .. import Tile2VecSeriesKMeans
-    from ..io import copy_crs, to_geotiff, to_netcdf
+    from ..io import copy_crs, provenance, to_geotiff, to_netcdf
 
     ds = _open(in_path)
     dim_options = {"--time-dim": time_dim, "--band-dim": band_dim, "--y-dim": y_dim,
@@ -284,10 +295,11 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
     except ImportError:
         click.echo("  (rioxarray is not installed: no GeoTIFF; pip install 'skstc[geo]')")
     tree = _cluster_tree(model.cluster_centers_, np.asarray(model.labels_), model.n_clusters)
+    tree["provenance"] = provenance(model, **summary)
     (out_dir / "tree.json").write_text(json.dumps(tree, indent=2))
     (out_dir / "tree.txt").write_text(_tree_text(tree))
     written += [out_dir / "tree.json", out_dir / "tree.txt"]
-    png = _tiles_png(maps, truth_tiles, out_dir / "labels.png")
+    png = _tiles_png(maps, truth_tiles, out_dir / "labels.png", model)
     if png is not None:
         written.append(png)
     for key, value in summary.items():
@@ -318,7 +330,7 @@ def _tree_text(tree):
     return "\n".join(lines) + "\n"
 
 
-def _tiles_png(maps, truth_tiles, path):
+def _tiles_png(maps, truth_tiles, path, model):
     from .. import plotting
 
     n = len(maps)
@@ -332,8 +344,7 @@ def _tiles_png(maps, truth_tiles, path):
     else:
         plotting.plot_label_maps(maps, axes=axes[0], legend=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    return _save_png(fig, path, model)
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,8 +469,7 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
 
         for row, name in enumerate(names):
             plot_composites(composites[name], axes=axes[row], title=name)
-        fig.savefig(out_dir / "composites.png", dpi=100)
-        written.append(out_dir / "composites.png")
+        written.append(_save_png(fig, out_dir / "composites.png", model))
     _echo_written(written)
 
 
