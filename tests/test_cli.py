@@ -272,3 +272,18 @@ def test_tiles_on_real_sentinel2(data_file, tmp_path):
     assert labels["cluster"].shape == (5, 5)
     assert labels.attrs["crs"] == "EPSG:32633"
     assert "Copernicus" in xr.open_dataset(path).attrs["source"]
+
+
+def test_regimes_ensemble_members_become_samples(tmp_path):
+    from skstc.datasets import make_climate_fields
+
+    ds, _ = make_climate_fields(n_times=20, n_regimes=2, n_variables=1, grid_shape=(8, 8),
+                                as_xarray=True, random_state=1)
+    ens = xr.concat([ds, ds + 0.1], dim="number").assign_coords(number=[0, 1])
+    path = tmp_path / "ens.nc"
+    ens.to_netcdf(path)
+    res = run(["regimes", path, tmp_path / "out", "-k", "2", *TINY_DSC])
+    assert res.exit_code == 0, res.output
+    csv = pd.read_csv(tmp_path / "out" / "labels.csv", comment="#")
+    assert list(csv.columns) == ["time", "regime", "member"] and len(csv) == 40
+    assert sorted(csv["member"].unique()) == [0, 1]

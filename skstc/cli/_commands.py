@@ -451,7 +451,9 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
     out_dir = _out_dir(out)
     written = [
         to_netcdf(result, out_dir / "labels.nc", estimator=model, attrs=summary),
-        labels_to_csv(regime, out_dir / "labels.csv", estimator=model, attrs=summary),
+        labels_to_csv(regime, out_dir / "labels.csv", estimator=model, attrs=summary,
+                      columns={c: result[c].values for c in result.coords
+                               if c != "time" and result[c].dims == ("time",)}),
         to_netcdf(composites, out_dir / "composites.nc", estimator=model, attrs=summary),
     ]
     metrics_path = out_dir / "metrics.csv"
