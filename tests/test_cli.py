@@ -110,7 +110,7 @@ def test_tiles_end_to_end(image_file, tmp_path):
     out = tmp_path / "out"
     res = run(["tiles", image_file, out, "--variable", "refl", "--time-dim", "date",
                "--y-dim", "row", "--x-dim", "col", "--valid-var", "valid", "--truth", "zone",
-               "-k", "3", *TINY_T2V])
+               "-k", "3", "--embeddings", *TINY_T2V])
     assert res.exit_code == 0, res.output
     ds = xr.open_dataset(out / "labels.nc")
     # 32 px / 8 px tiles: a 4 x 4 map on the tile centres, on the input's own dim names
@@ -123,6 +123,9 @@ def test_tiles_end_to_end(image_file, tmp_path):
     params = json.loads(ds.attrs["skstc_params"])
     assert params["n_clusters"] == 3 and params["tile_size"] == 8 and params["max_epochs"] == 1
     assert -1 <= ds.attrs["ari_vs_truth"] <= 1 and "truth" in ds
+    emb = xr.open_dataset(out / "embeddings.nc")["embedding"]
+    assert emb.dims == ("row", "col", "feature") and emb.shape == (4, 4, 3 * 4)
+    np.testing.assert_allclose(emb["col"], ds["col"])
     tree = json.loads((out / "tree.json").read_text())
     assert sum(tree["sizes"]) == 16 and len(tree["edges"]) == 2
     assert "semantic tree of 3 clusters" in (out / "tree.txt").read_text()
@@ -287,3 +290,18 @@ def test_regimes_ensemble_members_become_samples(tmp_path):
     csv = pd.read_csv(tmp_path / "out" / "labels.csv", comment="#")
     assert list(csv.columns) == ["time", "regime", "member"] and len(csv) == 40
     assert sorted(csv["member"].unique()) == [0, 1]
+
+
+def test_regimes_zarr_output(fields_file, tmp_path):
+    out = tmp_path / "out"
+    res = run(["regimes", fields_file, out, "-k", "2", "--format", "zarr", *TINY_DSC])
+    try:
+        import zarr  # noqa: F401
+    except ImportError:
+        assert res.exit_code == 2 and "skstc[zarr]" in res.output
+        return
+    assert res.exit_code == 0, res.output
+    labels = xr.open_zarr(out / "labels.zarr")
+    assert labels.attrs["skstc_estimator"] == "DeepSpatiotemporalClustering"
+    assert labels["regime"].shape == (40,)
+    assert xr.open_zarr(out / "composites.zarr")["var0"].dims == ("regime", "lat", "lon")

@@ -125,6 +125,26 @@ def _int_tuple(ctx, param, value):
     return out
 
 
+def _format_option(fn):
+    return click.option(
+        "--format", "fmt", type=click.Choice(["netcdf", "zarr"]), default="netcdf",
+        show_default=True,
+        help="format of the array outputs: netCDF files (*.nc) or zarr stores (*.zarr, "
+             "needs zarr).")(fn)
+
+
+def _write(obj, out_dir, stem, fmt, **kwargs):
+    """Write ``obj`` as ``stem.nc`` or ``stem.zarr`` with the provenance attributes."""
+    from ..io import to_netcdf, to_zarr
+
+    if fmt == "zarr":
+        try:
+            return to_zarr(obj, out_dir / f"{stem}.zarr", **kwargs)
+        except ImportError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return to_netcdf(obj, out_dir / f"{stem}.nc", **kwargs)
+
+
 def _figure(nrows=1, ncols=1, **kwargs):
     """A matplotlib Figure without pyplot (no global backend or figure registry)."""
     try:
@@ -186,10 +206,13 @@ def _echo_written(paths):
 @click.option("--refine-epochs", type=click.IntRange(min=1), default=None,
               help="epochs of the clustering-based refinement.")
 @click.option("--no-refine", is_flag=True, help="skip the refinement (geographic partition).")
+@click.option("--embeddings", is_flag=True,
+              help="also write each tile's series of embeddings (embeddings.nc).")
+@_format_option
 @_engine_options
 def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, truth_var,
           truth_ignore, n_clusters, tile_size, embedding_dim, epochs, triplets, refine_epochs,
-          no_refine, seed, device, threads, verbose):
+          no_refine, embeddings, fmt, seed, device, threads, verbose):
     """Cluster the tiles of an image time series (Tile2VecSeriesKMeans).
 
     IN is a netCDF file, a zarr store, a GeoTIFF or a folder of GeoTIFFs (one per date; needs
@@ -206,7 +229,7 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
     import xarray as xr
 
     from .. import Tile2VecSeriesKMeans
-    from ..io import copy_crs, provenance, to_geotiff, to_netcdf
+    from ..io import copy_crs, provenance, to_geotiff
 
     ds = _open(in_path)
     dim_options = {"--time-dim": time_dim, "--band-dim": band_dim, "--y-dim": y_dim,
@@ -287,8 +310,21 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
     result = copy_crs(ds, result)
     back = {v: k for k, v in renames.items() if v in ("y", "x")}
     out_dir = _out_dir(out)
-    written = [to_netcdf(result.rename(back), out_dir / "labels.nc", estimator=model,
-                         attrs=summary)]
+    written = [_write(result.rename(back), out_dir, "labels", fmt, estimator=model,
+                      attrs=summary)]
+    if embeddings:
+        Z = np.asarray(model.transform(images), dtype="float32")
+        grid = result["cluster"]
+        if grid.ndim == 2:
+            emb = xr.DataArray(Z.reshape(grid.shape + (Z.shape[1],)),
+                               dims=grid.dims + ("feature",), coords=grid.coords,
+                               name="embedding")
+        else:
+            emb = xr.DataArray(Z, dims=("tile", "feature"), name="embedding")
+        emb.attrs["long_name"] = ("series of tile embeddings (n_times * embedding_dim "
+                                  "values per tile, date-major)")
+        written.append(_write(emb.rename(back), out_dir, "embeddings", fmt, estimator=model,
+                              attrs=summary))
     try:
         written.append(to_geotiff(result["cluster"], out_dir / "labels.tif",
                                   crs=ds.attrs.get("crs"), estimator=model, attrs=summary))
@@ -376,9 +412,10 @@ def _tiles_png(maps, truth_tiles, path, model):
 @click.option("--conv-channels", callback=_int_tuple, default=None,
               help="channels of the convolution blocks, e.g. 16,32,64 (each block halves "
                    "the grid: a 41x41 grid allows 5 blocks, 8x8 allows 3).")
+@_format_option
 @_engine_options
 def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clusters,
-            latent_dim, epochs, pretrain_epochs, batch_size, conv_channels, seed, device,
+            latent_dim, epochs, pretrain_epochs, batch_size, conv_channels, fmt, seed, device,
             threads, verbose):
     """Cluster the time steps of gridded fields into regimes (DeepSpatiotemporalClustering).
 
@@ -400,7 +437,7 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
 
     from .. import DeepSpatiotemporalClustering
     from ..datasets import load_era5
-    from ..io import labels_to_csv, to_netcdf
+    from ..io import labels_to_csv
 
     ds = _open(in_path)
     _check_variables(ds, list(variables))
@@ -450,11 +487,11 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
     summary = {"input": str(in_path), "variables": names}
     out_dir = _out_dir(out)
     written = [
-        to_netcdf(result, out_dir / "labels.nc", estimator=model, attrs=summary),
+        _write(result, out_dir, "labels", fmt, estimator=model, attrs=summary),
         labels_to_csv(regime, out_dir / "labels.csv", estimator=model, attrs=summary,
                       columns={c: result[c].values for c in result.coords
                                if c != "time" and result[c].dims == ("time",)}),
-        to_netcdf(composites, out_dir / "composites.nc", estimator=model, attrs=summary),
+        _write(composites, out_dir, "composites", fmt, estimator=model, attrs=summary),
     ]
     metrics_path = out_dir / "metrics.csv"
     with open(metrics_path, "w", newline="") as fh:
