@@ -15,11 +15,12 @@ import skstc
 from skstc.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_T2V = ["--tile-size", "8", "--embedding-dim", "4", "--epochs", "1", "--triplets", "32",
+TINY_T2V = ["--tile-size", "8", "--embedding-dim", "4", "--n-blocks", "1,1", "--base-width",
+            "4", "--epochs", "1", "--triplets", "32",
             "--refine-epochs", "1", "--threads", "1"]
-TINY_DSC = ["--latent-dim", "4", "--conv-channels", "4,8", "--epochs", "2", "--pretrain-epochs", "1", "--batch-size",
+TINY_DSC = ["--latent-dim", "4", "--conv-channels", "4,8", "--lstm-hidden", "8", "--epochs", "2", "--pretrain-epochs", "1", "--batch-size",
             "16", "--threads", "1"]
-TINY_OBJ = ["--embedding-dim", "4", "--epochs", "2", "--threads", "1", "-k", "4",
+TINY_OBJ = ["--embedding-dim", "4", "--channels", "4", "--hidden-size", "8", "--epochs", "2", "--threads", "1", "-k", "4",
             "--augment-clusters", "8"]
 
 
@@ -122,6 +123,7 @@ def test_tiles_end_to_end(image_file, tmp_path):
     assert ds.attrs["skstc_estimator"] == "Tile2VecSeriesKMeans"
     params = json.loads(ds.attrs["skstc_params"])
     assert params["n_clusters"] == 3 and params["tile_size"] == 8 and params["max_epochs"] == 1
+    assert params["n_blocks"] == [1, 1] and params["base_width"] == 4
     assert -1 <= ds.attrs["ari_vs_truth"] <= 1 and "truth" in ds
     emb = xr.open_dataset(out / "embeddings.nc")["embedding"]
     assert emb.dims == ("row", "col", "feature") and emb.shape == (4, 4, 3 * 4)
@@ -175,7 +177,9 @@ def test_regimes_end_to_end(fields_file, tmp_path):
     assert labels["regime"].dims == ("time",) and labels.sizes["time"] == 40
     np.testing.assert_allclose(labels["q"].sum("cluster"), 1.0, rtol=1e-5)
     assert labels.attrs["skstc_estimator"] == "DeepSpatiotemporalClustering"
-    assert json.loads(labels.attrs["skstc_params"])["n_clusters"] == 2
+    params = json.loads(labels.attrs["skstc_params"])
+    assert params["n_clusters"] == 2 and params["conv_channels"] == [4, 8]
+    assert params["lstm_hidden"] == 8
     csv = pd.read_csv(out / "labels.csv", comment="#", parse_dates=["time"])
     assert list(csv.columns) == ["time", "regime"]
     np.testing.assert_array_equal(csv["regime"], labels["regime"])
@@ -220,7 +224,8 @@ def test_objects_fit_then_apply(objects_file, tmp_path):
     kept = given >= 0
     np.testing.assert_array_equal(emb["augmented"].values[kept], given[kept])
     assert emb.attrs["skstc_estimator"] == "MultimodalConstrainedAE"
-    assert json.loads(emb.attrs["skstc_params"])["spatial_shape"] == [8, 8]
+    params = json.loads(emb.attrs["skstc_params"])
+    assert params["spatial_shape"] == [8, 8] and params["channels"] == [4]
     csv = pd.read_csv(out / "labels.csv", comment="#")
     assert list(csv.columns) == ["lake", "label", "augmented", "predicted", "cluster"]
     assert (out / "model.pkl").exists()
@@ -305,3 +310,10 @@ def test_regimes_zarr_output(fields_file, tmp_path):
     assert labels.attrs["skstc_estimator"] == "DeepSpatiotemporalClustering"
     assert labels["regime"].shape == (40,)
     assert xr.open_zarr(out / "composites.zarr")["var0"].dims == ("regime", "lat", "lon")
+
+
+def test_integer_list_options_are_checked(fields_file, tmp_path):
+    res = run(["regimes", fields_file, tmp_path / "o", "--conv-channels", "4,x"])
+    assert res.exit_code == 2 and "comma-separated integers" in res.output
+    res = run(["regimes", fields_file, tmp_path / "o", "--conv-channels", "4,0"])
+    assert res.exit_code == 2 and "positive integers" in res.output

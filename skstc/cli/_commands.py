@@ -199,6 +199,11 @@ def _echo_written(paths):
               help="side of the square tiles in pixels.")
 @click.option("--embedding-dim", type=click.IntRange(min=1), default=None,
               help="size of a tile embedding.")
+@click.option("--n-blocks", callback=_int_tuple, default=None,
+              help="residual blocks per encoder stage, e.g. 1,1,1 (a small CPU encoder; "
+                   "the default is the paper's ResNet-18 TileNet).")
+@click.option("--base-width", type=click.IntRange(min=1), default=None,
+              help="channels of the first encoder stage (e.g. 16 on a CPU).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="training epochs of the tile encoder (max_epochs).")
 @click.option("--triplets", type=click.IntRange(min=2), default=None,
@@ -211,8 +216,8 @@ def _echo_written(paths):
 @_format_option
 @_engine_options
 def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, truth_var,
-          truth_ignore, n_clusters, tile_size, embedding_dim, epochs, triplets, refine_epochs,
-          no_refine, embeddings, fmt, seed, device, threads, verbose):
+          truth_ignore, n_clusters, tile_size, embedding_dim, n_blocks, base_width, epochs,
+          triplets, refine_epochs, no_refine, embeddings, fmt, seed, device, threads, verbose):
     """Cluster the tiles of an image time series (Tile2VecSeriesKMeans).
 
     IN is a netCDF file, a zarr store, a GeoTIFF or a folder of GeoTIFFs (one per date; needs
@@ -223,7 +228,8 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
     \b
     Example:
       skstc tiles sentinel2.nc out/ --variable ndvi --valid-var is_valid \\
-          --truth lulc --truth-ignore 0 -k 5 --tile-size 10 --epochs 2 --triplets 2000
+          --truth lulc --truth-ignore 0 -k 5 --tile-size 10 --n-blocks 1,1,1 \\
+          --base-width 16 --embedding-dim 16 --epochs 3 --triplets 2000
     """
     import numpy as np
     import xarray as xr
@@ -263,7 +269,8 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
     if valid_var is not None:
         images = images.where(ds[valid_var] != 0)
     params = _given(n_clusters=n_clusters, tile_size=tile_size, embedding_dim=embedding_dim,
-                    max_epochs=epochs, n_triplets=triplets, refine_epochs=refine_epochs)
+                    n_blocks=n_blocks, base_width=base_width, max_epochs=epochs,
+                    n_triplets=triplets, refine_epochs=refine_epochs)
     if no_refine:
         params["refine"] = False
     model = Tile2VecSeriesKMeans(**params, **_engine_params(seed, device, threads, verbose))
@@ -412,11 +419,13 @@ def _tiles_png(maps, truth_tiles, path, model):
 @click.option("--conv-channels", callback=_int_tuple, default=None,
               help="channels of the convolution blocks, e.g. 16,32,64 (each block halves "
                    "the grid: a 41x41 grid allows 5 blocks, 8x8 allows 3).")
+@click.option("--lstm-hidden", type=click.IntRange(min=1), default=None,
+              help="hidden size of the LSTM.")
 @_format_option
 @_engine_options
 def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clusters,
-            latent_dim, epochs, pretrain_epochs, batch_size, conv_channels, fmt, seed, device,
-            threads, verbose):
+            latent_dim, epochs, pretrain_epochs, batch_size, conv_channels, lstm_hidden, fmt,
+            seed, device, threads, verbose):
     """Cluster the time steps of gridded fields into regimes (DeepSpatiotemporalClustering).
 
     IN is a netCDF file or zarr store of fields over (time, latitude, longitude), read with
@@ -430,7 +439,7 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
     \b
     Example:
       skstc regimes era5.nc out/ --variable msl --variable vo850 -k 4 \\
-          --epochs 20 --pretrain-epochs 10
+          --resample 1D --conv-channels 16,32,64 --latent-dim 32 --epochs 10
     """
     import numpy as np
     import xarray as xr
@@ -458,7 +467,7 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
         X = FieldNaNFiller().fit_transform(fields)
     params = _given(n_clusters=n_clusters, latent_dim=latent_dim, max_epochs=epochs,
                     pretrain_epochs=pretrain_epochs, batch_size=batch_size,
-                    conv_channels=conv_channels)
+                    conv_channels=conv_channels, lstm_hidden=lstm_hidden)
     model = DeepSpatiotemporalClustering(**params,
                                          **_engine_params(seed, device, threads, verbose))
     click.echo(f"DeepSpatiotemporalClustering on {', '.join(names)} {dict(fields.sizes)}")
@@ -613,13 +622,18 @@ def _object_outputs(model, inputs, out_dir, attrs, y=None):
               help="k-means clusters of the embedding (default: the estimator's).")
 @click.option("--embedding-dim", type=click.IntRange(min=1), default=None,
               help="size of the embedding.")
+@click.option("--channels", callback=_int_tuple, default=None,
+              help="convolution channels of the map encoder, e.g. 8,16.")
+@click.option("--hidden-size", type=click.IntRange(min=1), default=None,
+              help="LSTM hidden size of the series encoder.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="training epochs of the autoencoder (max_epochs).")
 @click.option("--augment-clusters", type=click.IntRange(min=1), default=None,
               help="k-means clusters of LabelAugmenter (default: the estimator's).")
 @_engine_options
 def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedding_dim,
-                epochs, augment_clusters, seed, device, threads, verbose):
+                channels, hidden_size, epochs, augment_clusters, seed, device, threads,
+                verbose):
     """Fit on objects with a few labels; save the model and the results in OUT.
 
     OUT receives model.pkl (embedder + label augmenter + classifier), embeddings.nc
@@ -653,7 +667,8 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
                                  param_hint="'--label-var'")
     spatial_shape = tuple(int(s) for s in inputs["fraction_map"].shape[1:])
     ae = MultimodalConstrainedAE(
-        **_given(n_clusters=n_clusters, embedding_dim=embedding_dim, max_epochs=epochs),
+        **_given(n_clusters=n_clusters, embedding_dim=embedding_dim, channels=channels,
+                 hidden_size=hidden_size, max_epochs=epochs),
         spatial_shape=spatial_shape, **_engine_params(seed, device, threads, verbose))
     aug = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
                          **_given(n_clusters=augment_clusters), random_state=seed)
