@@ -229,6 +229,8 @@ def test_objects_fit_then_apply(objects_file, tmp_path):
     csv = pd.read_csv(out / "labels.csv", comment="#")
     assert list(csv.columns) == ["lake", "label", "augmented", "predicted", "cluster"]
     assert (out / "model.pkl").exists()
+    settings = json.loads((out / "model.json").read_text())
+    assert settings["map_var"] == "wmap" and settings["classes"] == [0, 1, 2, 3]
 
     out2 = tmp_path / "apply"
     res = run(["objects", "apply", out / "model.pkl", objects_file, out2])
@@ -253,6 +255,12 @@ def test_objects_errors(objects_file, tmp_path):
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"not a pickle")
     res = run(["objects", "apply", bad, objects_file, tmp_path / "o"])
+    assert res.exit_code == 2 and "not a model written by" in res.output
+    from skstc.cli._commands import _save_model
+
+    other = tmp_path / "other.pkl"
+    _save_model({"not": "a pipeline"}, other)
+    res = run(["objects", "apply", other, objects_file, tmp_path / "o"])
     assert res.exit_code == 2 and "not a model written by" in res.output
 
 

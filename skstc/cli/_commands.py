@@ -14,11 +14,8 @@ from pathlib import Path
 import click
 
 # --------------------------------------------------------------------------------------------
-# model files
+# model files: the fitted Pipeline in MODEL_FILE, the command's settings in a JSON beside it
 # --------------------------------------------------------------------------------------------
-MODEL_FILE = "model.pkl"
-
-
 def _pickle_save(obj, path):
     with open(path, "wb") as fh:
         pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -29,8 +26,10 @@ def _pickle_load(path):
         return pickle.load(fh)  # noqa: S301 - the help text says the file must be trusted
 
 
-# The model format: swap these two names for a pickle-free save/load when one exists.
-_save_model, _load_model = _pickle_save, _pickle_load
+# The model format, in one line. A pickle-free format (skstc.save / skstc.load, data only)
+# replaces it as: _save_model, _load_model, MODEL_FILE = save, load, "model.skstc"
+_save_model, _load_model, MODEL_FILE = _pickle_save, _pickle_load, "model.pkl"
+SETTINGS_FILE = "model.json"
 
 
 # --------------------------------------------------------------------------------------------
@@ -636,8 +635,9 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
                 verbose):
     """Fit on objects with a few labels; save the model and the results in OUT.
 
-    OUT receives model.pkl (embedder + label augmenter + classifier), embeddings.nc
-    (embedding, given/augmented/predicted labels and cluster per object) and labels.csv.
+    OUT receives model.pkl (embedder + label augmenter + classifier), model.json (the
+    variable names used), embeddings.nc (embedding, given/augmented/predicted labels and
+    cluster per object) and labels.csv.
     The model file is a Python pickle: load it only where it can be trusted (unpickling
     runs code).
 
@@ -681,10 +681,12 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
         raise _input_error(exc, "The objects", inputs.dims, "--map-var/--series-var") from exc
     out_dir = _out_dir(out)
     attrs = {"input": str(in_path), "map_var": map_var, "series_var": series_var}
-    bundle = {"model": model, "map_var": map_var, "series_var": series_var,
-              "skstc_version": __version__}
-    _save_model(bundle, out_dir / MODEL_FILE)
-    written = [out_dir / MODEL_FILE] + _object_outputs(model, inputs, out_dir, attrs, y=y)
+    _save_model(model, out_dir / MODEL_FILE)
+    settings = {"map_var": map_var, "series_var": series_var, "skstc_version": __version__,
+                "classes": [int(c) for c in np.unique(y[y >= 0])]}
+    (out_dir / SETTINGS_FILE).write_text(json.dumps(settings, indent=2))
+    written = [out_dir / MODEL_FILE, out_dir / SETTINGS_FILE]
+    written += _object_outputs(model, inputs, out_dir, attrs, y=y)
     click.echo(f"  labels added by LabelAugmenter: {aug.n_augmented_}")
     _echo_written(written)
 
@@ -694,9 +696,10 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
                                                                 path_type=Path))
 @click.argument("in_path", metavar="IN", type=click.Path(exists=True, path_type=Path))
 @click.argument("out", metavar="OUT", type=click.Path(path_type=Path))
-@click.option("--map-var", default=None, help="map variable (default: the one used in fit).")
+@click.option("--map-var", default=None,
+              help="map variable (default: the one used in fit, from model.json beside MODEL).")
 @click.option("--series-var", default=None,
-              help="series variable (default: the one used in fit).")
+              help="series variable (default: the one used in fit, from model.json).")
 def objects_apply(model_path, in_path, out, map_var, series_var):
     """Embed and classify new objects with a model saved by `skstc objects fit`.
 
@@ -704,19 +707,26 @@ def objects_apply(model_path, in_path, out, map_var, series_var):
     or trust (unpickling runs code). OUT receives embeddings.nc and labels.csv (predicted
     class and cluster per object).
     """
+    from sklearn.pipeline import Pipeline
+
     try:
-        bundle = _load_model(model_path)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        model = _load_model(model_path)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            ValueError) as exc:
         raise click.BadParameter(f"{model_path} is not a model written by "
                                  f"`skstc objects fit`: {exc}", param_hint="'MODEL'") from exc
-    if not isinstance(bundle, dict) or "model" not in bundle:
+    if not (isinstance(model, Pipeline) and "embed" in model.named_steps
+            and "augment" in model.named_steps):
         raise click.BadParameter(f"{model_path} is not a model written by `skstc objects fit`.",
                                  param_hint="'MODEL'")
+    settings_path = Path(model_path).with_name(SETTINGS_FILE)
+    settings = (json.loads(settings_path.read_text()) if settings_path.is_file()
+                else {"map_var": "fraction_map", "series_var": "area"})
     ds = _open(in_path)
-    inputs = _object_inputs(ds, map_var or bundle["map_var"],
-                            series_var or bundle["series_var"])
+    inputs = _object_inputs(ds, map_var or settings["map_var"],
+                            series_var or settings["series_var"])
     try:
-        written = _object_outputs(bundle["model"], inputs, _out_dir(out),
+        written = _object_outputs(model, inputs, _out_dir(out),
                                   {"input": str(in_path), "model": str(model_path)})
     except (ValueError, TypeError) as exc:
         raise _input_error(exc, "The objects", inputs.dims, "--map-var/--series-var") from exc
