@@ -325,3 +325,22 @@ def test_integer_list_options_are_checked(fields_file, tmp_path):
     assert res.exit_code == 2 and "comma-separated integers" in res.output
     res = run(["regimes", fields_file, tmp_path / "o", "--conv-channels", "4,0"])
     assert res.exit_code == 2 and "positive integers" in res.output
+
+
+def test_regimes_area_weighting_changes_the_input_not_the_composites(fields_file, tmp_path):
+    res = run(["regimes", fields_file, tmp_path / "w", "-k", "2", "--area-weighting",
+               *TINY_DSC])
+    assert res.exit_code == 0, res.output
+    labels = xr.open_dataset(tmp_path / "w" / "labels.nc")
+    assert labels.attrs["area_weighting"] == "sqrt(cos(latitude))"
+    comp = xr.open_dataset(tmp_path / "w" / "composites.nc")
+    raw = xr.open_dataset(fields_file)["var2"].values
+    lab = labels["regime"].values
+    r = int(lab[0])
+    np.testing.assert_allclose(comp["var2"][r], raw[lab == r].mean(0), rtol=1e-5)
+    # the weighting reaches what is clustered: the metrics of the same k-means differ
+    res = run(["regimes", fields_file, tmp_path / "u", "-k", "2", *TINY_DSC])
+    assert res.exit_code == 0, res.output
+    rmse = [pd.read_csv(tmp_path / d / "metrics.csv", comment="#", index_col=0).loc[
+        "KMeans (scaled fields)", "cluster_rmse"] for d in ("w", "u")]
+    assert not np.isclose(rmse[0], rmse[1])

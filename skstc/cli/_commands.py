@@ -405,6 +405,9 @@ def _tiles_png(maps, truth_tiles, path, model):
                                               "x ...).")
 @click.option("--resample", default=None,
               help="average to this time frequency first, e.g. 1D for daily means.")
+@click.option("--area-weighting", is_flag=True,
+              help="multiply the fields by sqrt(cos(latitude)) before clustering, so each "
+                   "grid cell counts by its area (composites stay unweighted).")
 @click.option("-k", "--n-clusters", type=click.IntRange(min=1), default=None,
               help="number of regimes.")
 @click.option("--latent-dim", type=click.IntRange(min=1), default=None,
@@ -422,7 +425,8 @@ def _tiles_png(maps, truth_tiles, path, model):
               help="hidden size of the LSTM.")
 @_format_option
 @_engine_options
-def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clusters,
+def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_weighting,
+            n_clusters,
             latent_dim, epochs, pretrain_epochs, batch_size, conv_channels, lstm_hidden, fmt,
             seed, device, threads, verbose):
     """Cluster the time steps of gridded fields into regimes (DeepSpatiotemporalClustering).
@@ -459,11 +463,17 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
     fields = fields.load()
     names = list(fields.data_vars)
     X = fields
+    if area_weighting:
+        lat = fields["lat"]
+        if not np.issubdtype(lat.dtype, np.number) or float(np.abs(lat).max()) > 90:
+            raise click.UsageError("--area-weighting needs latitudes in degrees on the lat "
+                                   "dim.")
+        X = fields * np.sqrt(np.cos(np.deg2rad(lat)).clip(min=0))
     has_nan = any(bool(fields[v].isnull().any()) for v in names)
     if has_nan:
         from ..preprocessing import FieldNaNFiller
 
-        X = FieldNaNFiller().fit_transform(fields)
+        X = FieldNaNFiller().fit_transform(X)
     params = _given(n_clusters=n_clusters, latent_dim=latent_dim, max_epochs=epochs,
                     pretrain_epochs=pretrain_epochs, batch_size=batch_size,
                     conv_channels=conv_channels, lstm_hidden=lstm_hidden)
@@ -492,7 +502,8 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, n_clu
     composites["frequency"] = ("regime", counts / len(labels),
                                {"long_name": "fraction of the time steps in the regime"})
     metrics = _regime_metrics(X, labels, k, seed)
-    summary = {"input": str(in_path), "variables": names}
+    summary = {"input": str(in_path), "variables": names,
+               "area_weighting": "sqrt(cos(latitude))" if area_weighting else "none"}
     out_dir = _out_dir(out)
     written = [
         _write(result, out_dir, "labels", fmt, estimator=model, attrs=summary),
