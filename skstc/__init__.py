@@ -3,17 +3,27 @@
 The public API is the estimators listed in ``__all__`` with :func:`save` and :func:`load`
 (model files that hold data only, never pickle); helpers live in the public
 submodules :mod:`skstc.preprocessing`, :mod:`skstc.datasets`, :mod:`skstc.metrics`,
-:mod:`skstc.losses`, :mod:`skstc.inspection`, :mod:`skstc.baselines` and :mod:`skstc.plotting`.
+:mod:`skstc.losses`, :mod:`skstc.inspection`, :mod:`skstc.baselines`, :mod:`skstc.plotting`
+and :mod:`skstc.io`; the command line is ``skstc`` (:mod:`skstc.cli`).
+
+The estimators are imported on first use (PEP 562), so that ``import skstc`` and the
+command line's ``--help`` do not pay for importing torch.
 """
 
-from ._classifier import MultimodalClassifier
-from ._dsc import DeepSpatiotemporalClustering
-from ._label_augmenter import LabelAugmenter
-from ._multimodal import MultimodalConstrainedAE
-from ._persistence import load, save
-from ._tile2vec import Tile2VecSeriesKMeans
+import importlib
 
 __version__ = "0.1.0.dev0"
+
+# public name -> private module defining it (imported on first attribute access)
+_LAZY = {
+    "DeepSpatiotemporalClustering": "._dsc",
+    "LabelAugmenter": "._label_augmenter",
+    "MultimodalClassifier": "._classifier",
+    "MultimodalConstrainedAE": "._multimodal",
+    "Tile2VecSeriesKMeans": "._tile2vec",
+    "load": "._persistence",
+    "save": "._persistence",
+}
 
 __all__ = [
     "DeepSpatiotemporalClustering",
@@ -25,3 +35,15 @@ __all__ = [
     "load",
     "save",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,6 +1,6 @@
-"""``python -m skstc`` runs the quickstart (same as ``python -m skstc.demo``)."""
+"""``python -m skstc``: the ``skstc`` command line (see ``python -m skstc --help``)."""
 
 if __name__ == "__main__":
-    from .demo import main
+    from .cli import main
 
-    raise SystemExit(main())
+    main(prog_name="skstc")

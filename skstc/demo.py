@@ -1,9 +1,10 @@
 """Quickstart: fit every available skstc estimator on a built-in dataset.
 
-Run ``python -m skstc.demo`` (optionally ``--output FILE.png``). Each method contributes a
-``_demo_*`` function that fits its estimator on a small synthetic set from
-:mod:`skstc.datasets`, prints its scores and draws one panel of the figure. The whole run is
-meant to take under three minutes on two CPU cores.
+Run ``python -m skstc.demo`` or ``skstc demo``; nothing is written unless ``--output
+FILE.png`` asks for the figure. Each method contributes a ``_demo_*`` function that fits its
+estimator on a small synthetic set from :mod:`skstc.datasets`, prints its scores and draws
+its panels of the figure. The whole run is meant to take under three minutes on two CPU
+cores.
 """
 
 import argparse
@@ -15,9 +16,9 @@ import numpy as np
 DEMOS = []
 
 
-def _register(title):
+def _register(title, n_axes=1):
     def deco(fn):
-        DEMOS.append((title, fn))
+        DEMOS.append((title, fn, n_axes))
         return fn
 
     return deco
@@ -63,19 +64,22 @@ def _demo_multimodal(ax, random_state=0):
         P = PCA(2).fit_transform(StandardScaler().fit_transform(Z))
         for c, name in enumerate(WATER_BODY_CLASSES):
             ax.scatter(*P[y == c].T, s=8, label=name)
-        ax.legend(fontsize=7)
+        ax.set_xlabel("embedding PC 1")
+        ax.set_ylabel("embedding PC 2")
+        ax.legend(fontsize=7, title="true class", title_fontsize=7, loc="upper left",
+                  bbox_to_anchor=(1.02, 1.0), frameon=False)
     return scores
 
 
 # --- Tile2VecSeriesKMeans ---
-@_register("Tile2VecSeriesKMeans: planted land zones")
+@_register("Tile2VecSeriesKMeans: planted land zones", n_axes=2)
 def _demo_tile2vec(ax, random_state=0):
     """Two synthetic regions, 6 dates, 4 zones (pairs share mean values, differ by texture)."""
     from sklearn.metrics import adjusted_rand_score
 
     from ._tile2vec import Tile2VecSeriesKMeans
     from .datasets import make_image_sequence, tile_majority
-    from .metrics import geographic_silhouette, match_labels
+    from .metrics import geographic_silhouette
 
     images, zones = make_image_sequence(n_regions=2, n_times=6, n_bands=3, height=64,
                                         width=64, n_zones=4, random_state=3)
@@ -88,22 +92,18 @@ def _demo_tile2vec(ax, random_state=0):
     pixel = Tile2VecSeriesKMeans(4, tile_size=8, encoder="pixel_mean",
                                  random_state=random_state).fit(images)
     if ax is not None:
-        # clusters relabelled to their best-matching zone so that colours correspond
-        # (labels_ holds the regions' tile grids one after the other, like truth)
-        matched = match_labels(truth, model.labels_).reshape(len(truth_maps), 8, 8)
-        gap_c, gap_r = np.full((8, 1), -1), np.full((1, 17), -1)
-        top = np.hstack([truth_maps[0], gap_c, truth_maps[1]])
-        bottom = np.hstack([matched[0], gap_c, matched[1]])
-        panel = np.vstack([top, gap_r, bottom])
-        cmap = np.array([[0.12, 0.47, 0.71], [0.68, 0.78, 0.91], [0.17, 0.63, 0.17],
-                         [0.6, 0.87, 0.54]])   # pairs sharing mean values: two shades
-        rgba = np.zeros(panel.shape + (4,))
-        ok = panel >= 0
-        rgba[ok, :3] = cmap[panel[ok]]
-        rgba[ok, 3] = 1.0
-        ax.imshow(rgba, interpolation="nearest")
-        ax.set_xticks([3.5, 12.5], ["region 1", "region 2"])
-        ax.set_yticks([3.5, 12.5], ["true zones", "clusters"])
+        # both regions side by side (a transparent column between them); clusters drawn in
+        # the colour of the zone they are matched to (Hungarian matching, one legend)
+        from .plotting import plot_truth_and_clusters
+
+        gap = np.full((truth_maps[0].shape[0], 1), -1)
+        cluster_maps = model.labels_.reshape(len(truth_maps), 8, 8)
+        truth_panel = np.hstack([truth_maps[0], gap, truth_maps[1]])
+        cluster_panel = np.hstack([cluster_maps[0], gap, cluster_maps[1]])
+        plot_truth_and_clusters(truth_panel, cluster_panel, axes=ax,
+                                class_names={k: f"zone {k}" for k in range(4)},
+                                titles=("planted zones (regions 1 | 2)",
+                                        "Tile2Vec clusters (matched)"))
     return {"ARI vs planted zones (Tile2Vec)": adjusted_rand_score(truth, model.labels_),
             "ARI before refinement (f^g)": adjusted_rand_score(truth,
                                                                model.geographic_labels_),
@@ -138,10 +138,12 @@ def _demo_dsc(ax, random_state=0):
         days = np.arange(len(y))
         ax.step(days, y + 0.15, where="mid", label="planted regime")
         ax.step(days, matched - 0.15, where="mid", label="DSC cluster (matched id)")
-        ax.set_yticks(np.arange(max(y.max(), matched.max()) + 1))
+        top = max(y.max(), matched.max())
+        ax.set_yticks(np.arange(top + 1))
+        ax.set_ylim(-0.5, top + 1.6)          # room for the legend above the data
         ax.set_xlabel("day")
         ax.set_ylabel("regime / cluster")
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=7, loc="upper center", ncol=2, frameon=False)
     return {"ARI DSC vs planted regimes": adjusted_rand_score(y, dsc.labels_),
             "ARI k-means (raw fields)": adjusted_rand_score(y, km),
             "days in the matched regime (DSC)": float(np.mean(matched == y)),
@@ -151,10 +153,25 @@ def _demo_dsc(ax, random_state=0):
 
 
 def main(argv=None):
-    """Run every registered demo, print scores and save one figure."""
-    parser = argparse.ArgumentParser(prog="python -m skstc.demo", description=__doc__)
-    parser.add_argument("--output", default="skstc_quickstart.png",
-                        help="where to save the figure (default: %(default)s)")
+    """Run every registered demo and print its scores; save the figure if asked.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        Command-line arguments (``--output FILE.png``, ``--random-state N``); None reads
+        ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m skstc.demo",
+        description="Fit every skstc estimator on a small synthetic dataset and print its "
+                    "scores. Nothing is written unless --output is given.")
+    parser.add_argument("--output", default=None,
+                        help="save the figure to this PNG file (default: no file)")
     parser.add_argument("--random-state", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -164,33 +181,38 @@ def main(argv=None):
     if not DEMOS:
         print("no estimator is available yet")
         return 0
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - plot extra not installed
-        plt = None
-        print("matplotlib is not installed (pip install 'skstc[plot]'): no figure")
-    fig = axes = None
-    if plt is not None:
-        fig, axes = plt.subplots(1, len(DEMOS), figsize=(5 * len(DEMOS), 4.5), squeeze=False)
-        axes = axes[0]
+    fig = None
+    if args.output is not None:
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:  # pragma: no cover - plot extra not installed
+            print("matplotlib is not installed (pip install 'skstc[plot]'): no figure")
+        else:
+            n_axes = sum(n for _, _, n in DEMOS)
+            fig = Figure(figsize=(4.6 * n_axes, 4.6))
+            flat = list(fig.subplots(1, n_axes, squeeze=False)[0])
     t_all = time.perf_counter()
-    for i, (title, fn) in enumerate(DEMOS):
+    start = 0
+    for title, fn, n_axes in DEMOS:
         t0 = time.perf_counter()
         print(f"\n== {title}")
-        scores = fn(None if axes is None else axes[i], random_state=args.random_state)
+        ax = None
+        if fig is not None:
+            ax = flat[start] if n_axes == 1 else flat[start:start + n_axes]
+            start += n_axes
+        scores = fn(ax, random_state=args.random_state)
         for key, val in scores.items():
             print(f"  {key:<40s} {val:.3f}" if isinstance(val, (float, np.floating))
                   else f"  {key:<40s} {val}")
         print(f"  ({time.perf_counter() - t0:.1f} s)")
-        if axes is not None:
-            axes[i].set_title(title, fontsize=9)
+        if ax is not None and n_axes == 1:
+            ax.set_title(title, fontsize=9)
     if fig is not None:
         fig.tight_layout()
         fig.savefig(args.output, dpi=90)
         print(f"\nfigure saved to {args.output}")
+    else:
+        print("\n(no file written; pass --output FILE.png to save the figure)")
     print(f"total {time.perf_counter() - t_all:.1f} s")
     return 0
 
