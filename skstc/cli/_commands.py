@@ -8,7 +8,6 @@ data itself is the estimators' job.
 """
 
 import json
-import pickle
 from pathlib import Path
 
 import click
@@ -16,19 +15,20 @@ import click
 # --------------------------------------------------------------------------------------------
 # model files: the fitted Pipeline in MODEL_FILE, the command's settings in a JSON beside it
 # --------------------------------------------------------------------------------------------
-def _pickle_save(obj, path):
-    with open(path, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+def _save_model(obj, path):
+    from .._persistence import save
+
+    save(obj, path)
 
 
-def _pickle_load(path):
-    with open(path, "rb") as fh:
-        return pickle.load(fh)  # noqa: S301 - the help text says the file must be trusted
+def _load_model(path):
+    from .._persistence import load
+
+    return load(path)
 
 
-# The model format, in one line. A pickle-free format (skstc.save / skstc.load, data only)
-# replaces it as: _save_model, _load_model, MODEL_FILE = save, load, "model.skstc"
-_save_model, _load_model, MODEL_FILE = _pickle_save, _pickle_load, "model.pkl"
+# skstc's own format: data only (JSON, npz, tensors); loading never unpickles
+MODEL_FILE = "model.skstc"
 SETTINGS_FILE = "model.json"
 
 
@@ -539,8 +539,10 @@ def _regime_metrics(X, labels, k, seed):
 
     from ..metrics import cluster_quality_scores
     from ..preprocessing import FieldMinMaxScaler
+    from ..utils._inputs import parse_fields
 
-    scaled = np.asarray(FieldMinMaxScaler().fit_transform(X), dtype=np.float64)
+    values, _ = parse_fields(X)  # (time, variable, lat, lon), dims found by name
+    scaled = np.asarray(FieldMinMaxScaler().fit_transform(np.asarray(values)), dtype=np.float64)
     flat = scaled.reshape(len(scaled), -1)
     rows = {"DeepSpatiotemporalClustering": cluster_quality_scores(flat, labels)}
     km = KMeans(k, n_init=10, random_state=seed).fit_predict(flat)
@@ -646,11 +648,10 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
                 verbose):
     """Fit on objects with a few labels; save the model and the results in OUT.
 
-    OUT receives model.pkl (embedder + label augmenter + classifier), model.json (the
-    variable names used), embeddings.nc (embedding, given/augmented/predicted labels and
-    cluster per object) and labels.csv.
-    The model file is a Python pickle: load it only where it can be trusted (unpickling
-    runs code).
+    OUT receives model.skstc (embedder + label augmenter + classifier, written by
+    skstc.save: data only, loading it never runs code), model.json (the variable names
+    used), embeddings.nc (embedding, given/augmented/predicted labels and cluster per
+    object) and labels.csv.
 
     \b
     Example:
@@ -714,16 +715,14 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
 def objects_apply(model_path, in_path, out, map_var, series_var):
     """Embed and classify new objects with a model saved by `skstc objects fit`.
 
-    MODEL is the model.pkl written by fit. It is a Python pickle: load only files you made
-    or trust (unpickling runs code). OUT receives embeddings.nc and labels.csv (predicted
+    MODEL is the model.skstc written by fit (loading it never runs code). OUT receives embeddings.nc and labels.csv (predicted
     class and cluster per object).
     """
     from sklearn.pipeline import Pipeline
 
     try:
         model = _load_model(model_path)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            ValueError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         raise click.BadParameter(f"{model_path} is not a model written by "
                                  f"`skstc objects fit`: {exc}", param_hint="'MODEL'") from exc
     if not (isinstance(model, Pipeline) and "embed" in model.named_steps
