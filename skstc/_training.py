@@ -483,16 +483,24 @@ def _is_array_dataset(dataset):
 
 
 class _LoaderFactory:
-    """Build the training loader (or a custom iterator) with a seeded generator."""
+    """Build the training loader (or a custom iterator) with a seeded generator.
+
+    skorch calls the factory once per epoch; the generator is seeded once per fit and
+    advances from epoch to epoch, so every epoch sees a new batch order while the whole
+    sequence is fixed by the seed.
+    """
 
     def __init__(self, seed, num_workers, iterator=None):
         self.seed = seed
         self.num_workers = num_workers
         self.iterator = iterator
+        self._generator = None
 
     def __call__(self, dataset, batch_size, **kwargs):
-        gen = torch.Generator()
-        gen.manual_seed(self.seed)
+        if self._generator is None:
+            self._generator = torch.Generator()
+            self._generator.manual_seed(self.seed)
+        gen = self._generator
         if self.iterator is not None:
             return self.iterator(dataset, batch_size=batch_size, generator=gen,
                                  num_workers=self.num_workers)

@@ -344,3 +344,20 @@ def test_document_engine_params_fills_the_markers_at_their_indentation():
 
     with pytest.raises(ValueError, match="no '<engine parameter"):
         document_engine_params(NoMarker)
+
+
+def test_loader_factory_new_order_every_epoch_fixed_by_the_seed():
+    from skstc._training import _LoaderFactory
+
+    data = torch.utils.data.TensorDataset(torch.arange(40.0))
+
+    def orders(seed, epochs=3):
+        factory = _LoaderFactory(seed, 0)  # one factory per fit, called once per epoch
+        return [torch.cat([b[0] for b in factory(data, batch_size=8)]).tolist()
+                for _ in range(epochs)]
+
+    first = orders(3)
+    assert all(sorted(o) == list(range(40)) for o in first)
+    assert first[0] != first[1] != first[2]       # a new batch order every epoch
+    assert orders(3) == first                     # the same sequence for the same seed
+    assert orders(4)[0] != first[0]
