@@ -64,7 +64,7 @@ DATA = Path(os.environ.get("SKSTC_DATA_DIR",
                            Path(__file__).resolve().parents[2] / "shared" / "data"))
 METRICS = ["silhouette", "silhouette_cosine", "davies_bouldin", "cluster_rmse",
            "average_intercluster_distance", "average_cluster_variance"]
-NET = dict(conv_channels=(16, 32, 64, 128), lstm_hidden=64, latent_dim=32, batch_size=32,
+NET = dict(conv_channels=(16, 32, 64, 128), lstm_hidden_size=64, embedding_dim=32, batch_size=32,
            max_epochs=40, pretrain_epochs=20, update_interval=10, tol=1e-3)
 
 
@@ -75,7 +75,7 @@ def dsc_methods(threads):
         "DSC window=1": dict(base, window=1),
         "DSC window=3": dict(base, window=3),
         "DSC window=5": dict(base, window=5),
-        "DEC (dense AE)": dict(base, architecture="dec", latent_dim=10,
+        "DEC (dense AE)": dict(base, architecture="dec", embedding_dim=10,
                                dense_units=(500, 500, 2000)),
         "ablation: CNN encoder only": dict(base, architecture="cnn"),
         "ablation: CNN autoencoder": dict(base, architecture="cnn_ae"),
@@ -200,7 +200,7 @@ def part_speed(args):
     for label, chans in [("reduced stack (16,32,64,128)", (16, 32, 64, 128)),
                          ("published stack (64,64,128,256,512)", (64, 64, 128, 256, 512))]:
         epochs = 4
-        est = DeepSpatiotemporalClustering(5, conv_channels=chans, lstm_hidden=64, latent_dim=32,
+        est = DeepSpatiotemporalClustering(5, conv_channels=chans, lstm_hidden_size=64, embedding_dim=32,
                                            window=3, n_threads=args.threads, random_state=0)
         est._check_params()
         est._to_fields(X, reset=True)
@@ -292,7 +292,7 @@ def part_clustpy(args):
     ours = []
     for p_ep, c_ep in [(1, 1)] + configs:  # the first run is a warm-up (imports, kernels)
         est = DeepSpatiotemporalClustering(
-            k, architecture="dec", latent_dim=10, dense_units=(500, 500, 2000),
+            k, architecture="dec", embedding_dim=10, dense_units=(500, 500, 2000),
             reconstruction_weight=0.0, pretrain_epochs=p_ep, max_epochs=c_ep, tol=0.0,
             batch_size=32, n_threads=args.threads, random_state=0)
         t = time.perf_counter()
@@ -329,8 +329,8 @@ def part_memory(args):
     X, _ = make_climate_fields(n_times=365, n_variables=3, grid_shape=(32, 32), random_state=0)
     scaler = FieldMinMaxScaler().fit(X)
     Xs = scaler.transform(X).astype(np.float32)
-    est = DeepSpatiotemporalClustering(5, conv_channels=(16, 32, 64, 128), lstm_hidden=64,
-                                       latent_dim=32, window=3, pretrain_epochs=2, max_epochs=2,
+    est = DeepSpatiotemporalClustering(5, conv_channels=(16, 32, 64, 128), lstm_hidden_size=64,
+                                       embedding_dim=32, window=3, pretrain_epochs=2, max_epochs=2,
                                        n_threads=args.threads, random_state=0).fit(Xs)
     n_long = args.years * 365 + 10
     chunk = 365
@@ -517,7 +517,7 @@ def main(argv=None):
     parser.add_argument("--clustpy-python", default=sys.executable,
                         help="python of an environment with clustpy (default: this one)")
     args = parser.parse_args(argv)
-    NET["lstm_hidden"] = args.lstm_hidden
+    NET["lstm_hidden_size"] = args.lstm_hidden
     parts = (["speed", "clustpy", "memory", "synthetic", "real"] if args.part == "all"
              else [args.part])
     for part in parts:

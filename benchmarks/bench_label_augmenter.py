@@ -45,7 +45,7 @@ from skstc import LabelAugmenter, MultimodalConstrainedAE  # noqa: E402
 from skstc.baselines import compare_with_baselines  # noqa: E402
 
 DATA_DIR = Path(os.environ.get("SKSTC_DATA_DIR", REPO.parent / "shared" / "data"))
-AE = dict(spatial_shape=(9, 9), embedding_dim=32, channels=(8, 16), hidden_size=32,
+AE = dict(spatial_shape=(9, 9), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
           spatial_weight=0.01 * 4096 / 81, lr=3e-3, max_epochs=20, n_threads=1)
 N_OBJECTS = 800
 _OUT = None

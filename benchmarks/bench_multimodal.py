@@ -83,7 +83,7 @@ def data_sets(quick, names=("synthetic", "sinop", "slovenia")):
         X, y = make_water_bodies(n, n_timesteps=t, map_size=s, random_state=0)
         # the published lambda=0.01 was set for 64x64 maps: keep its per-pixel weight
         out.append(("synthetic", X, y, False, dict(spatial_shape=(s, s), embedding_dim=32,
-                                                   channels=(8, 16, 32), hidden_size=32,
+                                                   conv_channels=(8, 16, 32), lstm_hidden_size=32,
                                                    lr=3e-3, max_epochs=epochs)))
     if "hard" in names:
         # the development set: water bodies under nuisance factors (translation, seasonal
@@ -91,9 +91,9 @@ def data_sets(quick, names=("synthetic", "sinop", "slovenia")):
         n, t, s = (200, 60, 16) if quick else (400, 60, 16)
         X, y = make_water_bodies(n, n_timesteps=t, map_size=s, nuisance=1.0, random_state=0)
         out.append(("hard synthetic", X, y, False, dict(
-            spatial_shape=(s, s), embedding_dim=32, channels=(8, 16, 32), hidden_size=32,
+            spatial_shape=(s, s), embedding_dim=32, conv_channels=(8, 16, 32), lstm_hidden_size=32,
             lr=3e-3, max_epochs=20 if quick else 30)))
-    real = dict(spatial_shape=(9, 9), embedding_dim=32, channels=(8, 16), hidden_size=32,
+    real = dict(spatial_shape=(9, 9), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
                 lr=3e-3, max_epochs=15 if quick else 20)
     sinop = DATA_DIR / "sinop_modis_2000_2017.nc"
     if "sinop" in names and sinop.is_file():
@@ -238,7 +238,7 @@ def tables2_3(datasets, seeds, clf_epochs):
                     kw = {} if enc is not None else dict(
                         spatial_shape=settings["spatial_shape"],
                         embedding_dim=settings["embedding_dim"],
-                        channels=settings["channels"], hidden_size=settings["hidden_size"])
+                        conv_channels=settings["conv_channels"], lstm_hidden_size=settings["lstm_hidden_size"])
                     clf = MultimodalClassifier(enc, freeze_encoder=freeze, max_epochs=clf_epochs,
                                                lr=5e-3, n_threads=THREADS, random_state=seed,
                                                **kw)
@@ -275,7 +275,7 @@ def speed(quick):
     n, t, s = (512, 36, 16) if quick else (1024, 60, 32)
     X, y = make_water_bodies(n, n_timesteps=t, map_size=s, random_state=0)
     epochs, batch = 3, 64
-    params = dict(spatial_shape=(s, s), embedding_dim=32, channels=(8, 16, 32), hidden_size=32)
+    params = dict(spatial_shape=(s, s), embedding_dim=32, conv_channels=(8, 16, 32), lstm_hidden_size=32)
     est = MultimodalConstrainedAE(4, **params, clustering_loss=None, max_epochs=epochs,
                                   batch_size=batch, min_steps_per_epoch=1, n_threads=THREADS,
                                   random_state=0)
@@ -346,8 +346,8 @@ def rss_mb():
 
 
 X, _ = make_water_bodies(64, n_timesteps=36, map_size=16, random_state=0)
-ae = MultimodalConstrainedAE(4, spatial_shape=(16, 16), embedding_dim=32, channels=(8, 16),
-                             hidden_size=32, max_epochs=1, clustering_loss=None,
+ae = MultimodalConstrainedAE(4, spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16),
+                             lstm_hidden_size=32, max_epochs=1, clustering_loss=None,
                              n_threads={threads}, random_state=0).fit(X)
 ae.transform(X)                       # warm-up (lazy allocations of the first call)
 n = {n}
@@ -483,7 +483,7 @@ def ladder(datasets, seeds, pca_components=20):
                     ae_params = dict(
                         spatial_shape=(h, w), n_timesteps=Xtr.shape[1] - n_map,
                         embedding_dim=ae.embedding_dim, mode=ae.modalities,
-                        channels=tuple(ae.channels), hidden_size=ae.hidden_size,
+                        conv_channels=tuple(ae.conv_channels), lstm_hidden_size=ae.lstm_hidden_size,
                         bidirectional=ae.bidirectional, activation=ae.activation,
                         map_pooling=ae.map_pooling,
                         series_readout=ae.series_readout, fusion=ae.fusion,

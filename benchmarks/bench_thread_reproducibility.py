@@ -22,7 +22,7 @@ from skstc.datasets import make_water_bodies
 def fit(X, y, args, n_threads, clustering_loss):
     est = MultimodalConstrainedAE(
         4, spatial_shape=(args.map_size, args.map_size), embedding_dim=args.embedding_dim,
-        channels=(4, 8), hidden_size=args.hidden_size, max_epochs=args.epochs, batch_size=32,
+        conv_channels=(4, 8), lstm_hidden_size=args.hidden_size, max_epochs=args.epochs, batch_size=32,
         clustering_loss=clustering_loss, n_threads=n_threads, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

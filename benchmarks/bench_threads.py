@@ -30,7 +30,7 @@ def problems():
     X_mm, y_mm = make_water_bodies(128, n_timesteps=24, map_size=16, random_state=0)
     y_few = np.where(np.arange(len(y_mm)) < 32, y_mm, -1)
     mm = (lambda t: MultimodalConstrainedAE(
-        4, spatial_shape=(16, 16), embedding_dim=32, channels=(8, 16), hidden_size=32,
+        4, spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
         max_epochs=2, batch_size=64, n_threads=t, random_state=0), (X_mm, y_few))
     images, _ = make_image_sequence(n_regions=1, n_times=4, n_bands=3, height=64, width=64,
                                     random_state=0)
@@ -41,7 +41,7 @@ def problems():
     X_f, _ = make_climate_fields(n_times=120, n_regimes=4, grid_shape=(16, 16), random_state=0)
     X_f = FieldMinMaxScaler().fit_transform(X_f).astype(np.float32)
     dsc = (lambda t: DeepSpatiotemporalClustering(
-        4, latent_dim=8, conv_channels=(8, 16), lstm_hidden=32, pretrain_epochs=1,
+        4, embedding_dim=8, conv_channels=(8, 16), lstm_hidden_size=32, pretrain_epochs=1,
         max_epochs=2, batch_size=32, n_init=2, n_threads=t, random_state=0), (X_f, None))
     return {"MultimodalConstrainedAE": mm, "Tile2VecSeriesKMeans": t2v,
             "DeepSpatiotemporalClustering": dsc}

@@ -38,7 +38,7 @@ from skstc.metrics import cluster_quality_scores
 from skstc.preprocessing import FieldMinMaxScaler
 from skstc.utils._random import draw_seed, local_random_state
 
-NET = dict(conv_channels=(16, 32, 64, 128), lstm_hidden=64, latent_dim=32, batch_size=32,
+NET = dict(conv_channels=(16, 32, 64, 128), lstm_hidden_size=64, embedding_dim=32, batch_size=32,
            max_epochs=40, pretrain_epochs=20, update_interval=10, tol=1e-3, n_threads=1)
 
 
@@ -116,7 +116,7 @@ def main():
     ap.add_argument("--seeds", default="0,1,2")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    params = dict(NET, architecture=args.arch, lstm_hidden=args.lstm_hidden)
+    params = dict(NET, architecture=args.arch, lstm_hidden_size=args.lstm_hidden)
     if args.mode == "era5":
         X, y = era5_data(), None
         fn = era5_fit
@@ -125,7 +125,7 @@ def main():
         fn = pretrain_stats if args.mode == "pre" else full_fit
     for seed in [int(s) for s in args.seeds.split(",")]:
         r = fn(X, y, params, seed)
-        print(args.mode, args.arch, f"lstm_hidden={args.lstm_hidden}", f"seed={seed}",
+        print(args.mode, args.arch, f"lstm_hidden_size={args.lstm_hidden}", f"seed={seed}",
               json.dumps({k: round(v, 4) for k, v in r.items()}), flush=True)
 
 

@@ -26,7 +26,7 @@ fields, regime = make_climate_fields(n_times=365, n_regimes=4, n_variables=3,
                                      as_xarray=True, random_state=1)
 scaled = FieldMinMaxScaler().fit_transform(fields).astype(np.float32)  # still a Dataset
 
-dsc = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 32), lstm_hidden=32,
+dsc = DeepSpatiotemporalClustering(4, embedding_dim=8, conv_channels=(8, 16, 32), lstm_hidden_size=32,
                                    pretrain_epochs=20, max_epochs=30, n_threads=1,
                                    random_state=0)
 labels = dsc.fit_predict(scaled)  # a DataArray on the time coordinate

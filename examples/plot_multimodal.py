@@ -35,7 +35,7 @@ for c in range(4):
 # %%
 # One model per modality set. The published lambda (0.01) weighs the per-map *sum* of squared
 # errors of 64x64 maps; for 16x16 maps we keep the same per-pixel weight.
-common = dict(spatial_shape=(S, S), embedding_dim=32, channels=(8, 16), hidden_size=32,
+common = dict(spatial_shape=(S, S), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
               spatial_weight=0.01 * 4096 / (S * S), lr=3e-3, max_epochs=30, n_threads=1,
               random_state=0)
 scores, embeddings = {}, {}

@@ -79,8 +79,8 @@ print(dict(fields.sizes))
 weights = np.sqrt(np.cos(np.deg2rad(fields["lat"]))).clip(min=0)
 weighted = fields * weights
 
-dsc = DeepSpatiotemporalClustering(n_clusters=4, latent_dim=16, conv_channels=(8, 16, 32),
-                                   lstm_hidden=32, pretrain_epochs=10, max_epochs=20,
+dsc = DeepSpatiotemporalClustering(n_clusters=4, embedding_dim=16, conv_channels=(8, 16, 32),
+                                   lstm_hidden_size=32, pretrain_epochs=10, max_epochs=20,
                                    random_state=0).fit(weighted)
 regime = xr.DataArray(dsc.labels_, dims="time", coords={"time": fields["time"]},
                       name="regime")

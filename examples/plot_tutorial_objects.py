@@ -97,7 +97,7 @@ test = y_few == -1
 # The embedding is trained on all objects (the labels pull same-class objects together);
 # the augmenter's k-means propagates labels in clusters whose labelled members agree.
 ae = MultimodalConstrainedAE(n_clusters=len(class_names), spatial_shape=(9, 9),
-                             embedding_dim=32, channels=(8, 16), hidden_size=32,
+                             embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
                              spatial_weight=0.01 * 4096 / 81, max_epochs=40, lr=3e-3,
                              random_state=0)
 augmenter = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),

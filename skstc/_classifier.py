@@ -74,9 +74,9 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         Map shape, used when ``encoder`` is None.
     embedding_dim : int, default=256
         Embedding size, used when ``encoder`` is None.
-    channels : tuple of int, default=(16, 32, 64)
+    conv_channels : tuple of int, default=(16, 32, 64)
         Convolution channels, used when ``encoder`` is None.
-    hidden_size : int, default=64
+    lstm_hidden_size : int, default=64
         LSTM hidden size, used when ``encoder`` is None.
     hidden_units : int, default=64
         Width of the first fully connected layer.
@@ -119,8 +119,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> from skstc import MultimodalClassifier
     >>> from skstc.datasets import make_water_bodies
     >>> X, y = make_water_bodies(40, n_timesteps=12, map_size=8, random_state=0)
-    >>> clf = MultimodalClassifier(spatial_shape=(8, 8), embedding_dim=8, channels=(4,),
-    ...                            hidden_size=8, hidden_units=8, max_epochs=2,
+    >>> clf = MultimodalClassifier(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,),
+    ...                            lstm_hidden_size=8, hidden_units=8, max_epochs=2,
     ...                            n_threads=1, random_state=0).fit(X, y)
     >>> clf.predict_proba(X).shape
     (40, 4)
@@ -132,15 +132,15 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         "freeze_encoder": ["boolean"],
         "spatial_shape": ["array-like"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "channels": ["array-like"],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "conv_channels": ["array-like"],
+        "lstm_hidden_size": [Interval(Integral, 1, None, closed="left")],
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
         "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
-                 embedding_dim=256, channels=(16, 32, 64), hidden_size=64, hidden_units=64,
+                 embedding_dim=256, conv_channels=(16, 32, 64), lstm_hidden_size=64, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
                  lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0, random_state=None):
@@ -148,8 +148,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.freeze_encoder = freeze_encoder
         self.spatial_shape = spatial_shape
         self.embedding_dim = embedding_dim
-        self.channels = channels
-        self.hidden_size = hidden_size
+        self.conv_channels = conv_channels
+        self.lstm_hidden_size = lstm_hidden_size
         self.hidden_units = hidden_units
         self.standardize = standardize
         self.min_steps_per_epoch = min_steps_per_epoch
@@ -227,8 +227,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
             torch.manual_seed(rng.randint(2**31 - 1))
             if ae is None:
                 ae = MultimodalAutoencoder(
-                    shape, series.shape[1], self.embedding_dim, "both", tuple(self.channels),
-                    self.hidden_size)
+                    shape, series.shape[1], self.embedding_dim, "both", tuple(self.conv_channels),
+                    self.lstm_hidden_size)
             net = MultimodalClassifierNet(ae, len(self.classes_), self.hidden_units,
                                           self.freeze_encoder)
         if self.standardize:

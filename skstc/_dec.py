@@ -30,7 +30,7 @@ def init_centers(z, n_clusters, *, n_init=10, random_state=None, rescale=True):
 
     Parameters
     ----------
-    z : ndarray of shape (n_samples, latent_dim)
+    z : ndarray of shape (n_samples, embedding_dim)
         Codes.
     n_clusters : int
         Number of centres.
@@ -43,7 +43,7 @@ def init_centers(z, n_clusters, *, n_init=10, random_state=None, rescale=True):
 
     Returns
     -------
-    centers : ndarray of shape (n_clusters, latent_dim)
+    centers : ndarray of shape (n_clusters, embedding_dim)
         Centres in the scaled space (``scale * z``).
     scale : float
         Factor applied to the codes before the kernel.
@@ -89,9 +89,9 @@ def reseed_small_clusters(z, centers, labels, min_size):
 
     Parameters
     ----------
-    z : ndarray of shape (n_samples, latent_dim)
+    z : ndarray of shape (n_samples, embedding_dim)
         Codes in the centres' space.
-    centers : ndarray of shape (n_clusters, latent_dim)
+    centers : ndarray of shape (n_clusters, embedding_dim)
         Current centres (not modified).
     labels : ndarray of shape (n_samples,)
         Current assignments.
@@ -100,7 +100,7 @@ def reseed_small_clusters(z, centers, labels, min_size):
 
     Returns
     -------
-    centers : ndarray of shape (n_clusters, latent_dim)
+    centers : ndarray of shape (n_clusters, embedding_dim)
         New centres.
     n_reseeded : int
         Centres moved (0 when no cluster is small, or when every cluster is).

@@ -156,7 +156,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
     ----------
     n_clusters : int, default=7
         Number of clusters (weather regimes).
-    latent_dim : int, default=256
+    embedding_dim : int, default=256
         Size of the latent code.
     window : int, default=1
         Consecutive time steps per sample fed to the LSTM (centred; the first/last step is
@@ -164,7 +164,7 @@ class DeepSpatiotemporalClustering(TorchEstimatorMixin, ClassNamePrefixFeaturesO
         default: in ``benchmarks/bench_dsc.py`` windows of 3 and 5 recovered planted regimes
         less well (ARI 0.47 and 0.46 vs 0.51), smoothed the labels beyond the planted
         persistence, matched window 1 on ERA5 and cost 1.5-2.2x the time.
-    alpha : float, default=1.0
+    dec_alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
     architecture : {"cnn_lstm_ae", "cnn_lstm", "cnn_ae", "cnn", "dec", "idec"}, \
 default="cnn_lstm_ae"
@@ -178,7 +178,7 @@ default="cnn_lstm_ae"
     conv_channels : tuple of int, default=(64, 64, 128, 256, 512)
         Channels of the 3x3 convolution blocks, with 2x2 max pooling between blocks; grids
         not divisible by the pooling are zero-padded and the padding is left out of the loss.
-    lstm_hidden : int, default=256
+    lstm_hidden_size : int, default=256
         Hidden size of the LSTM. With ``window=1`` the LSTM is one gated layer between the
         CNN maps and the dense latent whose outputs are bounded by tanh(1) = 0.76 (the cell
         starts at zero); ``benchmarks/diag_dsc_lstm.py`` found a narrow one (64 units, latent
@@ -270,7 +270,7 @@ default="cnn_lstm_ae"
     labels_ : ndarray of shape (n_times,)
         Cluster of each training time step (argmax of ``q``); a DataArray on the time
         coordinate when fitted on xarray input.
-    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
         Centres in the latent space of :meth:`transform`.
     n_iter_ : int
         Mini-batch iterations of the clustering phase.
@@ -297,8 +297,8 @@ default="cnn_lstm_ae"
     >>> from skstc import DeepSpatiotemporalClustering
     >>> from skstc.datasets import make_climate_fields
     >>> X, y = make_climate_fields(n_times=40, n_regimes=2, grid_shape=(8, 8), random_state=0)
-    >>> dsc = DeepSpatiotemporalClustering(n_clusters=2, latent_dim=4, conv_channels=(4, 8),
-    ...                                    lstm_hidden=8, pretrain_epochs=2, max_epochs=2,
+    >>> dsc = DeepSpatiotemporalClustering(n_clusters=2, embedding_dim=4, conv_channels=(4, 8),
+    ...                                    lstm_hidden_size=8, pretrain_epochs=2, max_epochs=2,
     ...                                    n_threads=1, random_state=0).fit(X)
     >>> dsc.labels_.shape, dsc.transform(X).shape
     ((40,), (40, 4))
@@ -307,12 +307,12 @@ default="cnn_lstm_ae"
     _parameter_constraints: dict = {
         **TorchEstimatorMixin._engine_parameter_constraints,
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "window": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "dec_alpha": [Interval(Real, 0, None, closed="neither")],
         "architecture": [StrOptions(set(_ARCHITECTURES))],
         "conv_channels": ["array-like"],
-        "lstm_hidden": [Interval(Integral, 1, None, closed="left")],
+        "lstm_hidden_size": [Interval(Integral, 1, None, closed="left")],
         "lstm_layers": [Interval(Integral, 1, None, closed="left")],
         "dense_units": ["array-like"],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
@@ -330,9 +330,9 @@ default="cnn_lstm_ae"
         "variable_dim": [str],
     }
 
-    def __init__(self, n_clusters=7, *, latent_dim=256, window=1, alpha=1.0,
+    def __init__(self, n_clusters=7, *, embedding_dim=256, window=1, dec_alpha=1.0,
                  architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
-                 lstm_hidden=256, lstm_layers=1, dense_units=(500, 500, 2000),
+                 lstm_hidden_size=256, lstm_layers=1, dense_units=(500, 500, 2000),
                  reconstruction_weight=1.0, reconstruction_reduction="mean",
                  pretrain_epochs=20, geometry_weight=0.0, update_interval=10,
                  n_init=10, area_weighting=False, latitudes=None, input_shape=None,
@@ -342,12 +342,12 @@ default="cnn_lstm_ae"
                  n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None):
         self.n_clusters = n_clusters
-        self.latent_dim = latent_dim
+        self.embedding_dim = embedding_dim
         self.window = window
-        self.alpha = alpha
+        self.dec_alpha = dec_alpha
         self.architecture = architecture
         self.conv_channels = conv_channels
-        self.lstm_hidden = lstm_hidden
+        self.lstm_hidden_size = lstm_hidden_size
         self.lstm_layers = lstm_layers
         self.dense_units = dense_units
         self.reconstruction_weight = reconstruction_weight
@@ -437,12 +437,12 @@ default="cnn_lstm_ae"
             torch.manual_seed(seed)
             if self.architecture in ("dec", "idec"):
                 return DenseAutoencoder(c * h * w, hidden_units=tuple(self.dense_units),
-                                        latent_dim=self.latent_dim, n_clusters=self.n_clusters,
-                                        alpha=self.alpha, sample_shape=(c, h, w))
+                                        embedding_dim=self.embedding_dim, n_clusters=self.n_clusters,
+                                        alpha=self.dec_alpha, sample_shape=(c, h, w))
             return CNNLSTMAutoencoder(
                 c, (h, w), window=self.window, conv_channels=tuple(self.conv_channels),
-                lstm_hidden=self.lstm_hidden, lstm_layers=self.lstm_layers,
-                latent_dim=self.latent_dim, n_clusters=self.n_clusters, alpha=self.alpha,
+                lstm_hidden_size=self.lstm_hidden_size, lstm_layers=self.lstm_layers,
+                embedding_dim=self.embedding_dim, n_clusters=self.n_clusters, alpha=self.dec_alpha,
                 use_lstm=self.architecture in ("cnn_lstm_ae", "cnn_lstm"),
                 use_decoder=self.architecture in ("cnn_lstm_ae", "cnn_ae"))
 
@@ -713,12 +713,12 @@ default="cnn_lstm_ae"
 
         Returns
         -------
-        Z : ndarray of shape (n_times, latent_dim)
-            A DataArray ``(time, latent)`` on the input's time coordinate for xarray input;
+        Z : ndarray of shape (n_times, embedding_dim)
+            A DataArray ``(time, embedding)`` on the input's time coordinate for xarray input;
             dask-backed for dask input.
         """
         z, _, spec = self._stream(X)
-        return wrap_samples(z, spec, feature_dim="latent", name="code")
+        return wrap_samples(z, spec, feature_dim="embedding", name="code")
 
     def soft_assignments(self, X):
         """Student-t soft assignments ``q`` of the time steps to the clusters.

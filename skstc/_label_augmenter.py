@@ -65,12 +65,12 @@ def unanimity_pvalue(n_members, class_counts):
     return float(min(1.0, np.exp(logs).sum()))
 
 
-def augment_labels(X, y, cluster_labels, centers, min_labeled=2, significance=None,
+def augment_labels(X, y, cluster_labels, centers, min_labelled=2, significance=None,
                    n_classes=None):
     """Algorithm 2 given a clustering: propagate labels inside pure clusters.
 
     In each cluster whose labelled members all share one class and number at least
-    ``min_labeled`` (and, with ``significance``, whose unanimity is unlikely by chance, see
+    ``min_labelled`` (and, with ``significance``, whose unanimity is unlikely by chance, see
     :func:`unanimity_pvalue`), every unlabelled member whose distance to the centre is at most
     the mean distance of those labelled members receives that class.
 
@@ -81,7 +81,7 @@ def augment_labels(X, y, cluster_labels, centers, min_labeled=2, significance=No
         Encoded labels ``0 .. n_classes - 1``, ``-1`` for unlabelled.
     cluster_labels : ndarray of shape (n_samples,)
     centers : ndarray of shape (n_clusters, n_features)
-    min_labeled : int, default=2
+    min_labelled : int, default=2
     significance : float or None, default=None
         A cluster propagates only when the p-value of its unanimity is at most this level.
         None: no test (the published rule).
@@ -102,7 +102,7 @@ def augment_labels(X, y, cluster_labels, centers, min_labeled=2, significance=No
         members = cluster_labels == k
         lab = members & (y >= 0)
         n_lab = int(lab.sum())
-        if n_lab < min_labeled:
+        if n_lab < min_labelled:
             continue
         classes = np.unique(y[lab])
         if classes.size != 1:
@@ -134,7 +134,7 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
     k-means partitions the input (normally the embeddings of
     :class:`skstc.MultimodalConstrainedAE`: put it after the autoencoder in a Pipeline). In
     each cluster whose labelled members all belong to one class and number at least
-    ``min_labeled``, every unlabelled member whose distance to the cluster centre is at most
+    ``min_labelled``, every unlabelled member whose distance to the cluster centre is at most
     the mean distance of those labelled members receives that class.
 
     The published rule (``algorithm="published"``) trusts any unanimous cluster of one
@@ -168,9 +168,9 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
         Number of k-means clusters (capped at the number of samples). ``"auto"``: 50 with
         ``algorithm="published"`` (the published setting); otherwise the number of labelled
         rows divided by the smallest number of unanimous labelled members that passes the
-        ``significance`` test (``min_labeled`` without the test), clipped to
+        ``significance`` test (``min_labelled`` without the test), clipped to
         ``[n_classes, 50]``, so that a typical cluster holds enough labels to be tested.
-    min_labeled : int, default=2
+    min_labelled : int, default=2
         Minimum number of labelled members for a cluster to propagate its class.
     n_init : int, default=10
         Initialisations of each k-means run (scikit-learn's ``n_init``).
@@ -270,7 +270,7 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "n_clusters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "min_labeled": [Interval(Integral, 1, None, closed="left")],
+        "min_labelled": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "algorithm": [StrOptions({"consensus", "published"})],
         "significance": [Interval(Real, 0, 1, closed="neither"), None],
@@ -282,12 +282,12 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, n_clusters="auto", min_labeled=2, n_init=10,
+    def __init__(self, estimator=None, *, n_clusters="auto", min_labelled=2, n_init=10,
                  algorithm="consensus", significance=0.05, n_restarts=5, consensus=0.6,
                  cv=10, min_precision=0.7, augmented_weight=1.0, random_state=None):
         self.estimator = estimator
         self.n_clusters = n_clusters
-        self.min_labeled = min_labeled
+        self.min_labelled = min_labelled
         self.n_init = n_init
         self.algorithm = algorithm
         self.significance = significance
@@ -311,7 +311,7 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
         if self.algorithm == "published":
             return 50
         counts = np.bincount(y_enc[y_enc >= 0], minlength=n_classes)
-        n_min = self.min_labeled
+        n_min = self.min_labelled
         if self.significance is not None:
             while (n_min < counts.sum()
                    and unanimity_pvalue(n_min, counts) > self.significance):
@@ -322,7 +322,7 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
     def _propose(self, X, y_enc, n_classes):
         published = self.algorithm == "published"
         proposals = np.stack([
-            augment_labels(X, y_enc, km.labels_, km.cluster_centers_, self.min_labeled,
+            augment_labels(X, y_enc, km.labels_, km.cluster_centers_, self.min_labelled,
                            None if published else self.significance, n_classes)
             for km in self.clusterers_])
         if published:

@@ -299,9 +299,9 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         start and cannot be met by collapse).
     temperature : float, default=0.1
         Temperature of ``clustering_loss="contrastive"``.
-    channels : tuple of int, default=(16, 32, 64)
+    conv_channels : tuple of int, default=(16, 32, 64)
         Convolution channels of the spatial encoder (reversed in the decoder).
-    hidden_size : int, default=64
+    lstm_hidden_size : int, default=64
         LSTM hidden size.
     bidirectional : bool, default=True
         Bidirectional LSTM encoder (False: forward direction only).
@@ -414,8 +414,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     >>> from skstc.datasets import make_water_bodies
     >>> X, y = make_water_bodies(40, n_timesteps=12, map_size=8, random_state=0)
     >>> y_few = y.copy(); y_few[8:] = -1                     # 8 labelled objects
-    >>> ae = MultimodalConstrainedAE(4, spatial_shape=(8, 8), embedding_dim=8, channels=(4,),
-    ...                              hidden_size=8, max_epochs=2, n_threads=1, random_state=0)
+    >>> ae = MultimodalConstrainedAE(4, spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,),
+    ...                              lstm_hidden_size=8, max_epochs=2, n_threads=1, random_state=0)
     >>> ae.fit(X, y_few).transform(X).shape
     (40, 8)
     >>> ae.labels_.shape
@@ -444,8 +444,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         "constraint_start": [Interval(Real, 0, 1, closed="left")],
         "constraint_center": ["boolean"],
         "temperature": [Interval(Real, 0, None, closed="neither")],
-        "channels": ["array-like"],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "conv_channels": ["array-like"],
+        "lstm_hidden_size": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "activation": [StrOptions({"relu", "linear"})],
         "map_pooling": [StrOptions({"flatten", "mean"})],
@@ -465,7 +465,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
                  spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
                  reconstruction="sum", constraint_start=0.5, constraint_center=False,
-                 temperature=0.1, channels=(16, 32, 64), hidden_size=64, bidirectional=True,
+                 temperature=0.1, conv_channels=(16, 32, 64), lstm_hidden_size=64, bidirectional=True,
                  activation="relu", map_pooling="flatten", series_readout="last",
                  fusion="sum", decoders="shared", balanced_batches="always",
                  early_stopping=False, validation_fraction=0.1,
@@ -486,8 +486,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         self.constraint_start = constraint_start
         self.constraint_center = constraint_center
         self.temperature = temperature
-        self.channels = channels
-        self.hidden_size = hidden_size
+        self.conv_channels = conv_channels
+        self.lstm_hidden_size = lstm_hidden_size
         self.bidirectional = bidirectional
         self.activation = activation
         self.map_pooling = map_pooling
@@ -522,11 +522,11 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
             raise ValueError(
                 "decoders='per_branch' needs fusion='concat' (a summed embedding cannot be "
                 "split back into its branches for inverse_transform).")
-        if len(self.channels) == 0 or not all(
-                isinstance(c, numbers.Integral) and c >= 1 for c in self.channels):
+        if len(self.conv_channels) == 0 or not all(
+                isinstance(c, numbers.Integral) and c >= 1 for c in self.conv_channels):
             raise ValueError(
-                f"channels must be a non-empty tuple of positive integers, got "
-                f"{self.channels!r}.")
+                f"conv_channels must be a non-empty tuple of positive integers, got "
+                f"{self.conv_channels!r}.")
         return shape
 
     # ---- fitting ------------------------------------------------------------------------------
@@ -593,7 +593,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         ae_params = {
             "spatial_shape": shape, "n_timesteps": self.n_timesteps_,
             "embedding_dim": self.embedding_dim, "mode": self.modalities,
-            "channels": tuple(self.channels), "hidden_size": self.hidden_size,
+            "conv_channels": tuple(self.conv_channels), "lstm_hidden_size": self.lstm_hidden_size,
             "bidirectional": self.bidirectional, "activation": self.activation,
             "n_clusters": self.n_clusters if uses_dec else None,
             "map_pooling": self.map_pooling, "series_readout": self.series_readout,

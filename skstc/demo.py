@@ -44,8 +44,8 @@ def _demo_multimodal(ax, random_state=0):
     for c in range(4):
         keep = rng.choice(np.flatnonzero(y == c), 10, replace=False)
         y_few[keep] = c
-    ae = MultimodalConstrainedAE(4, spatial_shape=(s, s), embedding_dim=32, channels=(8, 16),
-                                 hidden_size=32, spatial_weight=0.01 * 4096 / (s * s),
+    ae = MultimodalConstrainedAE(4, spatial_shape=(s, s), embedding_dim=32, conv_channels=(8, 16),
+                                 lstm_hidden_size=32, spatial_weight=0.01 * 4096 / (s * s),
                                  lr=3e-3, max_epochs=30, n_threads=1,
                                  random_state=random_state).fit(X, y_few)
     Z = ae.transform(X)
@@ -129,8 +129,8 @@ def _demo_dsc(ax, random_state=0):
     X, y = make_climate_fields(n_times=240, n_regimes=4, grid_shape=(16, 16),
                                seasonal_amplitude=0.5, random_state=random_state)
     X = FieldMinMaxScaler().fit_transform(X).astype(np.float32)
-    dsc = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 32),
-                                       lstm_hidden=32, pretrain_epochs=30, max_epochs=30,
+    dsc = DeepSpatiotemporalClustering(4, embedding_dim=8, conv_channels=(8, 16, 32),
+                                       lstm_hidden_size=32, pretrain_epochs=30, max_epochs=30,
                                        n_threads=1, random_state=random_state).fit(X)
     km = KMeans(4, n_init=10, random_state=random_state).fit_predict(X.reshape(len(X), -1))
     matched = match_labels(y, dsc.labels_)  # cluster ids = matched regime ids

@@ -16,9 +16,9 @@ def student_t_assignment(z, centers, alpha=1.0):
 
     Parameters
     ----------
-    z : torch.Tensor of shape (n_samples, latent_dim)
+    z : torch.Tensor of shape (n_samples, embedding_dim)
         Codes.
-    centers : torch.Tensor of shape (n_clusters, latent_dim)
+    centers : torch.Tensor of shape (n_clusters, embedding_dim)
         Centres.
     alpha : float, default=1.0
         Degrees of freedom.
@@ -446,7 +446,7 @@ def geometry_loss(z, x, eps=1e-12):
 
     Parameters
     ----------
-    z : Tensor of shape (batch, latent_dim)
+    z : Tensor of shape (batch, embedding_dim)
         Codes.
     x : Tensor of shape (batch, n_values)
         Inputs (flattened, in the metric to preserve).

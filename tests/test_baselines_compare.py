@@ -14,7 +14,7 @@ from skstc import LabelAugmenter, MultimodalConstrainedAE
 from skstc.baselines import _compare, compare_with_baselines, objects_baselines
 from skstc.datasets import make_water_bodies
 
-TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8, max_epochs=2,
+TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8, max_epochs=2,
             n_threads=1)
 
 

@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_T2V = ["--tile-size", "8", "--embedding-dim", "4", "--n-blocks", "1,1", "--base-width",
             "4", "--epochs", "1", "--triplets", "32",
             "--refine-epochs", "1", "--threads", "1"]
-TINY_DSC = ["--latent-dim", "4", "--conv-channels", "4,8", "--lstm-hidden", "8", "--epochs", "2", "--pretrain-epochs", "1", "--batch-size",
+TINY_DSC = ["--embedding-dim", "4", "--conv-channels", "4,8", "--lstm-hidden-size", "8", "--epochs", "2", "--pretrain-epochs", "1", "--batch-size",
             "16", "--threads", "1"]
-TINY_OBJ = ["--embedding-dim", "4", "--channels", "4", "--hidden-size", "8", "--epochs", "2", "--threads", "1", "-k", "4",
+TINY_OBJ = ["--embedding-dim", "4", "--conv-channels", "4", "--lstm-hidden-size", "8", "--epochs", "2", "--threads", "1", "-k", "4",
             "--augment-clusters", "8"]
 
 
@@ -178,7 +178,7 @@ def test_regimes_end_to_end(fields_file, tmp_path):
     assert labels.attrs["skstc_estimator"] == "DeepSpatiotemporalClustering"
     params = json.loads(labels.attrs["skstc_params"])
     assert params["n_clusters"] == 2 and params["conv_channels"] == [4, 8]
-    assert params["lstm_hidden"] == 8
+    assert params["lstm_hidden_size"] == 8
     csv = pd.read_csv(out / "labels.csv", comment="#", parse_dates=["time"])
     assert list(csv.columns) == ["time", "regime"]
     np.testing.assert_array_equal(csv["regime"], labels["regime"])
@@ -224,7 +224,7 @@ def test_objects_fit_then_apply(objects_file, tmp_path):
     np.testing.assert_array_equal(emb["augmented"].values[kept], given[kept])
     assert emb.attrs["skstc_estimator"] == "MultimodalConstrainedAE"
     params = json.loads(emb.attrs["skstc_params"])
-    assert params["spatial_shape"] == [8, 8] and params["channels"] == [4]
+    assert params["spatial_shape"] == [8, 8] and params["conv_channels"] == [4]
     csv = pd.read_csv(out / "labels.csv", comment="#")
     assert list(csv.columns) == ["lake", "label", "augmented", "predicted", "cluster"]
     assert (out / "model.skstc").exists()

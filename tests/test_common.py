@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
 from skstc.preprocessing import FractionMapFeatures  # noqa: E402
 
-_TINY_MM = dict(spatial_shape=(1, 1), embedding_dim=4, channels=(2,), hidden_size=4,
+_TINY_MM = dict(spatial_shape=(1, 1), embedding_dim=4, conv_channels=(2,), lstm_hidden_size=4,
                 max_epochs=1, n_threads=1, random_state=0)
 _MINUS_ONE = ("-1 marks unlabelled rows (scikit-learn's semi-supervised convention), so the "
               "check's binary target {-1, 1} has only one labelled class")
@@ -83,7 +83,7 @@ ESTIMATORS += [
 ESTIMATORS.append((
     # 2-D input without input_shape is read as n_features variables on a 1x1 grid, so a
     # single convolution block (no pooling) is used.
-    DeepSpatiotemporalClustering(n_clusters=3, latent_dim=3, conv_channels=(4,), lstm_hidden=4,
+    DeepSpatiotemporalClustering(n_clusters=3, embedding_dim=3, conv_channels=(4,), lstm_hidden_size=4,
                                  pretrain_epochs=2, max_epochs=2, batch_size=16, n_init=2,
                                  lr=1e-2, n_threads=1, random_state=0),
     {},

@@ -13,7 +13,7 @@ from skstc import DeepSpatiotemporalClustering
 from skstc.datasets import make_climate_fields
 from skstc.preprocessing import FieldMinMaxScaler, FieldNaNFiller
 
-TINY = dict(latent_dim=4, conv_channels=(4, 8), lstm_hidden=8, pretrain_epochs=2,
+TINY = dict(embedding_dim=4, conv_channels=(4, 8), lstm_hidden_size=8, pretrain_epochs=2,
             max_epochs=3, batch_size=16, n_init=2, n_threads=1, random_state=0)
 
 
@@ -61,7 +61,7 @@ def test_pickle_clone_pipeline(fields):
     assert labels.shape == (60,)
 
 
-RECOVERY = dict(latent_dim=6, conv_channels=(8, 16), lstm_hidden=16, pretrain_epochs=30,
+RECOVERY = dict(embedding_dim=6, conv_channels=(8, 16), lstm_hidden_size=16, pretrain_epochs=30,
                 max_epochs=20, batch_size=16, n_threads=1)
 
 
@@ -258,7 +258,7 @@ def test_xarray_input_and_output():
     np.testing.assert_array_equal(labels["valid_time"].values, ds["valid_time"].values)
     np.testing.assert_array_equal(labels.values, est.labels_)
     z = est.transform(ds)
-    assert z.dims == ("valid_time", "latent") and z.shape == (40, 4)
+    assert z.dims == ("valid_time", "embedding") and z.shape == (40, 4)
     da = ds.to_dataarray(dim="variable").transpose("valid_time", "variable", ...)
     np.testing.assert_allclose(est.transform(da).values, z.values, rtol=1e-5)
     # a dask-backed Dataset is streamed
@@ -304,8 +304,8 @@ def test_realdata_era5_djf_regimes(data_file):
     scaled = FieldMinMaxScaler().fit_transform(ds).astype(np.float32)
     X = np.stack([scaled[v].values for v in ds.data_vars], axis=1)
     assert X.shape == (90, 2, 21, 41)
-    est = DeepSpatiotemporalClustering(4, latent_dim=8, conv_channels=(8, 16, 16),
-                                       lstm_hidden=16, pretrain_epochs=30, max_epochs=20,
+    est = DeepSpatiotemporalClustering(4, embedding_dim=8, conv_channels=(8, 16, 16),
+                                       lstm_hidden_size=16, pretrain_epochs=30, max_epochs=20,
                                        batch_size=16, n_threads=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -469,7 +469,7 @@ def test_geometry_pretraining_brings_code_distances_to_the_inputs(fields):
     from sklearn.metrics import pairwise_distances
 
     X, _ = fields
-    params = dict(TINY, latent_dim=16, pretrain_epochs=15, max_epochs=1, update_interval=1000)
+    params = dict(TINY, embedding_dim=16, pretrain_epochs=15, max_epochs=1, update_interval=1000)
     geo = DeepSpatiotemporalClustering(3, geometry_weight=1.0, **params).fit(X)
     plain = DeepSpatiotemporalClustering(3, **params).fit(X)
     pre = [h for h in geo.history_ if h["phase"] == "pretrain"]

@@ -73,8 +73,8 @@ def test_clustering_head_gradient_moves_centres_toward_members():
 @pytest.mark.parametrize("grid", [(16, 16), (13, 19)])
 @pytest.mark.parametrize("use_lstm", [True, False])
 def test_cnn_lstm_autoencoder_shapes_and_padding(grid, use_lstm):
-    net = CNNLSTMAutoencoder(2, grid, window=3, conv_channels=(4, 8, 8), lstm_hidden=6,
-                             latent_dim=5, n_clusters=3, use_lstm=use_lstm)
+    net = CNNLSTMAutoencoder(2, grid, window=3, conv_channels=(4, 8, 8), lstm_hidden_size=6,
+                             embedding_dim=5, n_clusters=3, use_lstm=use_lstm)
     assert net.padded_shape == (16, 16) or net.padded_shape == (16, 20)
     x = torch.randn(4, 3, 2, *grid)
     out = net(x)
@@ -91,13 +91,13 @@ def test_cnn_lstm_autoencoder_shapes_and_padding(grid, use_lstm):
 
 
 def test_window_context_reaches_the_code():
-    net = CNNLSTMAutoencoder(1, (8, 8), window=3, conv_channels=(4, 4), lstm_hidden=4,
-                             latent_dim=3, use_decoder=False)
+    net = CNNLSTMAutoencoder(1, (8, 8), window=3, conv_channels=(4, 4), lstm_hidden_size=4,
+                             embedding_dim=3, use_decoder=False)
     x = torch.randn(2, 3, 1, 8, 8)
     x2 = x.clone()
     x2[:, 0] += 1.0  # change only the first (past) step
     assert not torch.allclose(net.encode(x), net.encode(x2))
-    cnn_only = CNNLSTMAutoencoder(1, (8, 8), window=3, conv_channels=(4, 4), latent_dim=3,
+    cnn_only = CNNLSTMAutoencoder(1, (8, 8), window=3, conv_channels=(4, 4), embedding_dim=3,
                                   use_lstm=False, use_decoder=False)
     torch.testing.assert_close(cnn_only.encode(x), cnn_only.encode(x2))
     assert "recon" not in cnn_only(x)
@@ -109,7 +109,7 @@ def test_grid_too_small_is_a_clear_error():
 
 
 def test_dense_autoencoder():
-    net = DenseAutoencoder(2 * 5 * 6, hidden_units=(16, 8), latent_dim=3, n_clusters=4,
+    net = DenseAutoencoder(2 * 5 * 6, hidden_units=(16, 8), embedding_dim=3, n_clusters=4,
                            sample_shape=(2, 5, 6))
     x = torch.randn(7, 1, 2, 5, 6)
     out = net(x)
@@ -119,7 +119,7 @@ def test_dense_autoencoder():
     assert net.head.centers.grad is not None
     net.reconstruct = False
     assert set(net(x)) == {"z", "q"}
-    conv = CNNLSTMAutoencoder(2, (5, 6), conv_channels=(4,), latent_dim=3)
+    conv = CNNLSTMAutoencoder(2, (5, 6), conv_channels=(4,), embedding_dim=3)
     conv.reconstruct = False
     assert set(conv(x)) == {"z", "q"}
 

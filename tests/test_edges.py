@@ -11,7 +11,7 @@ from skstc.preprocessing import FieldMinMaxScaler, FieldNaNFiller
 
 xr = pytest.importorskip("xarray")
 
-TINY = dict(latent_dim=4, conv_channels=(4, 8), lstm_hidden=8, pretrain_epochs=2,
+TINY = dict(embedding_dim=4, conv_channels=(4, 8), lstm_hidden_size=8, pretrain_epochs=2,
             max_epochs=3, batch_size=16, n_init=2, n_threads=1, random_state=0)
 
 
@@ -60,7 +60,7 @@ def test_dsc_xarray_out(ds, dsc):
     np.testing.assert_array_equal(dsc.labels_["time"].values, ds["time"].values)
     assert dsc.fit_predict(ds).dims == ("time",)
     z = dsc.transform(ds)
-    assert z.dims == ("time", "latent") and z.shape == (40, 4)
+    assert z.dims == ("time", "embedding") and z.shape == (40, 4)
     assert z.attrs["crs"] == "EPSG:4326"
     q = dsc.soft_assignments(ds)
     assert q.dims == ("time", "cluster")
@@ -123,7 +123,7 @@ def test_pipeline_keeps_time_coordinate(ds):
     assert isinstance(labels, xr.DataArray) and labels.dims == ("time",)
     np.testing.assert_array_equal(labels["time"].values, raw["time"].values)
     assert pipe.predict(raw).dims == ("time",)
-    assert pipe.transform(raw).dims == ("time", "latent")
+    assert pipe.transform(raw).dims == ("time", "embedding")
 
 
 # ---- field transformers --------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_field_transformers_keep_3d_numpy():
 
 
 # ---- MultimodalConstrainedAE / MultimodalClassifier ----------------------------------------
-MM_TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8,
+MM_TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8,
                max_epochs=2, n_threads=1, random_state=0)
 
 
@@ -298,8 +298,8 @@ def test_grid_search_without_scoring(ds):
 
     X = np.stack([ds[v].values for v in ds.data_vars], axis=1)
     search = GridSearchCV(DeepSpatiotemporalClustering(3, **TINY),
-                          {"latent_dim": [2, 4]}, cv=2).fit(X)
-    assert search.best_params_["latent_dim"] in (2, 4)
+                          {"embedding_dim": [2, 4]}, cv=2).fit(X)
+    assert search.best_params_["embedding_dim"] in (2, 4)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 

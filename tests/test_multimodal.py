@@ -22,7 +22,7 @@ from skstc.metrics import (
     make_labelled_scorer,
 )
 
-TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8, max_epochs=2,
+TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8, max_epochs=2,
             n_threads=1, random_state=0)
 
 
@@ -48,18 +48,18 @@ def few_labels(y, per_class, seed=0):
 def test_augment_labels_hand_made_configuration():
     # cluster 0: centre 0; labelled (class 0) at distances 1 and 3 -> radius 2
     # cluster 1: mixed labels -> no propagation
-    # cluster 2: one labelled member only (< min_labeled=2) -> no propagation
+    # cluster 2: one labelled member only (< min_labelled=2) -> no propagation
     X = np.array([[-1.0], [3.0], [0.5], [-2.0], [2.5],          # cluster 0
                   [10.0], [11.0], [10.5],                        # cluster 1
                   [20.0], [20.5]])                               # cluster 2
     y = np.array([0, 0, -1, -1, -1, 1, 2, -1, 1, -1])
     clusters = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
     centers = np.array([[0.0], [10.5], [20.25]])
-    out = augment_labels(X, y, clusters, centers, min_labeled=2)
+    out = augment_labels(X, y, clusters, centers, min_labelled=2)
     # 0.5 (d=0.5) and -2 (d=2, on the radius) join class 0; 2.5 (d=2.5) does not
     np.testing.assert_array_equal(out, [0, 0, 0, 0, -1, 1, 2, -1, 1, -1])
-    out1 = augment_labels(X, y, clusters, centers, min_labeled=1)
-    assert out1[9] == 1   # with min_labeled=1 the single-label cluster propagates
+    out1 = augment_labels(X, y, clusters, centers, min_labelled=1)
+    assert out1[9] == 1   # with min_labelled=1 the single-label cluster propagates
 
 
 def test_label_augmenter_counts_resample_and_delegation():
@@ -357,7 +357,7 @@ def test_classifier_standardizes_the_embedding(small):
 
 
 # ---- recovery of the synthetic classes ------------------------------------------------------
-RECOVERY = dict(spatial_shape=(16, 16), embedding_dim=32, channels=(8, 16), hidden_size=32,
+RECOVERY = dict(spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
                 spatial_weight=0.01 * 4096 / 256, lr=3e-3, max_epochs=30, n_threads=1)
 
 
@@ -429,7 +429,7 @@ def test_sinop_objects_few_labels(data_file):
     X = np.hstack([X[:, :81], X[:, 81::4]])     # every 4th 16-day step keeps the test short
     y_few = few_labels(y, 10)
     ae = MultimodalConstrainedAE(len(codes), spatial_shape=(9, 9), embedding_dim=16,
-                                 channels=(8,), hidden_size=16, spatial_weight=0.01 * 4096 / 81,
+                                 conv_channels=(8,), lstm_hidden_size=16, spatial_weight=0.01 * 4096 / 81,
                                  lr=3e-3, max_epochs=10, n_threads=1, random_state=0)
     ae.fit(X, y_few)
     assert np.isfinite(ae.transform(X)).all()
@@ -454,7 +454,7 @@ def test_slovenia_objects_few_labels(data_file):
     X = Scaler().fit_transform(X).astype(np.float32)
     y_few = few_labels(y, 10)
     ae = MultimodalConstrainedAE(len(codes), spatial_shape=(9, 9), embedding_dim=32,
-                                 channels=(8,), hidden_size=16, spatial_weight=0.01 * 4096 / 81,
+                                 conv_channels=(8,), lstm_hidden_size=16, spatial_weight=0.01 * 4096 / 81,
                                  lr=3e-3, max_epochs=10, n_threads=1, random_state=0)
     ae.fit(X, y_few)
     assert np.isfinite(ae.transform(X)).all()

@@ -163,8 +163,8 @@ def test_class_balanced_batch_sampler():
 @pytest.mark.parametrize("mode", ["both", "spatial", "temporal"])
 def test_autoencoder_shapes_and_unit_branches(mode):
     torch.manual_seed(0)
-    ae = MultimodalAutoencoder((9, 12), 7, embedding_dim=5, mode=mode, channels=(4, 8),
-                               hidden_size=6)
+    ae = MultimodalAutoencoder((9, 12), 7, embedding_dim=5, mode=mode, conv_channels=(4, 8),
+                               lstm_hidden_size=6)
     out = ae(torch.rand(3, 9, 12), torch.rand(3, 7))
     assert out["z"].shape == (3, 5)
     for key in ("z_spatial", "z_temporal"):
@@ -181,7 +181,7 @@ def test_autoencoder_shapes_and_unit_branches(mode):
 
 def test_bidirectional_adds_directions():
     torch.manual_seed(0)
-    ae = MultimodalAutoencoder((4, 4), 6, embedding_dim=3, mode="temporal", hidden_size=5,
+    ae = MultimodalAutoencoder((4, 4), 6, embedding_dim=3, mode="temporal", lstm_hidden_size=5,
                                activation="linear")
     enc = ae.temporal_encoder
     s = torch.rand(2, 6)
@@ -194,7 +194,7 @@ def test_bidirectional_adds_directions():
 
 def test_classifier_net_freeze():
     torch.manual_seed(0)
-    ae = MultimodalAutoencoder((8, 8), 5, embedding_dim=4, channels=(4,), hidden_size=4)
+    ae = MultimodalAutoencoder((8, 8), 5, embedding_dim=4, conv_channels=(4,), lstm_hidden_size=4)
     before = {k: v.clone() for k, v in ae.state_dict().items()}
     net = MultimodalClassifierNet(ae, 3, hidden_units=6, freeze_encoder=True)
     opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1)

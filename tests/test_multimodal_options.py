@@ -21,7 +21,7 @@ from skstc.losses import (
 )
 from skstc.nn._multimodal import MultimodalAutoencoder, SpatialEncoder, TemporalEncoder
 
-TINY = dict(spatial_shape=(8, 8), embedding_dim=8, channels=(4,), hidden_size=8,
+TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8,
             n_threads=1, random_state=0)
 
 
@@ -73,8 +73,8 @@ def test_faithful_constraint_starts_near_its_minimum_contrastive_does_not():
     X, y = make_water_bodies(64, n_timesteps=12, map_size=8, random_state=0)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        ae = MultimodalAutoencoder((8, 8), 12, embedding_dim=16, channels=(4, 8),
-                                   hidden_size=8)
+        ae = MultimodalAutoencoder((8, 8), 12, embedding_dim=16, conv_channels=(4, 8),
+                                   lstm_hidden_size=8)
     with torch.no_grad():
         z = ae.encode(torch.as_tensor(X[:, :64].reshape(-1, 8, 8)),
                       torch.as_tensor(X[:, 64:]))
@@ -140,7 +140,7 @@ def test_global_pooling_is_invariant_to_a_stride_multiple_shift():
     for pooling, same in (("mean", True), ("flatten", False)):
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            enc = SpatialEncoder((48, 48), 16, channels=(4, 8, 8), activation="linear",
+            enc = SpatialEncoder((48, 48), 16, conv_channels=(4, 8, 8), activation="linear",
                                  pooling=pooling)
         with torch.no_grad():
             z = enc(maps)
@@ -153,7 +153,7 @@ def test_mean_readout_gives_the_middle_of_a_long_series_its_gradient():
     for readout in ("last", "mean"):
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            enc = TemporalEncoder(8, hidden_size=8, readout=readout)
+            enc = TemporalEncoder(8, lstm_hidden_size=8, readout=readout)
         (grad,) = torch.autograd.grad(enc(series).sum(), series)
         g = grad.abs().sum(dim=0)
         shares[readout] = float(g[25:175].sum() / g.sum())
@@ -162,7 +162,7 @@ def test_mean_readout_gives_the_middle_of_a_long_series_its_gradient():
 
 
 def test_concat_fusion_and_per_branch_decoders():
-    ae = MultimodalAutoencoder((8, 8), 6, embedding_dim=5, channels=(4,), hidden_size=4,
+    ae = MultimodalAutoencoder((8, 8), 6, embedding_dim=5, conv_channels=(4,), lstm_hidden_size=4,
                                fusion="concat", decoders="per_branch")
     maps, series = torch.randn(3, 8, 8), torch.randn(3, 6)
     out = ae(maps, series)
@@ -361,7 +361,7 @@ def test_synthetic_recovery_with_the_new_options():
                           for c in range(4)])
     y_few = np.full_like(y, -1)
     y_few[idx] = y[idx]
-    params = dict(spatial_shape=(16, 16), embedding_dim=32, channels=(8, 16), hidden_size=32,
+    params = dict(spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
                   lr=3e-3, max_epochs=30, n_threads=1, random_state=0,
                   reconstruction="normalized", spatial_weight=1.0,
                   clustering_loss="contrastive", map_pooling="mean", fusion="concat",

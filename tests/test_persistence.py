@@ -129,7 +129,7 @@ def test_sub_estimators_are_rebuilt_as_estimators(saved):
 
 
 def test_unfitted_estimator_and_pipeline_round_trip(tmp_path):
-    est = MultimodalConstrainedAE(5, spatial_shape=(4, 4), channels=(2, 3))
+    est = MultimodalConstrainedAE(5, spatial_shape=(4, 4), conv_channels=(2, 3))
     skstc.save(est, tmp_path / "u.skstc")
     again = skstc.load(tmp_path / "u.skstc")
     assert again.get_params() == est.get_params()

@@ -240,8 +240,8 @@ def compare_with_baselines(estimator, X, y=None, *, n_seeds=3, random_state=None
     >>> from skstc.datasets import make_water_bodies
     >>> X, y = make_water_bodies(60, n_timesteps=12, map_size=8, random_state=0)
     >>> y_few = np.where(np.arange(60) < 24, y, -1)
-    >>> ae = MultimodalConstrainedAE(4, spatial_shape=(8, 8), embedding_dim=8, channels=(4,),
-    ...                              hidden_size=8, max_epochs=2, n_threads=1)
+    >>> ae = MultimodalConstrainedAE(4, spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,),
+    ...                              lstm_hidden_size=8, max_epochs=2, n_threads=1)
     >>> table = compare_with_baselines(ae, X, y_few, n_seeds=2, random_state=0)
     >>> list(table.index)
     ['MultimodalConstrainedAE', 'raw', 'pca', 'map only', 'series only', 'untrained network']

@@ -410,8 +410,8 @@ def _tiles_png(maps, truth_tiles, path, model):
                    "grid cell counts by its area (composites stay unweighted).")
 @click.option("-k", "--n-clusters", type=click.IntRange(min=1), default=None,
               help="number of regimes.")
-@click.option("--latent-dim", type=click.IntRange(min=1), default=None,
-              help="size of the latent code.")
+@click.option("--embedding-dim", type=click.IntRange(min=1), default=None,
+              help="size of the embedding (the code of each time step).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="maximum epochs of the clustering phase (max_epochs).")
 @click.option("--pretrain-epochs", type=click.IntRange(min=0), default=None,
@@ -421,13 +421,13 @@ def _tiles_png(maps, truth_tiles, path, model):
 @click.option("--conv-channels", callback=_int_tuple, default=None,
               help="channels of the convolution blocks, e.g. 16,32,64 (each block halves "
                    "the grid: a 41x41 grid allows 5 blocks, 8x8 allows 3).")
-@click.option("--lstm-hidden", type=click.IntRange(min=1), default=None,
+@click.option("--lstm-hidden-size", type=click.IntRange(min=1), default=None,
               help="hidden size of the LSTM.")
 @_format_option
 @_engine_options
 def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_weighting,
             n_clusters,
-            latent_dim, epochs, pretrain_epochs, batch_size, conv_channels, lstm_hidden, fmt,
+            embedding_dim, epochs, pretrain_epochs, batch_size, conv_channels, lstm_hidden_size, fmt,
             seed, device, threads, verbose):
     """Cluster the time steps of gridded fields into regimes (DeepSpatiotemporalClustering).
 
@@ -442,7 +442,7 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_
     \b
     Example:
       skstc regimes era5.nc out/ --variable msl --variable vo850 -k 4 \\
-          --resample 1D --conv-channels 16,32,64 --latent-dim 32 --epochs 10
+          --resample 1D --conv-channels 16,32,64 --embedding-dim 32 --epochs 10
     """
     import numpy as np
     import xarray as xr
@@ -474,9 +474,9 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_
         from ..preprocessing import FieldNaNFiller
 
         X = FieldNaNFiller().fit_transform(X)
-    params = _given(n_clusters=n_clusters, latent_dim=latent_dim, max_epochs=epochs,
+    params = _given(n_clusters=n_clusters, embedding_dim=embedding_dim, max_epochs=epochs,
                     pretrain_epochs=pretrain_epochs, batch_size=batch_size,
-                    conv_channels=conv_channels, lstm_hidden=lstm_hidden)
+                    conv_channels=conv_channels, lstm_hidden_size=lstm_hidden_size)
     model = DeepSpatiotemporalClustering(**params,
                                          **_engine_params(seed, device, threads, verbose))
     click.echo(f"DeepSpatiotemporalClustering on {', '.join(names)} {dict(fields.sizes)}")
@@ -634,9 +634,9 @@ def _object_outputs(model, inputs, out_dir, attrs, y=None):
               help="k-means clusters of the embedding (default: the estimator's).")
 @click.option("--embedding-dim", type=click.IntRange(min=1), default=None,
               help="size of the embedding.")
-@click.option("--channels", callback=_int_tuple, default=None,
+@click.option("--conv-channels", callback=_int_tuple, default=None,
               help="convolution channels of the map encoder, e.g. 8,16.")
-@click.option("--hidden-size", type=click.IntRange(min=1), default=None,
+@click.option("--lstm-hidden-size", type=click.IntRange(min=1), default=None,
               help="LSTM hidden size of the series encoder.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="training epochs of the autoencoder (max_epochs).")
@@ -644,7 +644,7 @@ def _object_outputs(model, inputs, out_dir, attrs, y=None):
               help="k-means clusters of LabelAugmenter (default: the estimator's).")
 @_engine_options
 def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedding_dim,
-                channels, hidden_size, epochs, augment_clusters, seed, device, threads,
+                conv_channels, lstm_hidden_size, epochs, augment_clusters, seed, device, threads,
                 verbose):
     """Fit on objects with a few labels; save the model and the results in OUT.
 
@@ -679,8 +679,9 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
                                  param_hint="'--label-var'")
     spatial_shape = tuple(int(s) for s in inputs["fraction_map"].shape[1:])
     ae = MultimodalConstrainedAE(
-        **_given(n_clusters=n_clusters, embedding_dim=embedding_dim, channels=channels,
-                 hidden_size=hidden_size, max_epochs=epochs),
+        **_given(n_clusters=n_clusters, embedding_dim=embedding_dim,
+                 conv_channels=conv_channels, lstm_hidden_size=lstm_hidden_size,
+                 max_epochs=epochs),
         spatial_shape=spatial_shape, **_engine_params(seed, device, threads, verbose))
     aug = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
                          **_given(n_clusters=augment_clusters), random_state=seed)

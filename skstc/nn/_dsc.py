@@ -2,7 +2,7 @@
 
 Axes: a sample is a window of consecutive time steps of gridded fields, ``x`` of shape
 ``(batch, window, channels, height, width)``; ``(batch, channels, height, width)`` is accepted
-for ``window=1``. Latent codes are ``(batch, latent_dim)``, soft assignments
+for ``window=1``. Latent codes are ``(batch, embedding_dim)``, soft assignments
 ``(batch, n_clusters)``. Only torch is imported here.
 """
 
@@ -24,7 +24,7 @@ class ClusteringHead(nn.Module):
     ----------
     n_clusters : int
         Number of centres.
-    latent_dim : int
+    embedding_dim : int
         Dimension of the codes.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
@@ -37,10 +37,10 @@ class ClusteringHead(nn.Module):
     kernel; ``centers`` live in the scaled space.
     """
 
-    def __init__(self, n_clusters, latent_dim, alpha=1.0):
+    def __init__(self, n_clusters, embedding_dim, alpha=1.0):
         super().__init__()
         self.alpha = float(alpha)
-        self.centers = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        self.centers = nn.Parameter(torch.zeros(n_clusters, embedding_dim))
         nn.init.xavier_uniform_(self.centers)
         self.register_buffer("scale", torch.ones(()))
 
@@ -78,11 +78,11 @@ class CNNLSTMAutoencoder(nn.Module):
         Number of time steps per sample (the LSTM's sequence length).
     conv_channels : sequence of int, default=(64, 64, 128, 256, 512)
         Output channels of the convolutional blocks; ``len(conv_channels) - 1`` poolings.
-    lstm_hidden : int, default=256
+    lstm_hidden_size : int, default=256
         LSTM hidden size.
     lstm_layers : int, default=1
         Stacked LSTM layers.
-    latent_dim : int, default=256
+    embedding_dim : int, default=256
         Size of the latent code.
     n_clusters : int, default=7
         Centres of the clustering head.
@@ -112,8 +112,8 @@ class CNNLSTMAutoencoder(nn.Module):
     """
 
     def __init__(self, in_channels, grid_shape, *, window=1,
-                 conv_channels=(64, 64, 128, 256, 512), lstm_hidden=256, lstm_layers=1,
-                 latent_dim=256, n_clusters=7, alpha=1.0, use_lstm=True, use_decoder=True):
+                 conv_channels=(64, 64, 128, 256, 512), lstm_hidden_size=256, lstm_layers=1,
+                 embedding_dim=256, n_clusters=7, alpha=1.0, use_lstm=True, use_decoder=True):
         super().__init__()
         self.in_channels = int(in_channels)
         self.grid_shape = tuple(int(g) for g in grid_shape)
@@ -138,20 +138,20 @@ class CNNLSTMAutoencoder(nn.Module):
         self.conv = nn.Sequential(*layers)
         n_flat = prev * self.code_grid[0] * self.code_grid[1]
         if self.use_lstm:
-            self.lstm = nn.LSTM(n_flat, lstm_hidden, num_layers=lstm_layers, batch_first=True)
-            self.to_latent = nn.Linear(lstm_hidden, latent_dim)
+            self.lstm = nn.LSTM(n_flat, lstm_hidden_size, num_layers=lstm_layers, batch_first=True)
+            self.to_latent = nn.Linear(lstm_hidden_size, embedding_dim)
         else:
             self.lstm = None
-            self.to_latent = nn.Linear(n_flat, latent_dim)
+            self.to_latent = nn.Linear(n_flat, embedding_dim)
         if self.use_decoder:
-            self.from_latent = nn.Linear(latent_dim, n_flat)
+            self.from_latent = nn.Linear(embedding_dim, n_flat)
             dec, rev = [], list(reversed(conv_channels))
             for i in range(self.n_pool):
                 dec += [nn.Upsample(scale_factor=2, mode="nearest"),
                         nn.Conv2d(rev[i], rev[i + 1], 3, padding=1), nn.ReLU(inplace=True)]
             dec.append(nn.Conv2d(rev[-1], self.in_channels, 3, padding=1))
             self.deconv = nn.Sequential(*dec)
-        self.head = ClusteringHead(n_clusters, latent_dim, alpha)
+        self.head = ClusteringHead(n_clusters, embedding_dim, alpha)
         self._last_channels = prev
         # input normalisation (set from the training data by the estimator): the network
         # sees (x - shift) / spread and the reconstruction is mapped back to the input space
@@ -168,7 +168,7 @@ class CNNLSTMAutoencoder(nn.Module):
         return x
 
     def encode(self, x, **_):
-        """Latent codes of shape (batch, latent_dim)."""
+        """Latent codes of shape (batch, embedding_dim)."""
         x = (self._steps(x) - self.shift) / self.spread * self.cell_weight
         b, w, c, h, wd = x.shape
         ph, pw = self.padded_shape
@@ -211,7 +211,7 @@ class DenseAutoencoder(nn.Module):
         Values per sample (``channels * height * width``).
     hidden_units : sequence of int, default=(500, 500, 2000)
         Encoder widths (DEC's d-500-500-2000-latent); the decoder mirrors them.
-    latent_dim : int, default=10
+    embedding_dim : int, default=10
         Size of the latent code.
     n_clusters : int, default=7
         Centres of the clustering head.
@@ -227,7 +227,7 @@ class DenseAutoencoder(nn.Module):
         reconstruction term (DEC's clustering phase drops the decoder).
     """
 
-    def __init__(self, n_features, *, hidden_units=(500, 500, 2000), latent_dim=10,
+    def __init__(self, n_features, *, hidden_units=(500, 500, 2000), embedding_dim=10,
                  n_clusters=7, alpha=1.0, sample_shape=None):
         super().__init__()
         self.sample_shape = tuple(sample_shape) if sample_shape is not None else None
@@ -237,14 +237,14 @@ class DenseAutoencoder(nn.Module):
         enc = []
         for a, b in zip(widths[:-1], widths[1:]):
             enc += [nn.Linear(a, b), nn.ReLU(inplace=True)]
-        enc.append(nn.Linear(widths[-1], latent_dim))
+        enc.append(nn.Linear(widths[-1], embedding_dim))
         self.encoder = nn.Sequential(*enc)
-        dec, back = [], [latent_dim] + widths[::-1][:-1]
+        dec, back = [], [embedding_dim] + widths[::-1][:-1]
         for a, b in zip(back[:-1], back[1:]):
             dec += [nn.Linear(a, b), nn.ReLU(inplace=True)]
         dec.append(nn.Linear(back[-1], int(n_features)))
         self.decoder = nn.Sequential(*dec)
-        self.head = ClusteringHead(n_clusters, latent_dim, alpha)
+        self.head = ClusteringHead(n_clusters, embedding_dim, alpha)
         self.register_buffer("shift", torch.zeros(int(n_features)))
         self.register_buffer("spread", torch.ones(int(n_features)))
         self.register_buffer("cell_weight", torch.ones(int(n_features)))
@@ -255,7 +255,7 @@ class DenseAutoencoder(nn.Module):
         return x.reshape(x.shape[0], -1)
 
     def encode(self, x, **_):
-        """Latent codes of shape (batch, latent_dim)."""
+        """Latent codes of shape (batch, embedding_dim)."""
         return self.encoder((self._centre(x) - self.shift) / self.spread * self.cell_weight)
 
     def forward(self, x, **_):

@@ -48,7 +48,7 @@ class SpatialEncoder(nn.Module):
         Shape of one map.
     embedding_dim : int
         Output dimension.
-    channels : tuple of int, default=(16, 32, 64)
+    conv_channels : tuple of int, default=(16, 32, 64)
         Output channels of the convolution layers (each halves the map size).
     activation : {"relu", "linear"}, default="relu"
         Activation before the L2 normalisation (the paper: ReLU).
@@ -60,17 +60,17 @@ class SpatialEncoder(nn.Module):
     Shapes: ``(batch, height, width)`` -> ``(batch, embedding_dim)`` unit vectors.
     """
 
-    def __init__(self, spatial_shape, embedding_dim, channels=(16, 32, 64), activation="relu",
+    def __init__(self, spatial_shape, embedding_dim, conv_channels=(16, 32, 64), activation="relu",
                  pooling="flatten"):
         super().__init__()
         if pooling not in ("flatten", "mean"):
             raise ValueError(f"pooling must be 'flatten' or 'mean', got {pooling!r}.")
         layers, c_in = [], 1
-        for c_out in channels:
+        for c_out in conv_channels:
             layers += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1), nn.ReLU()]
             c_in = c_out
         self.conv = nn.Sequential(*layers)
-        h, w = (_conv_out(s, len(channels)) for s in spatial_shape)
+        h, w = (_conv_out(s, len(conv_channels)) for s in spatial_shape)
         self.out_shape = (c_in, h, w)
         self.pooling = pooling
         n_in = c_in * h * w if pooling == "flatten" else c_in
@@ -88,16 +88,16 @@ class SpatialDecoder(nn.Module):
     Shapes: ``(batch, embedding_dim)`` -> ``(batch, height, width)``.
     """
 
-    def __init__(self, spatial_shape, embedding_dim, channels=(64, 32, 16)):
+    def __init__(self, spatial_shape, embedding_dim, conv_channels=(64, 32, 16)):
         super().__init__()
         self.spatial_shape = tuple(spatial_shape)
-        n_up = len(channels)
-        self.start = (channels[0], _conv_out(spatial_shape[0], n_up),
+        n_up = len(conv_channels)
+        self.start = (conv_channels[0], _conv_out(spatial_shape[0], n_up),
                       _conv_out(spatial_shape[1], n_up))
-        self.linear = nn.Linear(embedding_dim, channels[0] * self.start[1] * self.start[2])
+        self.linear = nn.Linear(embedding_dim, conv_channels[0] * self.start[1] * self.start[2])
         layers = []
-        outs = list(channels[1:]) + [1]
-        for i, (c_in, c_out) in enumerate(zip(channels, outs, strict=True)):
+        outs = list(conv_channels[1:]) + [1]
+        for i, (c_in, c_out) in enumerate(zip(conv_channels, outs, strict=True)):
             layers.append(nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1))
             if i < n_up - 1:
                 layers.append(nn.ReLU())
@@ -116,7 +116,7 @@ class TemporalEncoder(nn.Module):
     ----------
     embedding_dim : int
         Output dimension.
-    hidden_size : int, default=64
+    lstm_hidden_size : int, default=64
         LSTM hidden size.
     bidirectional : bool, default=True
         Bidirectional LSTM whose forward and backward final hidden states are added (the
@@ -131,21 +131,21 @@ class TemporalEncoder(nn.Module):
     Shapes: ``(batch, time)`` -> ``(batch, embedding_dim)`` unit vectors.
     """
 
-    def __init__(self, embedding_dim, hidden_size=64, bidirectional=True, activation="relu",
+    def __init__(self, embedding_dim, lstm_hidden_size=64, bidirectional=True, activation="relu",
                  readout="last"):
         super().__init__()
         if readout not in ("last", "mean"):
             raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}.")
-        self.lstm = nn.LSTM(1, hidden_size, batch_first=True, bidirectional=bidirectional)
-        self.hidden_size = hidden_size
+        self.lstm = nn.LSTM(1, lstm_hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.lstm_hidden_size = lstm_hidden_size
         self.readout = readout
-        self.project = _Project(hidden_size, embedding_dim, activation)
+        self.project = _Project(lstm_hidden_size, embedding_dim, activation)
 
     def forward(self, series):
         out, (h_n, _) = self.lstm(series.unsqueeze(-1))
         if self.readout == "mean":
             # out: (batch, time, num_directions * hidden); directions added, time averaged
-            h = out.mean(dim=1).view(out.shape[0], -1, self.hidden_size).sum(dim=1)
+            h = out.mean(dim=1).view(out.shape[0], -1, self.lstm_hidden_size).sum(dim=1)
             return self.project(h)
         # h_n: (num_directions, batch, hidden); forward + backward
         return self.project(h_n.sum(dim=0))
@@ -157,11 +157,11 @@ class TemporalDecoder(nn.Module):
     Shapes: ``(batch, embedding_dim)`` -> ``(batch, n_timesteps)``.
     """
 
-    def __init__(self, n_timesteps, embedding_dim, hidden_size=64):
+    def __init__(self, n_timesteps, embedding_dim, lstm_hidden_size=64):
         super().__init__()
         self.n_timesteps = n_timesteps
-        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
-        self.readout = nn.Linear(hidden_size, 1)
+        self.lstm = nn.LSTM(embedding_dim, lstm_hidden_size, batch_first=True)
+        self.readout = nn.Linear(lstm_hidden_size, 1)
 
     def forward(self, z):
         steps = z.unsqueeze(1).expand(-1, self.n_timesteps, -1)
@@ -179,8 +179,8 @@ class MultimodalAutoencoder(nn.Module):
     embedding_dim : int, default=256
     mode : {"both", "spatial", "temporal"}, default="both"
         Which modalities are encoded and reconstructed (SAE = "spatial", TAE = "temporal").
-    channels : tuple of int, default=(16, 32, 64)
-    hidden_size : int, default=64
+    conv_channels : tuple of int, default=(16, 32, 64)
+    lstm_hidden_size : int, default=64
     bidirectional : bool, default=True
     activation : {"relu", "linear"}, default="relu"
         Activation before each branch's L2 normalisation.
@@ -205,7 +205,7 @@ class MultimodalAutoencoder(nn.Module):
     """
 
     def __init__(self, spatial_shape, n_timesteps, embedding_dim=256, mode="both",
-                 channels=(16, 32, 64), hidden_size=64, bidirectional=True, activation="relu",
+                 conv_channels=(16, 32, 64), lstm_hidden_size=64, bidirectional=True, activation="relu",
                  n_clusters=None, map_pooling="flatten", series_readout="last", fusion="sum",
                  decoders="shared"):
         super().__init__()
@@ -225,14 +225,14 @@ class MultimodalAutoencoder(nn.Module):
         self.fused_dim = embedding_dim * (n_branches if fusion == "concat" else 1)
         dec_in = embedding_dim if decoders == "per_branch" else self.fused_dim
         if self.use_spatial:
-            self.spatial_encoder = SpatialEncoder(spatial_shape, embedding_dim, channels,
+            self.spatial_encoder = SpatialEncoder(spatial_shape, embedding_dim, conv_channels,
                                                   activation, map_pooling)
             self.spatial_decoder = SpatialDecoder(spatial_shape, dec_in,
-                                                  tuple(reversed(channels)))
+                                                  tuple(reversed(conv_channels)))
         if self.use_temporal:
-            self.temporal_encoder = TemporalEncoder(embedding_dim, hidden_size, bidirectional,
+            self.temporal_encoder = TemporalEncoder(embedding_dim, lstm_hidden_size, bidirectional,
                                                     activation, series_readout)
-            self.temporal_decoder = TemporalDecoder(n_timesteps, dec_in, hidden_size)
+            self.temporal_decoder = TemporalDecoder(n_timesteps, dec_in, lstm_hidden_size)
         if n_clusters is not None:
             self.cluster_centers = nn.Parameter(torch.zeros(n_clusters, self.fused_dim))
 
