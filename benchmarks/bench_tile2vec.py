@@ -65,7 +65,7 @@ def _scores(model, X, regions_truth=None, pure=None, cloud=None):
                                     if len(np.unique(m)) > 1]))
     out["geo_ch"] = float(np.mean([geographic_calinski_harabasz(m) for m in maps
                                    if len(np.unique(m)) > 1]))
-    if model.encoder == "tilenet":
+    if model.representation == "tilenet":
         final = model.transform(X)
         geo = model.geographic_transform(X)
         T = model.n_times_
@@ -83,7 +83,7 @@ def _scores(model, X, regions_truth=None, pure=None, cloud=None):
         keep = truth >= 0
         out["nmi"] = float(normalized_mutual_info_score(truth[keep], model.labels_[keep]))
         out["ari"] = float(adjusted_rand_score(truth[keep], model.labels_[keep]))
-        if model.encoder == "tilenet":
+        if model.representation == "tilenet":
             out["nmi_fg"] = float(normalized_mutual_info_score(
                 truth[keep], model.geographic_labels_[keep]))
             out["ari_fg"] = float(adjusted_rand_score(truth[keep],
@@ -93,7 +93,7 @@ def _scores(model, X, regions_truth=None, pure=None, cloud=None):
     if pure is not None:   # tiles lying entirely inside one planted zone
         p = np.concatenate([m.ravel() for m in pure])
         out["ari_pure"] = float(adjusted_rand_score(truth[p], model.labels_[p]))
-        if model.encoder == "tilenet":
+        if model.representation == "tilenet":
             out["ari_pure_fg"] = float(adjusted_rand_score(truth[p],
                                                            model.geographic_labels_[p]))
     return out
@@ -107,7 +107,7 @@ def _fit_pair(X, n_clusters, tile_size, threads, seed, truth=None, pure=None, cl
     emb = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, n_threads=threads,
                                random_state=seed, **params).fit(X)
     t_emb = time.perf_counter() - t0
-    pix = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, encoder="pixel_mean",
+    pix = Tile2VecSeriesKMeans(n_clusters, tile_size=tile_size, representation="pixel_mean",
                                random_state=seed).fit(X)
     return (dict(_scores(emb, X, truth, pure, cloud), fit_s=t_emb),
             _scores(pix, X, truth, pure, cloud))

@@ -40,7 +40,7 @@ model = Tile2VecSeriesKMeans(4, tile_size=8, embedding_dim=16, n_blocks=(1, 1, 1
                              base_width=8, n_triplets=1024, batch_size=64, max_epochs=5,
                              refine_epochs=3, margin=1.0, n_threads=1, random_state=0)
 model.fit(images)
-baseline = Tile2VecSeriesKMeans(4, tile_size=8, encoder="pixel_mean", random_state=0)
+baseline = Tile2VecSeriesKMeans(4, tile_size=8, representation="pixel_mean", random_state=0)
 baseline.fit(images)
 
 print(f"ARI vs planted zones: Tile2Vec {adjusted_rand_score(truth, model.labels_):.2f} "

@@ -71,7 +71,7 @@ print(ndvi.sizes, f"missing: {float(ndvi.isnull().mean()):.0%}")
 settings = dict(n_clusters=5, tile_size=10, random_state=0)
 model = Tile2VecSeriesKMeans(**settings, embedding_dim=16, n_blocks=(1, 1, 1), base_width=16,
                              n_triplets=2000, max_epochs=3, refine_epochs=2).fit(ndvi)
-pixel = Tile2VecSeriesKMeans(**settings, encoder="pixel_mean").fit(ndvi)
+pixel = Tile2VecSeriesKMeans(**settings, representation="pixel_mean").fit(ndvi)
 
 # %%
 # Against the land-use map

@@ -180,16 +180,16 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         Refinement epochs.
     refine_lr : float or None, default=None
         Learning rate of the refinement; None uses ``lr``.
-    encoder : {"tilenet", "pixel_mean"}, default="tilenet"
+    representation : {"tilenet", "pixel_mean"}, default="tilenet"
         ``"pixel_mean"`` is the paper's pixel-based baseline: the series of a tile are its
         mean band values at each date (no network, no refinement), clustered the same way.
     clusterer : estimator or None, default=None
         Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
         set; None is ``KMeans(n_clusters, n_init=10)``. Pass
         :class:`~sklearn.cluster.MiniBatchKMeans` for very many tiles.
-    input_shape : tuple (n_times, n_bands) or None, default=None
+    series_shape : tuple (n_times, n_bands) or None, default=None
         How to read a 2-D array (see Notes); None means one date.
-    grid_shape : tuple (n_rows, n_cols) or None, default=None
+    tile_grid_shape : tuple (n_rows, n_cols) or None, default=None
         Tile grid of the rows of a 2-D array at fit time; None is ``(n_samples, 1)``.
     max_epochs : int, default=5
         Training epochs of f^g.
@@ -236,7 +236,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     history_ : list of dict
         One record per epoch (``phase`` is ``"geographic"`` or ``"refine"``, ``train_loss``,
         ``triplet``, ``l2``, ``d_neighbor``, ``d_distant``, ``dur``).
-    grid_shapes_ : list of tuple
+    tile_grid_shapes_ : list of tuple
         Tile grid ``(n_rows, n_cols)`` of each region.
     n_times_, n_bands_ : int
         Dates and bands of the training images.
@@ -257,8 +257,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     ``region`` (a missing ``band`` dim means one band), numpy- or dask-backed. A **2-D array**
     ``(n_samples, n_features)`` is a set of tile sequences, one per row, each the C-order
     flattening of ``(n_times, n_bands, tile_size, tile_size)`` with ``(n_times, n_bands) =
-    input_shape`` (None: one date, ``n_features / tile_size**2`` bands). At fit time the rows
-    are laid on the tile grid ``grid_shape`` (default a single column) to form the image the
+    series_shape`` (None: one date, ``n_features / tile_size**2`` bands). At fit time the rows
+    are laid on the tile grid ``tile_grid_shape`` (default a single column) to form the image the
     triplets are drawn from; ``labels_``, ``predict`` and ``transform`` have one row per input
     row. This is what lets scikit-learn's checks, cross-validation and grid search slice rows.
 
@@ -308,18 +308,18 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         "n_refine_triplets": [Interval(Integral, 2, None, closed="left"), None],
         "refine_epochs": [Interval(Integral, 1, None, closed="left")],
         "refine_lr": [Interval(Real, 0, None, closed="neither"), None],
-        "encoder": [StrOptions(set(_ENCODERS))],
+        "representation": [StrOptions(set(_ENCODERS))],
         "clusterer": [HasMethods(["fit", "predict"]), None],
-        "input_shape": ["array-like", None],
-        "grid_shape": ["array-like", None],
+        "series_shape": ["array-like", None],
+        "tile_grid_shape": ["array-like", None],
     }
 
     def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=16,
                  n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, margin=1.0,
                  l2=0.01, augment=True, cross_region=True, metric="series",
                  max_nan_fraction=0.5, refine=True,
-                 n_refine_triplets=None, refine_epochs=3, refine_lr=None, encoder="tilenet",
-                 clusterer=None, input_shape=None, grid_shape=None, max_epochs=5,
+                 n_refine_triplets=None, refine_epochs=3, refine_lr=None, representation="tilenet",
+                 clusterer=None, series_shape=None, tile_grid_shape=None, max_epochs=5,
                  batch_size=64, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None):
@@ -340,10 +340,10 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.n_refine_triplets = n_refine_triplets
         self.refine_epochs = refine_epochs
         self.refine_lr = refine_lr
-        self.encoder = encoder
+        self.representation = representation
         self.clusterer = clusterer
-        self.input_shape = input_shape
-        self.grid_shape = grid_shape
+        self.series_shape = series_shape
+        self.tile_grid_shape = tile_grid_shape
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -374,7 +374,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         if not blocks or min(blocks) < 1:
             raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
                              f"{self.n_blocks!r}.")
-        for name in ("input_shape", "grid_shape"):
+        for name in ("series_shape", "tile_grid_shape"):
             val = getattr(self, name)
             if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
                 raise ValueError(f"{name} must be None or a pair of positive ints, got "
@@ -404,23 +404,23 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                            ensure_all_finite="allow-nan", ensure_min_samples=1)
         n_samples, n_features = X2.shape
         if fitting:
-            if self.input_shape is None:
+            if self.series_shape is None:
                 if n_features % (ts * ts):
                     raise ValueError(
                         f"X has {n_features} features per row, not a multiple of "
-                        f"tile_size**2 = {ts * ts}; set tile_size/input_shape.")
+                        f"tile_size**2 = {ts * ts}; set tile_size/series_shape.")
                 n_times, n_bands = 1, n_features // (ts * ts)
             else:
-                n_times, n_bands = (int(v) for v in self.input_shape)
+                n_times, n_bands = (int(v) for v in self.series_shape)
                 if n_times * n_bands * ts * ts != n_features:
                     raise ValueError(
-                        f"X has {n_features} features per row but input_shape="
-                        f"{tuple(self.input_shape)} and tile_size={ts} need "
+                        f"X has {n_features} features per row but series_shape="
+                        f"{tuple(self.series_shape)} and tile_size={ts} need "
                         f"{n_times * n_bands * ts * ts}.")
-            grid = (n_samples, 1) if self.grid_shape is None else tuple(
-                int(v) for v in self.grid_shape)
+            grid = (n_samples, 1) if self.tile_grid_shape is None else tuple(
+                int(v) for v in self.tile_grid_shape)
             if grid[0] * grid[1] != n_samples:
-                raise ValueError(f"grid_shape={grid} holds {grid[0] * grid[1]} tiles but X "
+                raise ValueError(f"tile_grid_shape={grid} holds {grid[0] * grid[1]} tiles but X "
                                  f"has {n_samples} rows.")
         else:
             n_times, n_bands = self.n_times_, self.n_bands_
@@ -598,8 +598,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         ts = self.tile_size
         self.n_times_, self.n_bands_ = n_times, n_bands
         self.n_features_in_ = n_times * n_bands * ts * ts
-        self.grid_shapes_ = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
-        n_tiles = sum(g[0] * g[1] for g in self.grid_shapes_)
+        self.tile_grid_shapes_ = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
+        n_tiles = sum(g[0] * g[1] for g in self.tile_grid_shapes_)
         check_n_clusters(self.n_clusters, n_tiles, what="tiles")
         images = [r.load() for r in regions]
         for i, img in enumerate(images):
@@ -621,7 +621,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         rng = local_random_state(self.random_state)
         self.history_ = []
 
-        if self.encoder == "pixel_mean":
+        if self.representation == "pixel_mean":
             self.module_ = self.geographic_module_ = None
             series, _ = self._tile_series([_Region(img) for img in images], None)
             flat = series.reshape(n_tiles, -1)
@@ -705,7 +705,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         """Region index and top-left pixel of every grid tile (fit order)."""
         ts = self.tile_size
         reg, tl = [], []
-        for g, (gh, gw) in enumerate(self.grid_shapes_):
+        for g, (gh, gw) in enumerate(self.tile_grid_shapes_):
             rr, cc = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
             reg.append(np.full(gh * gw, g))
             tl.append(np.stack([rr.ravel() * ts, cc.ravel() * ts], axis=1))
@@ -757,7 +757,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         Returns
         -------
         series : ndarray of shape (n_tiles, n_times * embedding_dim)
-            (``n_times * n_bands`` for ``encoder="pixel_mean"``), float32; a DataArray
+            (``n_times * n_bands`` for ``representation="pixel_mean"``), float32; a DataArray
             ``(tile, feature)`` with the tiles' ``region``/``row``/``col`` (and centre
             ``y``/``x``) coordinates for xarray input; dask-backed for dask input.
         """
@@ -799,7 +799,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         :meth:`transform` uses the refined encoder f^c. Comparing the two (e.g. the
         silhouette of each partition on its own series, the paper's Table 2) needs both.
         Without refinement (``refine=False``, or when it was skipped) and for
-        ``encoder="pixel_mean"`` both are the same series.
+        ``representation="pixel_mean"`` both are the same series.
 
         Parameters
         ----------

@@ -89,7 +89,7 @@ def _demo_tile2vec(ax, random_state=0):
                                  base_width=8, n_triplets=1024, batch_size=64, max_epochs=5,
                                  refine_epochs=3, margin=1.0, n_threads=1,
                                  random_state=random_state).fit(images)
-    pixel = Tile2VecSeriesKMeans(4, tile_size=8, encoder="pixel_mean",
+    pixel = Tile2VecSeriesKMeans(4, tile_size=8, representation="pixel_mean",
                                  random_state=random_state).fit(images)
     if ax is not None:
         # both regions side by side (a transparent column between them); clusters drawn in

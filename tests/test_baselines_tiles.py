@@ -18,7 +18,7 @@ def images():
 def test_mean_method_is_the_pixel_mean_encoder(images):
     imgs, _ = images
     base = TilePixelKMeans(4, tile_size=8, random_state=3).fit(imgs)
-    ref = Tile2VecSeriesKMeans(4, tile_size=8, encoder="pixel_mean", random_state=3).fit(imgs)
+    ref = Tile2VecSeriesKMeans(4, tile_size=8, representation="pixel_mean", random_state=3).fit(imgs)
     np.testing.assert_array_equal(base.labels_, ref.labels_)
     np.testing.assert_allclose(base.transform(imgs), ref.transform(imgs), rtol=1e-6)
     assert [m.shape for m in base.label_maps_] == [(4, 5), (4, 5)]
@@ -56,7 +56,7 @@ def test_same_input_forms_as_the_deep_model(images):
     assert m.label_maps_[0].shape == (4, 5)
     # 2-D rows of flattened tile sequences
     tiles = imgs[0].reshape(3, 2, 4, 8, 5, 8).transpose(2, 4, 0, 1, 3, 5).reshape(20, -1)
-    m2 = TilePixelKMeans(3, tile_size=8, input_shape=(3, 2), grid_shape=(4, 5),
+    m2 = TilePixelKMeans(3, tile_size=8, series_shape=(3, 2), tile_grid_shape=(4, 5),
                          random_state=0).fit(np.nan_to_num(tiles))
     assert m2.labels_.shape == (20,)
     with pytest.raises(ValueError, match="method"):
@@ -64,12 +64,12 @@ def test_same_input_forms_as_the_deep_model(images):
 
 
 def test_tiles_baselines_copy_the_configuration():
-    est = Tile2VecSeriesKMeans(6, tile_size=5, input_shape=(2, 3), random_state=7)
+    est = Tile2VecSeriesKMeans(6, tile_size=5, series_shape=(2, 3), random_state=7)
     out = tiles_baselines(est)
     assert set(out) == {"pixel-mean k-means", "pixel PCA k-means"}
     for model in out.values():
         p = model.get_params()
-        assert (p["n_clusters"], p["tile_size"], p["input_shape"], p["random_state"]) == \
+        assert (p["n_clusters"], p["tile_size"], p["series_shape"], p["random_state"]) == \
             (6, 5, (2, 3), 7)
         assert not hasattr(model, "labels_")
     assert out["pixel PCA k-means"].method == "pca"

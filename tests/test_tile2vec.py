@@ -42,7 +42,7 @@ RECOVERY = dict(tile_size=8, embedding_dim=16, n_blocks=(1, 1, 1), base_width=8,
 def test_recovers_planted_zones_better_than_pixel_baseline(planted):
     images, truth = planted
     model = Tile2VecSeriesKMeans(4, **RECOVERY).fit(images)
-    baseline = Tile2VecSeriesKMeans(4, tile_size=8, encoder="pixel_mean",
+    baseline = Tile2VecSeriesKMeans(4, tile_size=8, representation="pixel_mean",
                                     random_state=0).fit(images)
     ari = adjusted_rand_score(truth, model.labels_)
     ari_pixel = adjusted_rand_score(truth, baseline.labels_)
@@ -81,7 +81,7 @@ def test_recovery_over_seeds_on_tiles_inside_one_zone():
         pure = np.concatenate([(z.reshape(8, 8, 8, 8).std(axis=(1, 3)) == 0).ravel()
                                for z in zones])
         model = Tile2VecSeriesKMeans(4, **dict(big, random_state=seed)).fit(images)
-        pixel = Tile2VecSeriesKMeans(4, tile_size=8, encoder="pixel_mean",
+        pixel = Tile2VecSeriesKMeans(4, tile_size=8, representation="pixel_mean",
                                      random_state=seed).fit(images)
         scores.append(adjusted_rand_score(truth[pure], model.labels_[pure]))
         scores_pixel.append(adjusted_rand_score(truth[pure], pixel.labels_[pure]))
@@ -95,7 +95,7 @@ def test_partitions_and_attributes(small):
     n_tiles = 2 * 4 * 5
     assert model.labels_.shape == (n_tiles,) == model.geographic_labels_.shape
     assert model.cluster_centers_.shape == (3, 3 * 8)
-    assert model.grid_shapes_ == [(4, 5), (4, 5)]
+    assert model.tile_grid_shapes_ == [(4, 5), (4, 5)]
     assert model.n_features_in_ == 3 * 2 * 8 * 8
     assert model.neighborhood_ == 4   # half a tile by default
     Z = model.transform(images)
@@ -121,7 +121,7 @@ def test_list_of_regions_of_different_sizes(small):
     images, _ = small
     regions = [images[0], images[1][:, :, :24, :16]]
     model = Tile2VecSeriesKMeans(3, **TINY).fit(regions)
-    assert model.grid_shapes_ == [(4, 5), (3, 2)]
+    assert model.tile_grid_shapes_ == [(4, 5), (3, 2)]
     assert [m.shape for m in model.label_maps_] == [(4, 5), (3, 2)]
     assert model.predict(regions).shape == (26,)
     # predict on one region alone = its part of the joint prediction
@@ -168,17 +168,17 @@ def test_two_d_rows_are_flattened_tile_sequences(small):
     rows = rows.reshape(20, -1)
     cutter = ImageToTiles(tile_size=8).fit(img)
     np.testing.assert_array_equal(cutter.transform(img), rows)
-    assert cutter.grid_shapes_ == [(4, 5)] and cutter.input_shape_ == (3, 2)
+    assert cutter.tile_grid_shapes_ == [(4, 5)] and cutter.series_shape_ == (3, 2)
     np.testing.assert_allclose(model.transform(rows), model.transform(img), rtol=1e-5,
                                atol=1e-5)
     np.testing.assert_array_equal(model.predict(rows), model.labels_)
     # fitting on rows laid out on the grid gives a model of the same kind
-    m2 = Tile2VecSeriesKMeans(3, input_shape=(3, 2), grid_shape=(4, 5), **TINY).fit(rows)
+    m2 = Tile2VecSeriesKMeans(3, series_shape=(3, 2), tile_grid_shape=(4, 5), **TINY).fit(rows)
     assert m2.labels_.shape == (20,) and m2.n_features_in_ == rows.shape[1]
-    with pytest.raises(ValueError, match="grid_shape"):
-        Tile2VecSeriesKMeans(3, input_shape=(3, 2), grid_shape=(3, 5), **TINY).fit(rows)
-    with pytest.raises(ValueError, match="input_shape"):
-        Tile2VecSeriesKMeans(3, input_shape=(2, 2), **TINY).fit(rows)
+    with pytest.raises(ValueError, match="tile_grid_shape"):
+        Tile2VecSeriesKMeans(3, series_shape=(3, 2), tile_grid_shape=(3, 5), **TINY).fit(rows)
+    with pytest.raises(ValueError, match="series_shape"):
+        Tile2VecSeriesKMeans(3, series_shape=(2, 2), **TINY).fit(rows)
 
 
 def test_missing_values_never_reach_embeddings():
@@ -255,8 +255,8 @@ def test_bad_input(small):
         Tile2VecSeriesKMeans(2, **TINY).fit(bad)
     with pytest.raises(TypeError, match="numeric"):
         Tile2VecSeriesKMeans(2, **TINY).fit(images[0].astype(str))
-    with pytest.raises(ValueError, match="encoder"):
-        Tile2VecSeriesKMeans(2, **dict(TINY, encoder="vgg")).fit(images)
+    with pytest.raises(ValueError, match="representation"):
+        Tile2VecSeriesKMeans(2, **dict(TINY, representation="vgg")).fit(images)
     with pytest.raises(ValueError, match="max_nan_fraction"):
         Tile2VecSeriesKMeans(2, max_nan_fraction=1.0, **TINY).fit(images)
     model = Tile2VecSeriesKMeans(2, **TINY).fit(images)

@@ -283,7 +283,7 @@ def test_image_to_tiles_api():
     with pytest.raises(NotFittedError):
         est.transform(X)
     assert est.fit(X) is est and est.get_params() == {"tile_size": 3}
-    assert est.grid_shapes_ == [(2, 3), (2, 3)] and est.input_shape_ == (3, 2)
+    assert est.tile_grid_shapes_ == [(2, 3), (2, 3)] and est.series_shape_ == (3, 2)
     rows = est.transform(X)
     assert rows.shape == (12, 3 * 2 * 9) and np.isnan(rows[0, 0])   # NaN passes through
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(X), rows,

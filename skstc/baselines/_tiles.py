@@ -48,10 +48,10 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         Principal components kept by ``method="pca"`` (at most ``n_tiles - 1``).
     n_init : int, default=10
         K-means restarts.
-    input_shape : tuple (n_times, n_bands) or None, default=None
+    series_shape : tuple (n_times, n_bands) or None, default=None
         How to read a 2-D array of flattened tile sequences (as for
         :class:`~skstc.Tile2VecSeriesKMeans`).
-    grid_shape : tuple (n_rows, n_cols) or None, default=None
+    tile_grid_shape : tuple (n_rows, n_cols) or None, default=None
         Tile grid of the rows of a 2-D array at fit time.
     batch_size : int, default=50
         Tiles read at a time for ``method="mean"``.
@@ -72,7 +72,7 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     pca_ : PCA or None
         The fitted projection (``method="pca"``).
     clusterer_ : KMeans
-    grid_shapes_ : list of tuple
+    tile_grid_shapes_ : list of tuple
     n_times_, n_bands_ : int
     fill_values_ : ndarray of shape (n_bands,)
     n_features_in_ : int
@@ -95,15 +95,15 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_clusters=5, *, tile_size=100, method="mean", n_components=20,
-                 n_init=10, input_shape=None, grid_shape=None, batch_size=50, n_threads=None,
+                 n_init=10, series_shape=None, tile_grid_shape=None, batch_size=50, n_threads=None,
                  random_state=None):
         self.n_clusters = n_clusters
         self.tile_size = tile_size
         self.method = method
         self.n_components = n_components
         self.n_init = n_init
-        self.input_shape = input_shape
-        self.grid_shape = grid_shape
+        self.series_shape = series_shape
+        self.tile_grid_shape = tile_grid_shape
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.random_state = random_state
@@ -134,7 +134,7 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_clusters must be >= 1, got {self.n_clusters}.")
         if self.method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}.")
-        for name in ("input_shape", "grid_shape"):
+        for name in ("series_shape", "tile_grid_shape"):
             val = getattr(self, name)
             if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
                 raise ValueError(f"{name} must be None or a pair of positive ints, got "
@@ -210,7 +210,7 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             labels = km.fit_predict(feats).astype(np.int64)
         self.pca_ = pca
         self.clusterer_ = km
-        self.grid_shapes_ = grid_shapes
+        self.tile_grid_shapes_ = grid_shapes
         self.n_features_in_ = n_times * n_bands * ts * ts
         self.labels_ = labels
         self.cluster_centers_ = km.cluster_centers_
@@ -266,7 +266,7 @@ def tiles_baselines(estimator):
     Parameters
     ----------
     estimator : Tile2VecSeriesKMeans
-        Fitted or not; its ``n_clusters``, ``tile_size``, ``input_shape``, ``grid_shape``,
+        Fitted or not; its ``n_clusters``, ``tile_size``, ``series_shape``, ``tile_grid_shape``,
         ``batch_size``, ``n_threads`` and ``random_state`` are copied.
 
     Returns
@@ -284,7 +284,7 @@ def tiles_baselines(estimator):
     """
     p = estimator.get_params()
     common = dict(n_clusters=p["n_clusters"], tile_size=p["tile_size"],
-                  input_shape=p["input_shape"], grid_shape=p["grid_shape"],
+                  series_shape=p["series_shape"], tile_grid_shape=p["tile_grid_shape"],
                   batch_size=p["batch_size"], n_threads=p["n_threads"],
                   random_state=p["random_state"])
     return {"pixel-mean k-means": TilePixelKMeans(method="mean", **common),

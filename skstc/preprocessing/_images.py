@@ -231,7 +231,7 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
     row-major; right/bottom remainders narrower than a tile are dropped) becomes one row, the
     C-order flattening of its ``(n_times, n_bands, tile_size, tile_size)`` values. These rows
     are the 2-D form :class:`~skstc.Tile2VecSeriesKMeans` reads (with
-    ``input_shape=(n_times, n_bands)`` and, for training on one region, ``grid_shape``).
+    ``series_shape=(n_times, n_bands)`` and, for training on one region, ``tile_grid_shape``).
 
     Parameters
     ----------
@@ -240,9 +240,9 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
     Attributes
     ----------
-    grid_shapes_ : list of tuple
+    tile_grid_shapes_ : list of tuple
         Tile grid ``(n_rows, n_cols)`` of each region seen in ``fit``.
-    input_shape_ : tuple
+    series_shape_ : tuple
         ``(n_times, n_bands)``.
 
     Notes
@@ -322,8 +322,8 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
         self : ImageToTiles
         """
         regions = self._regions(X)
-        _, self.grid_shapes_ = self._cut(regions)
-        self.input_shape_ = tuple(int(v) for v in regions[0].shape[:2])
+        _, self.tile_grid_shapes_ = self._cut(regions)
+        self.series_shape_ = tuple(int(v) for v in regions[0].shape[:2])
         return self
 
     def transform(self, X):
@@ -336,9 +336,9 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
         check_is_fitted(self)
         self._validate_params()  # tile_size may have been set after fit
         regions = self._regions(X)
-        if tuple(regions[0].shape[:2]) != self.input_shape_:
+        if tuple(regions[0].shape[:2]) != self.series_shape_:
             raise ValueError(f"X has (n_times, n_bands) = {tuple(regions[0].shape[:2])}, "
-                             f"fitted on {self.input_shape_}.")
+                             f"fitted on {self.series_shape_}.")
         rows = self._cut(regions)[0]
         if is_xarray(X):
             return wrap_tiles(rows, xarray_regions(X), int(self.tile_size),
@@ -347,4 +347,4 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
     @property
     def _n_features_out(self):
-        return int(np.prod(self.input_shape_)) * int(self.tile_size) ** 2
+        return int(np.prod(self.series_shape_)) * int(self.tile_size) ** 2

@@ -14,7 +14,7 @@ Fits never mutate the objects held by the previous fitted attributes (they build
 which is what makes the shallow copy sufficient.
 
 The same mixin keeps inference consistent with the fitted model: the values of the shape
-hyper-parameters (``spatial_shape``, ``input_shape``, ``tile_size``, ``window``, ``map_size``,
+hyper-parameters (``spatial_shape``, ``input_shape``, ``series_shape``, ``tile_size``, ``window``, ``map_size``,
 ``mask_shape``) are recorded when a fit succeeds, and the inference methods (``predict``,
 ``transform``, ...) run with those recorded values, so a ``set_params`` of a shape parameter
 after fit takes effect at the next fit only instead of breaking the fitted model. This module
@@ -29,7 +29,7 @@ FIT_METHODS = ("fit", "fit_predict", "fit_transform", "fit_resample", "partial_f
 INFERENCE_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
                      "transform", "inverse_transform", "score", "score_samples", "embed",
                      "predict_label_maps")
-SHAPE_PARAMS = ("spatial_shape", "input_shape", "tile_size", "window", "map_size",
+SHAPE_PARAMS = ("spatial_shape", "input_shape", "series_shape", "tile_grid_shape", "tile_size", "window", "map_size",
                 "mask_shape")
 _DEPTH = "_skstc_fit_depth"
 _FITTED_SHAPES = "_fitted_shape_params"
