@@ -42,8 +42,8 @@ def make_case(name):
 
 
 def _make(name):
-    from skstc import (DeepSpatiotemporalClustering, MultimodalConstrainedAE,
-                       Tile2VecSeriesKMeans)
+    from skstc import (DeepSpatiotemporalClustering, MultimodalClassifier,
+                       MultimodalConstrainedAE, Tile2VecSeriesKMeans)
     from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 
     if name == "tile2vec":
@@ -61,6 +61,11 @@ def _make(name):
                                            n_threads=1, random_state=0)
         return est, X, None
     X, y = make_water_bodies(64, n_timesteps=12, map_size=8, random_state=0)
+    if name == "classifier":
+        est = MultimodalClassifier(spatial_shape=(8, 8), embedding_dim=8, channels=(4,),
+                                   hidden_size=8, hidden_units=8, max_epochs=4, batch_size=16,
+                                   min_steps_per_epoch=1, n_threads=1, random_state=0)
+        return est, X, y
     y = y.copy()
     y[16:] = -1
     loss = "constrained" if name == "multimodal" else "dec"
@@ -71,7 +76,7 @@ def _make(name):
     return est, X, y
 
 
-CASES = ("tile2vec", "dsc", "multimodal", "multimodal_dec")
+CASES = ("tile2vec", "dsc", "multimodal", "multimodal_dec", "classifier")
 
 
 def _checksum(est):

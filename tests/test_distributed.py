@@ -22,7 +22,8 @@ from _ddp_script import CASES, make_case  # noqa: E402
 # gradient up to float32 rounding. Batch normalisation (TileNet) normalises each process's
 # share with its own statistics, and the constrained pair loss draws pairs within each
 # process's share, so those fits follow the one-process path closely but not exactly.
-RTOL = {"dsc": 1e-4, "multimodal_dec": 1e-2, "tile2vec": 1e-2, "multimodal": 5e-2}
+RTOL = {"dsc": 1e-4, "classifier": 1e-4, "multimodal_dec": 1e-2, "tile2vec": 1e-2,
+        "multimodal": 5e-2}
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +58,15 @@ def test_two_processes_match_one(ddp_run, name):
     assert ((rows > 0.4 * rows_one) & (rows < 0.6 * rows_one)).all()
     assert len(two) == len(one)
     np.testing.assert_allclose(two[-1], one[-1], rtol=RTOL[name])
-    if name == "dsc":
+    if name in ("dsc", "classifier"):
         np.testing.assert_allclose(two, one, rtol=RTOL[name])
 
     fitted = pickle.loads((ddp_run / f"{name}.pkl").read_bytes())
     assert type(fitted) is type(est)
+    if name == "classifier":
+        assert fitted.predict_proba(X).shape == est.predict_proba(X).shape
+        np.testing.assert_array_equal(fitted.classes_, est.classes_)
+        return
     assert fitted.labels_.shape == est.labels_.shape
     assert fitted.transform(X).shape == est.transform(X).shape
     assert fitted.predict(X).shape == est.labels_.shape
