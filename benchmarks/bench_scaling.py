@@ -130,6 +130,13 @@ def slope(sizes, values):
     return float(np.polyfit(x, v, 1)[0])
 
 
+def _mem_slope(sizes, mb):
+    """Slope of the memory curve; flat when every peak stays under 1 MB (page noise)."""
+    if max(mb) < 1.0:
+        return f"flat (< 1 MB, max {max(mb):.2f})"
+    return f"{slope(sizes, mb):.2f}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -184,8 +191,8 @@ def main(argv=None):
         print(f"| {name} | {n[0]}-{n[-1]} ({n[-1] / n[0]:.0f}x) "
               f"| {slope(n, [r['fit_s'] for r in rows]):.2f} "
               f"| {slope(n, [r['transform_s'] for r in rows]):.2f} "
-              f"| {slope(n, [r['fit_mb'] for r in rows]):.2f} "
-              f"| {slope(n, [r['transform_mb'] for r in rows]):.2f} |")
+              f"| {_mem_slope(n, [r['fit_mb'] for r in rows])} "
+              f"| {_mem_slope(n, [r['transform_mb'] for r in rows])} |")
     print("\n| estimator | n | fit GFLOP | fit GFLOP/s | of matmul | of conv "
           "| transform GFLOP | transform GFLOP/s | of matmul | of conv |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -210,12 +217,14 @@ def _plot(results, path):
     for name, rows in results.items():
         n = [r["n"] for r in rows]
         for ax, key in zip(axes, ("s", "mb")):
-            line, = ax.loglog(n, [max(r[f"fit_{key}"], 1e-3) for r in rows], "o-",
+            floor = 1e-3 if key == "s" else 1e-2
+            line, = ax.loglog(n, [max(r[f"fit_{key}"], floor) for r in rows], "o-",
                               label=f"{name} fit")
-            ax.loglog(n, [max(r[f"transform_{key}"], 1e-3) for r in rows], "s--",
+            ax.loglog(n, [max(r[f"transform_{key}"], floor) for r in rows], "s--",
                       color=line.get_color(), label=f"{name} transform/predict")
     axes[0].set(xlabel="size (objects, tiles or time steps)", ylabel="wall time (s)")
-    axes[1].set(xlabel="size (objects, tiles or time steps)", ylabel="peak extra RSS (MB)")
+    axes[1].set(xlabel="size (objects, tiles or time steps)",
+                ylabel="peak extra RSS during the call (MB, floor 0.01)")
     axes[0].legend(fontsize=6)
     for ax in axes:
         ax.grid(True, which="both", alpha=0.3)
