@@ -78,9 +78,9 @@ def shared_seed(seed):
     world = distributed_world()
     if world is None:
         return seed
-    buf = torch.tensor([int(seed)], dtype=torch.int64)
-    _dist().broadcast(_to_comm_device(buf), src=0)
-    return int(buf.item()) if buf.device.type == "cpu" else int(buf.cpu().item())
+    buf = torch.tensor([int(seed)], dtype=torch.int64, device=_comm_device())
+    _dist().broadcast(buf, src=0)
+    return int(buf.cpu().item())
 
 
 def local_device(device):
@@ -101,14 +101,11 @@ def local_device(device):
 
 
 def _comm_device():
-    dist = _dist()
-    if dist.get_backend() == "nccl":
-        return torch.device("cuda", torch.cuda.current_device())
+    """Where collective messages live: this process's GPU for NCCL, else the CPU."""
+    if _dist().get_backend() == "nccl":
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK",
+                                                       torch.cuda.current_device())))
     return torch.device("cpu")
-
-
-def _to_comm_device(tensor):
-    return tensor.to(_comm_device())
 
 
 def _n_rows(X):
@@ -221,14 +218,14 @@ class _DistributedNetMixin:
         buffers = _float_buffers(self.module_)
         device = _comm_device()
         n = float(n_rows)
-        parts = [torch.tensor([n, float(loss.detach()) * n], dtype=torch.float64)]
-        has_grad = torch.tensor([p.grad is not None for p in params], dtype=torch.float64)
-        parts.append(has_grad)
+        dtype = torch.float32
+        header = torch.tensor([n, float(loss.detach()) * n]
+                              + [float(p.grad is not None) for p in params], dtype=dtype)
         flat = torch.cat(
-            [t.to(device, torch.float64) for t in parts]
+            [header.to(device)]
             + [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-               .to(device, torch.float64) * n for p in params]
-            + [b.reshape(-1).to(device, torch.float64) for b in buffers])
+               .to(device, dtype) * n for p in params]
+            + [b.reshape(-1).to(device, dtype) for b in buffers])
         _dist().all_reduce(flat)
         total = flat[0]
         mean_loss = flat[1] / total
