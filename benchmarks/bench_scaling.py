@@ -31,8 +31,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 SIZES = {
-    "MultimodalConstrainedAE": [64, 256, 1024, 2048],        # objects
-    "MultimodalClassifier": [64, 256, 1024, 2048],           # objects
+    # objects; from 128 on, the class-balanced batches hold at least as many unlabelled rows
+    # as labelled ones (below, the labelled rows fill the batches and an epoch grows)
+    "MultimodalConstrainedAE": [128, 512, 2048, 4096],
+    "MultimodalClassifier": [128, 512, 2048, 4096],
     "Tile2VecSeriesKMeans": [64, 256, 1024, 4096],           # 8 x 8 px tiles in the region
     "DeepSpatiotemporalClustering": [100, 400, 1600, 3200],  # daily time steps
 }
