@@ -5,6 +5,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,15 @@ RTOL = {"dsc": 1e-4, "classifier": 1e-4, "multimodal_dec": 1e-2, "tile2vec": 1e-
 
 
 @pytest.fixture(scope="module")
-def ddp_run(tmp_path_factory):
+def ddp_run():
     if not torch.distributed.is_available():
         pytest.skip("torch.distributed is not available")
-    out = tmp_path_factory.mktemp("ddp")
+    # a private directory: concurrent pytest sessions prune each other's numbered basetemps
+    with tempfile.TemporaryDirectory(prefix="skstc-ddp-") as tmp:
+        yield _launch(Path(tmp))
+
+
+def _launch(out):
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(_TESTS.parent), os.environ.get("PYTHONPATH", "")]))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
