@@ -38,6 +38,7 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
+from ._distributed import distributed_net_class, local_device
 from .utils._fitting import TransactionalFitMixin
 from .utils._random import draw_seed
 from .utils._validation import MAX_ABS_VALUE, check_float32_range
@@ -258,7 +259,7 @@ def check_finite_embeddings(Z, name="the embeddings"):
 def resolve_device(device):
     """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; validate the rest."""
     if device is None or device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return local_device("cuda") if torch.cuda.is_available() else "cpu"
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")
@@ -266,7 +267,7 @@ def resolve_device(device):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}.")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available here.")
-    return device
+    return local_device(device)
 
 
 def _usable_cores():
@@ -681,7 +682,7 @@ class TorchEstimatorMixin(TransactionalFitMixin):
             module_kwargs = {f"module__{k}": v for k, v in (module_params or {}).items()}
         criterion_kwargs = {f"criterion__{k}": v for k, v in (criterion_params or {}).items()}
 
-        net = _Net(
+        net = distributed_net_class(_Net)(
             module,
             criterion=criterion,
             optimizer=self._optimizer_class(),

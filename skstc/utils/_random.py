@@ -4,6 +4,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from .._distributed import shared_seed
+
 _SEED_MAX = np.iinfo(np.int32).max
 
 
@@ -23,7 +25,9 @@ def local_random_state(random_state):
     rng : numpy.random.RandomState
     """
     if random_state is None:
-        return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+        # inside a torch.distributed process group every rank gets rank 0's entropy
+        entropy = int(np.random.SeedSequence().generate_state(1)[0])
+        return np.random.RandomState(shared_seed(entropy))
     return check_random_state(random_state)
 
 
