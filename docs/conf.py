@@ -43,8 +43,6 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(BaseEstimator|TransformerMixin|ClusterMixin|MetaEstimatorMixin|Module)"),
     # private helpers named in docstrings for the curious reader are not documented pages
     (r"py:.*", r"skstc\.(.*\.)?_.*"),
-    # named in skstc.baselines' docstring; resolves once the module exports it
-    (r"py:func", r"compare_with_baselines"),
 ]
 
 try:  # the gallery is optional so that the API docs build without it

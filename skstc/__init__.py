@@ -1,6 +1,6 @@
 """skstc: scikit-learn compatible deep spatiotemporal clustering with few or no labels.
 
-The public API is the estimators listed in ``__all__`` with :func:`save` and :func:`load`
+The public API is the estimators listed in ``__all__`` with :func:`skstc.save` and :func:`skstc.load`
 (model files that hold data only, never pickle); helpers live in the public
 submodules :mod:`skstc.preprocessing`, :mod:`skstc.datasets`, :mod:`skstc.metrics`,
 :mod:`skstc.losses`, :mod:`skstc.inspection`, :mod:`skstc.baselines`, :mod:`skstc.plotting`

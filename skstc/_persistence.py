@@ -204,7 +204,7 @@ def save(estimator, path):
     -----
     Never use pickle or joblib to read a model file from an untrusted source: unpickling
     runs arbitrary code. Files written by this function hold only data (JSON, npz arrays
-    and torch tensors) and :func:`load` reads them without unpickling.
+    and torch tensors) and :func:`skstc.load` reads them without unpickling.
 
     Examples
     --------
@@ -330,12 +330,12 @@ def _decode(node, r):
 
 
 def load(path):
-    """Read an estimator written by :func:`save`, without unpickling anything.
+    """Read an estimator written by :func:`skstc.save`, without unpickling anything.
 
     Parameters
     ----------
     path : str or path-like
-        File written by :func:`save`.
+        File written by :func:`skstc.save`.
 
     Returns
     -------
