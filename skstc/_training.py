@@ -438,7 +438,7 @@ class _Progress(Callback):
     def initialize(self):
         self.columns_ = None
         self.printed_ = 0
-        self.projected_ = None
+        self.projected_ = None  # True once the fit's duration has been projected
         return self
 
     # ---- lines --------------------------------------------------------------------------
@@ -480,7 +480,7 @@ class _Progress(Callback):
 
     # ---- projection ---------------------------------------------------------------------
     def _project(self, seconds_per_epoch, measured):
-        self.projected_ = total = seconds_per_epoch * self.fit_epochs
+        total = seconds_per_epoch * self.fit_epochs
         logger.info("[%s] projected fit time %s (%s)", self.owner, format_seconds(total),
                     measured)
         if total <= _LONG_FIT_SECONDS:
@@ -511,6 +511,7 @@ class _Progress(Callback):
         first = len(net.history) == 1
         if (first and self.fit_epochs is not None and self.projected_ is None
                 and self.n_batches and elapsed >= _PROBE_SECONDS):
+            self.projected_ = True
             per_epoch = elapsed / self.batches_ * self.n_batches
             self._project(per_epoch, f"{format_seconds(elapsed)} for the first "
                                      f"{self.batches_} of ~{self.n_batches} batches")
@@ -523,7 +524,8 @@ class _Progress(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         if self.fit_epochs is not None and self.projected_ is None:
-            dur = row.get("dur", _clock() - self.epoch_t0_)
+            self.projected_ = True
+            dur = _clock() - self.epoch_t0_
             self._project(dur, f"{format_seconds(dur)} for the first epoch")
         self._print_row(net, row)
 
