@@ -28,6 +28,7 @@ import math
 import numbers
 import os
 import re
+import sys
 import threading
 import time
 import warnings
@@ -409,6 +410,26 @@ def _emit(verbose, level, text, min_verbose=1):
         print(text, flush=True)
 
 
+def _library_dirs():
+    import sklearn
+    import skorch
+
+    return tuple(os.path.dirname(m.__file__) + os.sep for m in (sklearn, skorch, torch)) + (
+        os.path.dirname(os.path.abspath(__file__)) + os.sep,)
+
+
+def _caller_stacklevel():
+    """``stacklevel`` of the first frame outside skstc, skorch, scikit-learn and torch.
+
+    A warning raised deep in the training loop then points at the user's ``fit`` call.
+    """
+    dirs = _library_dirs()
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(dirs):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class _Progress(Callback):
     """Plain-text progress of one training phase, and the projection of the fit's duration.
 
@@ -490,7 +511,7 @@ class _Progress(Callback):
             f"{self.owner}.fit is projected to take about {format_seconds(total)} on "
             f"{self.device} ({measured}, about {self.fit_epochs:.3g} epochs in all). To "
             f"shorten it, lower {params}. verbose=1 shows the progress.",
-            UserWarning, stacklevel=2)
+            UserWarning, stacklevel=_caller_stacklevel())
 
     # ---- skorch hooks -------------------------------------------------------------------
     def on_train_begin(self, net, **kwargs):

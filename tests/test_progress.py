@@ -195,6 +195,7 @@ def test_long_fit_warns_once_naming_the_parameters(name, request, monkeypatch, c
         _fit_recording(name, request)
     long = [w for w in caught if "is projected to take" in str(w.message)]
     assert len(long) == 1 and long[0].category is UserWarning
+    assert long[0].filename == __file__  # points at the user's fit call
     msg = str(long[0].message)
     for param in SPEED[name]:
         assert param in msg
