@@ -274,3 +274,16 @@ def test_format_seconds():
     assert engine.format_seconds(245) == "4m05s"
     assert engine.format_seconds(3720) == "1h02m"
     assert engine.format_seconds(float("nan")) == "-"
+
+
+def test_long_epochs_print_where_they_are(request, monkeypatch, capsys):
+    # 40 s per clock reading: every batch is past the 30 s heartbeat interval
+    monkeypatch.setattr(engine, "_clock", _FakeClock(40.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _fit("dsc", request, verbose=1)
+    out = capsys.readouterr().out
+    assert "[DeepSpatiotemporalClustering] pretraining: epoch 1, batch 1/~4, 40.0s into the " \
+           "epoch" in out
+    tables = _tables(out, "DeepSpatiotemporalClustering")
+    assert [len(rows) for _, rows in tables.values()] == [2, 3]  # still one line per epoch
