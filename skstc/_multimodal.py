@@ -670,7 +670,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
                                            self.balanced_batches),
             callbacks=callbacks,
             progress_columns=(["recon_map"] * use_map + ["recon_series"] * use_series
-                              + ["constraint"] * has_term + ["valid_recon"] * bool(valid_idx.size)),
+                              + ["constraint"] * has_term
+                              + ["valid_recon"] * bool(valid_idx.size)),
             fit_epochs=self.max_epochs,
         )
         self._warn_small_terms()

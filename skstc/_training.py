@@ -873,12 +873,16 @@ class TorchEstimatorMixin(TransactionalFitMixin):
             None if isinstance(X, Dataset) else _n_items(X))
         speed = [(name, getattr(self, name)) for name in
                  getattr(self, "_fit_time_params", ("max_epochs", "batch_size"))]
+        # in a process group only rank 0 reports (all ranks train the same epochs)
+        dist = torch.distributed
+        secondary = dist.is_available() and dist.is_initialized() and dist.get_rank() != 0
         # last, so that every other callback's records of the epoch are there
         cbs.append(("progress", _Progress(
             type(self).__name__, phase, max_epochs,
             n_batches=None if not n_items else math.ceil(n_items / batch_size),
-            columns=progress_columns, verbose=int(self.verbose or 0), fit_epochs=fit_epochs,
-            speed_params=speed, device=device)))
+            columns=progress_columns, verbose=0 if secondary else int(self.verbose or 0),
+            fit_epochs=None if secondary else fit_epochs, speed_params=speed,
+            device=device)))
 
         if not isinstance(X, Dataset):
             for key, arr in (X.items() if isinstance(X, dict) else [("X", X)]):
