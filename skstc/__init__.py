@@ -11,8 +11,12 @@ command line's ``--help`` do not pay for importing torch.
 """
 
 import importlib
+import logging
 
 __version__ = "0.1.0.dev0"
+
+# the library's messages go to the "skstc" logger; the application configures logging
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # public name -> private module defining it (imported on first attribute access)
 _LAZY = {

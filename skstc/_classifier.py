@@ -139,6 +139,10 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         "min_steps_per_epoch": [Interval(Integral, 1, None, closed="left")],
     }
 
+    # the parameters that shorten a fit, named by the long-fit warning
+    _fit_time_params = ("max_epochs", "conv_channels", "lstm_hidden_size", "embedding_dim",
+                        "batch_size")
+
     def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
                  embedding_dim=256, conv_channels=(16, 32, 64), lstm_hidden_size=64, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
@@ -237,7 +241,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
             net.set_standardization(Z.mean(axis=0), np.where(scale > 1e-12, scale, 1.0))
         self.module_, self.history_ = self._train_module(
             net, data, y_enc[labelled], criterion=_CrossEntropy, random_state=rng,
-            batch_size=batch_size)
+            batch_size=batch_size, fit_epochs=self.max_epochs)
         self.n_iter_ = len(self.history_)
         return self
 

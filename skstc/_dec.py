@@ -8,12 +8,14 @@ itself (:func:`skstc.losses.kl_clustering_loss`) and the kernel
 (:func:`skstc.losses.student_t_assignment`) live in :mod:`skstc.losses`.
 """
 
+import logging
+
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from skorch.callbacks import Callback
 
-from ._training import StopTraining
+from ._training import StopTraining, _emit
 from .losses import target_distribution
 
 __all__ = ["DECTargetUpdates", "dec_targets", "init_centers", "min_cluster_size",
@@ -154,7 +156,8 @@ class DECTargetUpdates(Callback):
     min_size : int
         Near-empty cluster size (see :func:`min_cluster_size`).
     verbose : int, default=0
-        Print one line per update.
+        At 2 and above, print one line per update (always logged at DEBUG level on the
+        ``skstc`` logger).
     """
 
     def __init__(self, codes_and_q, head, p, labels, update_interval, tol, min_size,
@@ -222,8 +225,8 @@ class DECTargetUpdates(Callback):
         self.labels[:] = labels
         self.p[:] = dec_targets(q).astype(self.p.dtype)
         self.n_updates_ += 1
-        if self.verbose:
-            print(f"target update {self.n_updates_} (iteration {self.iteration_}): "
-                  f"changed assignments {self.delta_:.4f}, cluster sizes "
-                  f"{np.bincount(labels, minlength=k).tolist()}, re-seeded "
-                  f"{self.n_reseeded_}", flush=True)
+        _emit(int(self.verbose or 0), logging.DEBUG,
+               f"  target update {self.n_updates_} (iteration {self.iteration_}): changed "
+               f"assignments {self.delta_:.4f}, cluster sizes "
+               f"{np.bincount(labels, minlength=k).tolist()}, re-seeded {self.n_reseeded_}",
+               min_verbose=2)

@@ -330,6 +330,10 @@ default="cnn_lstm_ae"
         "variable_dim": [str],
     }
 
+    # the parameters that shorten a fit, named by the long-fit warning
+    _fit_time_params = ("pretrain_epochs", "max_epochs", "conv_channels", "lstm_hidden_size",
+                        "embedding_dim", "window", "batch_size")
+
     def __init__(self, n_clusters=7, *, embedding_dim=256, window=1, dec_alpha=1.0,
                  architecture="cnn_lstm_ae", conv_channels=(64, 64, 128, 256, 512),
                  lstm_hidden_size=256, lstm_layers=1, dense_units=(500, 500, 2000),
@@ -592,7 +596,8 @@ default="cnn_lstm_ae"
                                   "geometry_scale": (module.cell_weight
                                                      / module.spread).detach().clone()},
                 random_state=rng, max_epochs=self.pretrain_epochs,
-                iterator_train=_WindowBatches)
+                iterator_train=_WindowBatches, phase="pretraining",
+                fit_epochs=self.pretrain_epochs + self.max_epochs)
             history += [dict(h, phase="pretrain") for h in hist]
         z, _ = self._codes_and_q(module, dataset)
         centers, scale, labels = init_centers(z, self.n_clusters, n_init=self.n_init,
@@ -613,7 +618,9 @@ default="cnn_lstm_ae"
                                   "reduction": self.reconstruction_reduction,
                                   "value_weights": value_weights},
                 random_state=rng, iterator_train=_WindowBatches,
-                callbacks=(("dec_targets", updater),))
+                callbacks=(("dec_targets", updater),), phase="clustering",
+                progress_columns=(["kl", "recon"] if recon_w > 0 else ["kl"]) + ["delta_label"],
+                fit_epochs=None if history else self.max_epochs)
         finally:
             module.reconstruct = module.use_decoder
         history += [dict(h, phase="cluster") for h in hist]

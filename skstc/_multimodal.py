@@ -461,6 +461,10 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         "clusterer": [HasMethods(["fit"]), None],
     }
 
+    # the parameters that shorten a fit, named by the long-fit warning
+    _fit_time_params = ("max_epochs", "conv_channels", "lstm_hidden_size", "embedding_dim",
+                        "batch_size")
+
     def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
                  spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
@@ -665,6 +669,10 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
             iterator_train=_phase_iterator(schedule, y_pairs, n_per_class, seed + 3,
                                            self.balanced_batches),
             callbacks=callbacks,
+            progress_columns=(["recon_map"] * use_map + ["recon_series"] * use_series
+                              + ["constraint"] * has_term
+                              + ["valid_recon"] * bool(valid_idx.size)),
+            fit_epochs=self.max_epochs,
         )
         self._warn_small_terms()
         data = {"maps": maps, "series": series}

@@ -1,6 +1,8 @@
 """Tile2VecSeriesKMeans: semantic partitions of regions from satellite image time series."""
 
 import copy
+import logging
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -23,7 +25,13 @@ from ._sampling import (
     extract_tiles,
     sample_cluster_triplets,
 )
-from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
+from ._training import (
+    TorchEstimatorMixin,
+    _emit,
+    document_engine_params,
+    effective_n_threads,
+    format_seconds,
+)
 from .losses import TripletLoss
 from .nn import TileNet
 from .utils._inputs import REGIONS_CONTRACT, ImageRegion, xarray_regions
@@ -206,8 +214,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     num_workers : int, default=0
         Data-loading worker processes (unused: triplets are cut in the main process).
     <engine parameter: callbacks>
-    verbose : int, default=0
-        0 is silent; 1 prints one progress line per epoch and the phases.
+    <engine parameter: verbose>
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, triplet sampling and K-means through local generators;
         the global numpy and torch RNG states are left unchanged.
@@ -313,6 +320,10 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         "series_shape": ["array-like", None],
         "tile_grid_shape": ["array-like", None],
     }
+
+    # the parameters that shorten a fit, named by the long-fit warning
+    _fit_time_params = ("max_epochs", "n_triplets", "refine_epochs", "n_refine_triplets",
+                        "tile_size", "base_width", "embedding_dim")
 
     def __init__(self, n_clusters=5, *, tile_size=100, neighborhood=None, embedding_dim=16,
                  n_blocks=(1, 1, 1), base_width=8, n_triplets=1024, margin=1.0,
@@ -574,8 +585,16 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         return est, labels.astype(np.int64), np.asarray(centers, np.float32), inertia
 
     def _log(self, msg):
-        if self.verbose:
-            print(f"[Tile2VecSeriesKMeans] {msg}", flush=True)
+        _emit(int(self.verbose or 0), logging.INFO, f"[{type(self).__name__}] {msg}")
+
+    def _cluster_series(self, flat, rng, what):
+        """:meth:`_fit_clusterer` with its progress lines (the K-means phase)."""
+        self._log(f"K-means: clustering {len(flat)} {what} tile series")
+        t0 = time.perf_counter()
+        out = self._fit_clusterer(flat, rng)
+        self._log(f"K-means: done in {format_seconds(time.perf_counter() - t0)} "
+                  f"(inertia {out[3]:.4g})")
+        return out
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -625,8 +644,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
             self.module_ = self.geographic_module_ = None
             series, _ = self._tile_series([_Region(img) for img in images], None)
             flat = series.reshape(n_tiles, -1)
-            self._log(f"pixel baseline: clustering {n_tiles} tile series")
-            est, labels, centers, inertia = self._fit_clusterer(flat, rng)
+            est, labels, centers, inertia = self._cluster_series(flat, rng, "pixel-mean")
             self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
             self._set_partition("", labels, centers, inertia, regions, is_2d)
             self.clusterer_ = est
@@ -637,21 +655,23 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                                      max_nan_fraction=self.max_nan_fraction,
                                      fill_values=self.fill_values_, augment=self.augment,
                                      cross_region=bool(self.cross_region))
-        self._log(f"training the tile encoder on {self.n_triplets} triplets per epoch")
         stream = _OnTheFlyTriplets(sampler.sample, self.n_triplets, draw_seed(rng))
         module, hist = self._train_module(
             TileNet, _Count(self.n_triplets),
             module_params={"in_channels": n_bands, "embedding_dim": self.embedding_dim,
                            "n_blocks": tuple(self.n_blocks), "base_width": self.base_width},
             criterion=TripletLoss, criterion_params={"margin": self.margin, "l2": self.l2},
-            random_state=rng, iterator_train=stream)
+            random_state=rng, iterator_train=stream, phase="encoder training",
+            fit_epochs=self.max_epochs + (self.refine_epochs * (
+                self.n_refine_triplets or self.n_triplets) / self.n_triplets
+                if self.refine else 0))
         self.history_ += [dict(h, phase="geographic") for h in hist]
         self.geographic_module_ = module
         self._log(f"embedding {n_tiles} tiles x {n_times} dates")
         local = [_Region(img) for img in images]
         series, nan_frac = self._tile_series(local, module)
         flat = series.reshape(n_tiles, -1)
-        est, labels, centers, inertia = self._fit_clusterer(flat, rng)
+        est, labels, centers, inertia = self._cluster_series(flat, rng, "embedded")
         self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
 
         sizes = np.bincount(labels, minlength=self.n_clusters)
@@ -676,17 +696,16 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                                               augment=self.augment, random_state=r)
                 return out
 
-            self._log(f"refinement: {self.refine_epochs} epoch(s) of {n_ref} cluster "
-                      "triplets")
             stream = _OnTheFlyTriplets(cluster_triplets, n_ref, draw_seed(rng))
             module, hist = self._train_module(
                 module, _Count(n_ref), criterion=TripletLoss,
                 criterion_params={"margin": self.margin, "l2": self.l2}, random_state=rng,
-                max_epochs=self.refine_epochs, lr=self.refine_lr, iterator_train=stream)
+                max_epochs=self.refine_epochs, lr=self.refine_lr, iterator_train=stream,
+                phase="refinement")
             self.history_ += [dict(h, phase="refine") for h in hist]
             series, _ = self._tile_series(local, module)
             flat = series.reshape(n_tiles, -1)
-            est, labels, centers, inertia = self._fit_clusterer(flat, rng)
+            est, labels, centers, inertia = self._cluster_series(flat, rng, "refined")
         self.module_ = module
         self.clusterer_ = est
         self._set_partition("", labels, centers, inertia, regions, is_2d)

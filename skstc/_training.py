@@ -23,18 +23,22 @@ may set ``self.components_`` to a dict of floats each batch; their epoch means a
 
 import contextlib
 import copy
+import logging
+import math
 import numbers
 import os
 import re
+import sys
 import threading
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, Options
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
 from skorch.utils import to_tensor
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
@@ -82,7 +86,10 @@ num_workers : int, default=0
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra skorch callbacks run during training.
 verbose : int, default=0
-    0 is silent; 1 prints one progress line per epoch with the losses.
+    0 is silent (except one warning when the fit is projected to take more than a few
+    minutes); 1 prints, for each training phase, a header and one plain-text line per epoch
+    with the losses, the epoch time and the phase's remaining time; 2 also prints the
+    method's intermediate steps. Everything is also sent to the ``"skstc"`` logger.
 random_state : int, RandomState instance or None, default=None
     Seeds weight initialisation, data order and sampling through local generators; the
     global numpy and torch RNG states are left unchanged. None draws fresh OS entropy
@@ -369,6 +376,191 @@ class _ComponentLog(Callback):
             net.history.record(key, total / max(self._count, 1))
 
 
+logger = logging.getLogger("skstc")
+
+# A fit projected to take longer than this (seconds) warns once, whatever ``verbose``.
+_LONG_FIT_SECONDS = 300.0
+# The projection is made at the end of the first epoch, or earlier, once the first epoch has
+# run this long (seconds), from the time per batch.
+_PROBE_SECONDS = 5.0
+# With verbose, an epoch running longer than this prints a progress line every such interval.
+_HEARTBEAT_SECONDS = 30.0
+_clock = time.perf_counter
+
+
+def format_seconds(seconds):
+    """``12.3s``, ``4m05s`` or ``1h02m``: a duration for progress lines and messages."""
+    if seconds is None or not np.isfinite(seconds):
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    if seconds < 3600:
+        minutes, sec = divmod(int(round(seconds)), 60)
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def _emit(verbose, level, text, min_verbose=1):
+    """Print ``text`` when ``verbose >= min_verbose`` and log it on the ``skstc`` logger."""
+    logger.log(level, text)
+    if verbose >= min_verbose:
+        print(text, flush=True)
+
+
+def _library_dirs():
+    import sklearn
+    import skorch
+
+    return tuple(os.path.dirname(m.__file__) + os.sep for m in (sklearn, skorch, torch)) + (
+        os.path.dirname(os.path.abspath(__file__)) + os.sep,)
+
+
+def _caller_stacklevel():
+    """``stacklevel`` of the first frame outside skstc, skorch, scikit-learn and torch.
+
+    A warning raised deep in the training loop then points at the user's ``fit`` call.
+    """
+    dirs = _library_dirs()
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(dirs):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+class _Progress(Callback):
+    """Plain-text progress of one training phase, and the projection of the fit's duration.
+
+    With ``verbose`` a phase prints a header, a column header and one line per epoch whose
+    columns are fixed after the first epoch (a value that is not recorded in an epoch shows
+    as ``-``), so a log file reads as one table; nothing is coloured. Every line also goes to
+    the ``skstc`` logger (phase lines at INFO, epoch lines at DEBUG).
+
+    When ``fit_epochs`` is given, the duration of the whole fit is projected from the first
+    epoch (or from its first batches when the epoch is long) as ``fit_epochs`` times the
+    time of one epoch; a projection longer than ``_LONG_FIT_SECONDS`` warns once, naming the
+    parameters that shorten the fit.
+    """
+
+    def __init__(self, owner, phase, max_epochs, n_batches=None, columns=None, verbose=0,
+                 fit_epochs=None, speed_params=(), device="cpu"):
+        self.owner = owner
+        self.phase = phase
+        self.max_epochs = max_epochs
+        self.n_batches = n_batches
+        self.columns = columns
+        self.verbose = verbose
+        self.fit_epochs = fit_epochs
+        self.speed_params = speed_params
+        self.device = device
+
+    def initialize(self):
+        self.columns_ = None
+        self.printed_ = 0
+        self.projected_ = None  # True once the fit's duration has been projected
+        return self
+
+    # ---- lines --------------------------------------------------------------------------
+    def _say(self, text, level=logging.INFO, min_verbose=1):
+        _emit(self.verbose, level, f"[{self.owner}] {text}", min_verbose)
+
+    def _widths(self):
+        ep = len(f"{self.max_epochs}/{self.max_epochs}")
+        return max(ep, len("epoch")), [max(len(c), 10) for c in self.columns_]
+
+    def _header(self):
+        ep, widths = self._widths()
+        cells = ["epoch".rjust(ep)] + [c.rjust(w) for c, w in zip(self.columns_, widths)]
+        return "  ".join(cells + ["dur".rjust(7), "eta".rjust(7)])
+
+    def _line(self, net, row):
+        ep, widths = self._widths()
+        epoch = row.get("epoch", len(net.history))
+        cells = [f"{epoch}/{self.max_epochs}".rjust(ep)]
+        for col, w in zip(self.columns_, widths):
+            val = row.get(col)
+            ok = isinstance(val, numbers.Real) and not isinstance(val, bool) and \
+                np.isfinite(val)
+            cells.append((f"{val:.4g}" if ok else "-").rjust(w))
+        durs = [r["dur"] for r in net.history if "dur" in r]
+        eta = np.mean(durs) * (self.max_epochs - epoch) if durs else None
+        return "  ".join(cells + [format_seconds(row.get("dur")).rjust(7),
+                                  format_seconds(eta).rjust(7)])
+
+    def _print_row(self, net, row):
+        if self.columns_ is None:
+            comps = list(getattr(net.criterion_, "components_", None) or {})
+            self.columns_ = ["train_loss"] + [
+                c for c in (comps if self.columns is None else self.columns)
+                if c != "train_loss"]
+            _emit(self.verbose, logging.DEBUG, self._header())
+        _emit(self.verbose, logging.DEBUG, self._line(net, row))
+        self.printed_ += 1
+
+    # ---- projection ---------------------------------------------------------------------
+    def _project(self, seconds_per_epoch, measured):
+        total = seconds_per_epoch * self.fit_epochs
+        logger.info("[%s] projected fit time %s (%s)", self.owner, format_seconds(total),
+                    measured)
+        if total <= _LONG_FIT_SECONDS:
+            return
+        params = ", ".join(f"{name}={value!r}" for name, value in self.speed_params)
+        warnings.warn(
+            f"{self.owner}.fit is projected to take about {format_seconds(total)} on "
+            f"{self.device} ({measured}, about {self.fit_epochs:.3g} epochs in all). To "
+            f"shorten it, lower {params}. verbose=1 shows the progress.",
+            UserWarning, stacklevel=_caller_stacklevel())
+
+    # ---- skorch hooks -------------------------------------------------------------------
+    def on_train_begin(self, net, **kwargs):
+        self.t0_ = _clock()
+        batches = "" if self.n_batches is None else f" of ~{self.n_batches} batches"
+        self._say(f"{self.phase}: up to {self.max_epochs} epoch(s){batches}")
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epoch_t0_ = self.last_beat_ = _clock()
+        self.batches_ = 0
+
+    def on_batch_end(self, net, training=True, **kwargs):
+        if not training:
+            return
+        self.batches_ += 1
+        now = _clock()
+        elapsed = now - self.epoch_t0_
+        first = len(net.history) == 1
+        if (first and self.fit_epochs is not None and self.projected_ is None
+                and self.n_batches and elapsed >= _PROBE_SECONDS):
+            self.projected_ = True
+            per_epoch = elapsed / self.batches_ * self.n_batches
+            self._project(per_epoch, f"{format_seconds(elapsed)} for the first "
+                                     f"{self.batches_} of ~{self.n_batches} batches")
+        if self.verbose and now - self.last_beat_ >= _HEARTBEAT_SECONDS:
+            self.last_beat_ = now
+            of = "" if self.n_batches is None else f"/~{self.n_batches}"
+            self._say(f"{self.phase}: epoch {len(net.history)}, batch {self.batches_}{of}, "
+                      f"{format_seconds(elapsed)} into the epoch", logging.DEBUG)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        if self.fit_epochs is not None and self.projected_ is None:
+            self.projected_ = True
+            dur = _clock() - self.epoch_t0_
+            self._project(dur, f"{format_seconds(dur)} for the first epoch")
+        self._print_row(net, row)
+
+    def on_train_end(self, net, **kwargs):
+        # a callback that stops training inside an epoch skips the later callbacks'
+        # on_epoch_end: print the last epoch here
+        if len(net.history) > self.printed_ and "train_loss" in net.history[-1]:
+            self._print_row(net, net.history[-1])
+        n = len(net.history)
+        early = " (stopped early)" if n < self.max_epochs else ""
+        self._say(f"{self.phase}: {n} epoch(s) in {format_seconds(_clock() - self.t0_)}"
+                  f"{early}")
+
+
 class _LossPlateau(Callback):
     """Stop when ``train_loss`` has not decreased by ``tol`` (relative) for ``patience`` epochs."""
 
@@ -393,11 +585,11 @@ class _LossPlateau(Callback):
 
 
 class _Net(NeuralNet):
-    """Private skorch net: criterion gets the batch input, clean stop, interrupt re-raised."""
+    """Private skorch net: criterion gets the batch input, clean stop, interrupt re-raised.
 
-    def __init__(self, *args, print_progress=False, **kwargs):
-        self.print_progress = print_progress
-        super().__init__(*args, **kwargs)
+    skorch's own printing (``PrintLog``, which colours its table with ANSI codes) is not
+    used: the engine's :class:`_Progress` callback prints plain text.
+    """
 
     @property
     def _default_callbacks(self):
@@ -406,8 +598,6 @@ class _Net(NeuralNet):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("components", _ComponentLog()),
         ]
-        if self.print_progress:
-            cbs.append(("print_log", PrintLog(keys_ignored=["epochs_without_improvement"])))
         return cbs
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -624,7 +814,8 @@ class TorchEstimatorMixin(TransactionalFitMixin):
     # ---- training -----------------------------------------------------------------------
     def _train_module(self, module, X, y=None, *, module_params=None, criterion=None,
                       criterion_params=None, random_state=None, max_epochs=None,
-                      batch_size=None, lr=None, iterator_train=None, callbacks=()):
+                      batch_size=None, lr=None, iterator_train=None, callbacks=(),
+                      phase="training", progress_columns=None, fit_epochs=None):
         """Train a torch module through a private skorch net.
 
         Parameters
@@ -650,6 +841,17 @@ class TorchEstimatorMixin(TransactionalFitMixin):
             iterable of batches (a custom batch sampler); None shuffles with a seeded generator.
         callbacks : sequence of (name, skorch callback)
             Method-specific callbacks, run before the user's ``callbacks``.
+        phase : str, default="training"
+            Name of the phase in the progress lines ("pretraining", "clustering", ...).
+        progress_columns : list of str or None, default=None
+            History keys shown after ``train_loss`` in the progress lines, fixed for the
+            whole phase (a key not recorded in an epoch shows as ``-``); None shows the
+            criterion's components of the first epoch.
+        fit_epochs : float or None, default=None
+            Give it in the first phase of a fit only: the whole fit's length in epochs of
+            this phase. The fit's duration is then projected from the first epoch, and a
+            projection longer than a few minutes warns once, naming the parameters in the
+            estimator's ``_fit_time_params`` with their values.
 
         Returns
         -------
@@ -667,6 +869,20 @@ class TorchEstimatorMixin(TransactionalFitMixin):
         if self.n_iter_no_change is not None:
             cbs.append(("loss_plateau", _LossPlateau(self.tol, self.n_iter_no_change)))
         cbs += self._user_callbacks()
+        n_items = len(X) if isinstance(X, Dataset) and hasattr(X, "__len__") else (
+            None if isinstance(X, Dataset) else _n_items(X))
+        speed = [(name, getattr(self, name)) for name in
+                 getattr(self, "_fit_time_params", ("max_epochs", "batch_size"))]
+        # in a process group only rank 0 reports (all ranks train the same epochs)
+        dist = torch.distributed
+        secondary = dist.is_available() and dist.is_initialized() and dist.get_rank() != 0
+        # last, so that every other callback's records of the epoch are there
+        cbs.append(("progress", _Progress(
+            type(self).__name__, phase, max_epochs,
+            n_batches=None if not n_items else math.ceil(n_items / batch_size),
+            columns=progress_columns, verbose=0 if secondary else int(self.verbose or 0),
+            fit_epochs=None if secondary else fit_epochs, speed_params=speed,
+            device=device)))
 
         if not isinstance(X, Dataset):
             for key, arr in (X.items() if isinstance(X, dict) else [("X", X)]):
@@ -693,8 +909,7 @@ class TorchEstimatorMixin(TransactionalFitMixin):
             iterator_train=_LoaderFactory(seed + 1, self.num_workers, iterator_train),
             callbacks=cbs,
             device=device,
-            verbose=int(self.verbose),
-            print_progress=bool(self.verbose),
+            verbose=0,
             **module_kwargs,
             **criterion_kwargs,
         )

@@ -385,6 +385,9 @@ def test_verbose_progress(fields, capsys):
     X, _ = fields
     DeepSpatiotemporalClustering(3, verbose=1, **TINY).fit(X)
     out = capsys.readouterr().out
+    assert "train_loss" in out and "target update" not in out
+    DeepSpatiotemporalClustering(3, verbose=2, **TINY).fit(X)
+    out = capsys.readouterr().out
     assert "train_loss" in out and "target update 1" in out and "cluster sizes" in out
     DeepSpatiotemporalClustering(3, **TINY).fit(X)
     assert capsys.readouterr().out == ""

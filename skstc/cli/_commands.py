@@ -47,7 +47,8 @@ def _engine_options(fn):
                      help="torch threads during fit/predict (default: OMP_NUM_THREADS or "
                           "torch's default)."),
         click.option("-v", "--verbose", count=True,
-                     help="print training progress (estimator verbose=1)."),
+                     help="print training progress (estimator verbose=1); -vv also the "
+                          "method's intermediate steps."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -55,7 +56,7 @@ def _engine_options(fn):
 
 
 def _engine_params(seed, device, threads, verbose):
-    params = {"random_state": seed, "verbose": min(int(verbose), 1)}
+    params = {"random_state": seed, "verbose": min(int(verbose), 2)}
     if device is not None:
         params["device"] = device
     if threads is not None:
