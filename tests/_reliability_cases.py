@@ -14,6 +14,7 @@ from skstc import (
     MultimodalConstrainedAE,
     Tile2VecSeriesKMeans,
 )
+from skstc.baselines import EOFKMeans, TilePixelKMeans
 from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 from skstc.preprocessing import (
     FieldMinMaxScaler,
@@ -84,4 +85,20 @@ def cases():
         "TemporalGapFiller": (lambda: TemporalGapFiller(), series, None, ("transform",)),
         "FieldNaNFiller": (lambda: FieldNaNFiller(add_mask=True), Fnan, None, ("transform",)),
         "FieldMinMaxScaler": (lambda: FieldMinMaxScaler(), F, None, ("transform",)),
+        "EOFKMeans": (lambda: EOFKMeans(3, n_eofs=4, n_init=2, random_state=0), F, None,
+                      ("predict", "transform")),
+        "TilePixelKMeans": (lambda: TilePixelKMeans(3, tile_size=8, n_init=2, n_threads=1,
+                                                    random_state=0), imgs, None,
+                            ("predict", "transform")),
     }
+
+
+# the data contract each case reads (decides which xarray/dask forms apply)
+CONTRACTS = {
+    "MultimodalConstrainedAE": "multimodal", "MultimodalClassifier": "multimodal",
+    "LabelAugmenter": "rows", "Tile2VecSeriesKMeans": "images",
+    "DeepSpatiotemporalClustering": "fields", "FractionMapFeatures": "masks",
+    "ImageBandScaler": "images", "ImageToTiles": "images", "TemporalGapFiller": "rows",
+    "FieldNaNFiller": "fields", "FieldMinMaxScaler": "fields", "EOFKMeans": "fields",
+    "TilePixelKMeans": "images",
+}

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._tile2vec import Tile2VecSeriesKMeans
 from .._training import effective_n_threads
 from ..utils._random import draw_seed, local_random_state
-from ..utils._validation import check_n_clusters
+from ..utils._validation import check_float32_range, check_n_clusters
 
 __all__ = ["TilePixelKMeans", "tiles_baselines"]
 
@@ -158,9 +158,13 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _features(self, regions):
         if self.method == "mean":
             series, _ = self._tile_series(regions, None)
-            return series.reshape(series.shape[0], -1)
-        # float64: the PCA projection of a row must not depend on the other rows' order
-        return self._pixels(regions).astype(np.float64)
+            feats = series.reshape(series.shape[0], -1)
+        else:
+            # float64: the PCA projection of a row must not depend on the other rows' order
+            feats = self._pixels(regions).astype(np.float64)
+        # k-means distances in float32 overflow for huge values: refuse them up front
+        check_float32_range(feats, "X (tile features)")
+        return feats
 
     def fit(self, X, y=None):
         """Cut the tiles and cluster their pixel features.
