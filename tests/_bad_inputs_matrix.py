@@ -45,8 +45,8 @@ for _name in ("MultimodalConstrainedAE", "MultimodalClassifier", "LabelAugmenter
 for _name in ("MultimodalConstrainedAE", "MultimodalClassifier", "LabelAugmenter",
               "Tile2VecSeriesKMeans", "TilePixelKMeans", "EOFKMeans"):
     HANDLED[(_name, "constant")] = _KMEANS_WARNS
-for _name in ("Tile2VecSeriesKMeans", "TilePixelKMeans", "ImageBandScaler", "TemporalGapFiller", "FieldNaNFiller",
-              "FieldMinMaxScaler"):
+for _name in ("Tile2VecSeriesKMeans", "TilePixelKMeans", "ImageBandScaler", "TemporalGapFiller",
+              "FieldNaNFiller", "FieldMinMaxScaler"):
     HANDLED[(_name, "nan")] = _NAN_OK
     HANDLED[(_name, "predict_nan")] = _NAN_OK
 for _case in ("nan", "inf", "one_sample", "string_dtype", "complex_dtype", "huge_1e30",

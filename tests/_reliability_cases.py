@@ -25,12 +25,12 @@ from skstc.preprocessing import (
     TemporalGapFiller,
 )
 
-MM = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8, max_epochs=2,
-          n_threads=1, random_state=0)
+MM = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8,
+          max_epochs=2, n_threads=1, random_state=0)
 T2V = dict(tile_size=8, embedding_dim=8, n_blocks=(1,), base_width=4, n_triplets=64,
            batch_size=32, max_epochs=1, refine_epochs=1, n_threads=1, random_state=0)
-DSC = dict(embedding_dim=4, conv_channels=(4,), lstm_hidden_size=8, pretrain_epochs=1, max_epochs=2,
-           batch_size=16, n_init=2, n_threads=1, random_state=0)
+DSC = dict(embedding_dim=4, conv_channels=(4,), lstm_hidden_size=8, pretrain_epochs=1,
+           max_epochs=2, batch_size=16, n_init=2, n_threads=1, random_state=0)
 
 
 def water():

@@ -42,6 +42,11 @@ FAST = {
     ("EOFKMeans", "predict_da_variable_order"),
     ("TilePixelKMeans", "huge_1e30"),
     ("TilePixelKMeans", "dask_unknown_chunks_predict"),
+    # one fit each: predictions on dims/variables in another order equal the fitted order's
+    ("MultimodalConstrainedAE", "predict_dims_permuted"),
+    ("DeepSpatiotemporalClustering", "predict_ds_variable_order"),
+    ("Tile2VecSeriesKMeans", "predict_dims_permuted"),
+    ("TilePixelKMeans", "predict_dims_permuted"),
 }
 
 PARAMS = []
@@ -70,3 +75,58 @@ def test_catalogue_size():
     assert not set(HANDLED) & set(KNOWN_SILENT)
     assert FAST <= set(cases)
     assert set(HANDLED) <= set(cases)
+
+
+# ---- the fixes behind the matrix, one behaviour each ---------------------------------------
+def test_fraction_map_mask_codes_are_checked_unless_nodata_value_is_none():
+    import numpy as np
+
+    from skstc.preprocessing import FractionMapFeatures
+
+    masks = np.ones((2, 3, 4, 4), dtype=np.uint8)
+    masks[0, :, :2] = 2
+    masks[1, 0, 0, 0] = 3  # e.g. a cloud code
+    with pytest.raises(ValueError, match=r"value\(s\) \[3\].*nodata_value=0"):
+        FractionMapFeatures(map_size=4).fit(masks)
+    loose = FractionMapFeatures(map_size=4, nodata_value=None).fit_transform(masks)
+    coded = FractionMapFeatures(map_size=4, nodata_value=3).fit_transform(masks)
+    np.testing.assert_array_equal(loose, coded)  # 3 counts as no data (not water) in both
+    fitted = FractionMapFeatures(map_size=4).fit(np.where(masks == 3, 0, masks))
+    with pytest.raises(ValueError, match=r"\[3\]"):
+        fitted.transform(masks)
+
+
+def test_image_band_scaler_refuses_inf_at_transform_lazily_for_dask():
+    import dask.array as da
+    import numpy as np
+
+    from skstc.preprocessing import ImageBandScaler
+
+    X = np.random.RandomState(0).rand(3, 2, 8, 8)
+    sc = ImageBandScaler().fit(X)
+    bad = X.copy()
+    bad[1, 0, 2, 2] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        sc.transform(bad)
+    lazy = sc.transform(da.from_array(bad, chunks=(1, 2, 8, 8)))
+    assert hasattr(lazy, "compute")  # still lazy
+    with pytest.raises(ValueError, match="infinity"):
+        lazy.compute()
+    np.testing.assert_allclose(sc.transform(da.from_array(X, chunks=(1, 2, 8, 8))).compute(),
+                               sc.transform(X))
+
+
+def test_image_band_scaler_keeps_1e30_and_refuses_what_float32_cannot_hold():
+    import numpy as np
+
+    from skstc.preprocessing import ImageBandScaler
+
+    X = np.random.RandomState(0).rand(3, 2, 8, 8)
+    out = ImageBandScaler().fit_transform(X * 1e30)
+    np.testing.assert_allclose(out, ImageBandScaler().fit_transform(X), atol=1e-4)
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        ImageBandScaler().fit(X * 1e300)
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        ImageBandScaler().fit(X).transform(X * 1e300)
+    with pytest.raises(ValueError, match="0 dates"):
+        ImageBandScaler().fit(X[:0])

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._tile2vec import Tile2VecSeriesKMeans
 from .._training import effective_n_threads
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._random import draw_seed, local_random_state
 from ..utils._validation import check_float32_range, check_n_clusters
 
@@ -18,7 +19,7 @@ __all__ = ["TilePixelKMeans", "tiles_baselines"]
 _METHODS = ("mean", "pca")
 
 
-class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """K-means of grid tiles on their pixel values: the baseline of Tile2VecSeriesKMeans.
 
     Cuts the regions into the same grid of non-overlapping ``tile_size`` tiles as
