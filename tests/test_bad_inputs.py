@@ -130,3 +130,17 @@ def test_image_band_scaler_keeps_1e30_and_refuses_what_float32_cannot_hold():
         ImageBandScaler().fit(X).transform(X * 1e300)
     with pytest.raises(ValueError, match="0 dates"):
         ImageBandScaler().fit(X[:0])
+
+
+def test_gap_filler_image_stack_with_unknown_dask_chunks_is_refused_clearly():
+    import numpy as np
+    from _bad_inputs_matrix import _unknown_chunks
+
+    from skstc.preprocessing import TemporalGapFiller
+
+    X = np.random.RandomState(0).rand(4, 2, 8, 8)
+    X[1, 0, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="unknown chunk sizes.*compute_chunk_sizes"):
+        TemporalGapFiller().fit(_unknown_chunks(X))
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        TemporalGapFiller().fit(X).transform(_unknown_chunks(X))
