@@ -34,7 +34,14 @@ from ._training import (
 )
 from .losses import TripletLoss
 from .nn import TileNet
-from .utils._inputs import REGIONS_CONTRACT, ImageRegion, xarray_regions
+from .utils._inputs import (
+    REGIONS_CONTRACT,
+    ImageRegion,
+    _check_chunks,
+    check_float_range,
+    check_no_inf,
+    xarray_regions,
+)
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_float32_range, check_n_clusters, clusterer_score
 from .utils._xarray import is_dask, is_xarray, wrap_tiles
@@ -48,10 +55,15 @@ class _Region(ImageRegion):
     """One region's image stack (numpy, dask or memmap) read block by block."""
 
     def block(self, t0, t1, r0, r1, c0, c1):
-        """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array."""
+        """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array.
+
+        Infinite values, and finite ones beyond float32's range (which the cast would turn
+        into inf), are refused here, where every fit and inference reads its pixels.
+        """
         blk = self.data[t0:t1, :, r0:r1, c0:c1]
         if hasattr(blk, "compute"):
             blk = blk.compute()
+        blk = check_float_range(check_no_inf(blk), np.float32)
         return np.asarray(blk, dtype=np.float32)
 
     def load(self):
@@ -446,6 +458,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         if is_dask(x):
             if x.dtype.kind not in "biuf":
                 raise TypeError(f"{name} must be numeric, got dtype {x.dtype}.")
+            _check_chunks(x, name)
             return x
         try:
             arr = x if isinstance(x, np.ndarray) else np.asarray(x)

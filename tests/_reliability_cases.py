@@ -14,6 +14,7 @@ from skstc import (
     MultimodalConstrainedAE,
     Tile2VecSeriesKMeans,
 )
+from skstc.baselines import EOFKMeans, TilePixelKMeans
 from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 from skstc.preprocessing import (
     FieldMinMaxScaler,
@@ -24,12 +25,12 @@ from skstc.preprocessing import (
     TemporalGapFiller,
 )
 
-MM = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8, max_epochs=2,
-          n_threads=1, random_state=0)
+MM = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8,
+          max_epochs=2, n_threads=1, random_state=0)
 T2V = dict(tile_size=8, embedding_dim=8, n_blocks=(1,), base_width=4, n_triplets=64,
            batch_size=32, max_epochs=1, refine_epochs=1, n_threads=1, random_state=0)
-DSC = dict(embedding_dim=4, conv_channels=(4,), lstm_hidden_size=8, pretrain_epochs=1, max_epochs=2,
-           batch_size=16, n_init=2, n_threads=1, random_state=0)
+DSC = dict(embedding_dim=4, conv_channels=(4,), lstm_hidden_size=8, pretrain_epochs=1,
+           max_epochs=2, batch_size=16, n_init=2, n_threads=1, random_state=0)
 
 
 def water():
@@ -84,4 +85,20 @@ def cases():
         "TemporalGapFiller": (lambda: TemporalGapFiller(), series, None, ("transform",)),
         "FieldNaNFiller": (lambda: FieldNaNFiller(add_mask=True), Fnan, None, ("transform",)),
         "FieldMinMaxScaler": (lambda: FieldMinMaxScaler(), F, None, ("transform",)),
+        "EOFKMeans": (lambda: EOFKMeans(3, n_eofs=4, n_init=2, random_state=0), F, None,
+                      ("predict", "transform")),
+        "TilePixelKMeans": (lambda: TilePixelKMeans(3, tile_size=8, n_init=2, n_threads=1,
+                                                    random_state=0), imgs, None,
+                            ("predict", "transform")),
     }
+
+
+# the data contract each case reads (decides which xarray/dask forms apply)
+CONTRACTS = {
+    "MultimodalConstrainedAE": "multimodal", "MultimodalClassifier": "multimodal",
+    "LabelAugmenter": "rows", "Tile2VecSeriesKMeans": "images",
+    "DeepSpatiotemporalClustering": "fields", "FractionMapFeatures": "masks",
+    "ImageBandScaler": "images", "ImageToTiles": "images", "TemporalGapFiller": "rows",
+    "FieldNaNFiller": "fields", "FieldMinMaxScaler": "fields", "EOFKMeans": "fields",
+    "TilePixelKMeans": "images",
+}

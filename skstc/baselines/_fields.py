@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._dsc import DeepSpatiotemporalClustering
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._validation import check_n_clusters
 
 __all__ = ["EOFKMeans", "area_weights", "fields_baselines"]
@@ -63,7 +64,7 @@ def _months(times):
     return None
 
 
-class EOFKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class EOFKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """k-means on the leading EOFs of area-weighted anomalies (weather regimes baseline).
 
     Each time step's fields are turned into anomalies (``anomalies``), multiplied by

@@ -10,15 +10,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._tile2vec import Tile2VecSeriesKMeans
 from .._training import effective_n_threads
+from ..utils._fitting import TransactionalFitMixin
 from ..utils._random import draw_seed, local_random_state
-from ..utils._validation import check_n_clusters
+from ..utils._validation import check_float32_range, check_n_clusters
 
 __all__ = ["TilePixelKMeans", "tiles_baselines"]
 
 _METHODS = ("mean", "pca")
 
 
-class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """K-means of grid tiles on their pixel values: the baseline of Tile2VecSeriesKMeans.
 
     Cuts the regions into the same grid of non-overlapping ``tile_size`` tiles as
@@ -158,9 +159,13 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _features(self, regions):
         if self.method == "mean":
             series, _ = self._tile_series(regions, None)
-            return series.reshape(series.shape[0], -1)
-        # float64: the PCA projection of a row must not depend on the other rows' order
-        return self._pixels(regions).astype(np.float64)
+            feats = series.reshape(series.shape[0], -1)
+        else:
+            # float64: the PCA projection of a row must not depend on the other rows' order
+            feats = self._pixels(regions).astype(np.float64)
+        # k-means distances in float32 overflow for huge values: refuse them up front
+        check_float32_range(feats, "X (tile features)")
+        return feats
 
     def fit(self, X, y=None):
         """Cut the tiles and cluster their pixel features.

@@ -8,7 +8,12 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..utils._fitting import TransactionalFitMixin
-from ..utils._inputs import _forget_input_features, fields_from_rows, parse_fields
+from ..utils._inputs import (
+    _forget_input_features,
+    check_no_inf,
+    fields_from_rows,
+    parse_fields,
+)
 from ..utils._validation import check_numeric_array
 from ..utils._xarray import is_dask, wrap_fields
 
@@ -68,7 +73,8 @@ def _fields_to_transform(est, X, fitted_attr):
     if X4.shape[1:] != est._sample_shape:
         raise ValueError(f"X has sample shape {X4.shape[1:]} but {type(est).__name__} was "
                          f"fitted on {est._sample_shape}.")
-    return X4, spec
+    # NaN marks missing values; inf is refused here as in fit (lazily for dask input)
+    return check_no_inf(X4), spec
 
 
 def _as_input_form(out, spec, variables=None):

@@ -21,8 +21,12 @@ from ..utils._fitting import TransactionalFitMixin
 from ..utils._inputs import (
     REGIONS_CONTRACT,
     VARIABLE_NAMES,
+    _check_chunks,
     _forget_input_features,
+    check_float_range,
+    check_no_inf,
     find_dim,
+    parse_regions,
     xarray_regions,
 )
 from ..utils._xarray import is_dask, is_xarray, wrap_tiles
@@ -80,6 +84,8 @@ class _ImageStackMixin:
         out = []
         for a in (list(X) if regions else [X]):
             a = a if (is_dask(a) or isinstance(a, np.ndarray)) else np.asarray(a)
+            if is_dask(a):
+                _check_chunks(a, "X")
             if a.dtype.kind not in "biuf":
                 raise TypeError(f"X must be numeric, got dtype {a.dtype}.")
             if a.ndim not in (4, 5) or (regions and a.ndim != 4):
@@ -132,6 +138,12 @@ class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, OneToOneFeatureMi
             values = dask.compute(*values)
         return [np.asarray(v) for v in values]
 
+    def _band_parts(self, X):
+        """Image parts with their band axis; a DataArray must have the image dims by name."""
+        if is_xarray(X) and type(X).__name__ != "Dataset":
+            parse_regions(X)  # time, band, y, x (and region) by name; nothing else
+        return self._image_parts(X, "band")
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the per-band mean and standard deviation (NaN ignored).
@@ -159,10 +171,18 @@ class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, OneToOneFeatureMi
                 std = np.nanstd(allv, axis=0)
         else:
             _forget_input_features(self)
-            parts = self._image_parts(X, "band")
+            parts = self._band_parts(X)
             n_bands = {a.shape[b] for a, b in parts}
             if len(n_bands) != 1:
                 raise ValueError(f"All regions must have the same bands, got {sorted(n_bands)}.")
+            for a, b in parts:
+                if a.size == 0:
+                    raise ValueError(
+                        f"X has an image stack of shape {tuple(a.shape)} with no values (0 "
+                        "dates, bands or pixels); at least one date of one pixel is needed "
+                        "to fit the band statistics.")
+            # image output is float32: finite values beyond its range would become inf/NaN
+            parts = [(check_float_range(a, np.float32), b) for a, b in parts]
 
             def axes(a, b):
                 return tuple(i for i in range(a.ndim) if i != b)
@@ -211,12 +231,13 @@ class ImageBandScaler(TransactionalFitMixin, _ImageStackMixin, OneToOneFeatureMi
         mean = self.mean_.astype(np.float32)
         scale = self.scale_.astype(np.float32)
         out = []
-        for a, b in self._image_parts(X, "band"):
+        for a, b in self._band_parts(X):
             if a.shape[b] != self.n_bands_:
                 raise ValueError(f"X has shape {a.shape} ({a.shape[b]} bands); the scaler was "
                                  f"fitted on {self.n_bands_} bands.")
             shape = [1] * a.ndim
             shape[b] = -1
+            a = check_float_range(check_no_inf(a), np.float32)
             out.append((a.astype(np.float32) - mean.reshape(shape)) / scale.reshape(shape))
         if is_xarray(X):
             return X.copy(data=out[0])

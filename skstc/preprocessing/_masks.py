@@ -142,7 +142,12 @@ class FractionMapFeatures(TransactionalFitMixin, TransformerMixin, BaseEstimator
     water_value : int, default=2
         Mask value meaning water.
     land_value : int, default=1
-        Mask value meaning land (other values, e.g. 0, are "no data" and count as not water).
+        Mask value meaning land.
+    nodata_value : int, float or None, default=0
+        Mask value meaning "no data" (counts as not water). Any value other than
+        ``water_value``, ``land_value`` and ``nodata_value`` raises a ``ValueError`` naming
+        it (a mask in another encoding, or scaled values, would otherwise give all-land
+        features). None counts every other value as no data, without a check.
     mask_shape : tuple of int (height, width) or None, default=None
         Spatial shape of the masks in a 2-D input (ignored for 4-D arrays and lists); None is
         ``(1, 1)``.
@@ -176,13 +181,32 @@ class FractionMapFeatures(TransactionalFitMixin, TransformerMixin, BaseEstimator
         "water_value": [Real],
         "land_value": [Real],
         "mask_shape": ["array-like", None],
+        "nodata_value": [Real, None],
     }
 
-    def __init__(self, map_size=64, water_value=2, land_value=1, mask_shape=None):
+    def __init__(self, map_size=64, water_value=2, land_value=1, mask_shape=None, *,
+                 nodata_value=0):
         self.map_size = map_size
         self.water_value = water_value
         self.land_value = land_value
         self.mask_shape = mask_shape
+        self.nodata_value = nodata_value
+
+    def _check_values(self, stacks, which=None):
+        """Raise when a mask holds a value that is neither water, land nor no data."""
+        if self.nodata_value is None:
+            return
+        known = (stacks == self.water_value) | (stacks == self.land_value)
+        known |= stacks == self.nodata_value
+        if not known.all():
+            bad = np.unique(np.asarray(stacks)[~known])
+            where = "the masks" if which is None else f"masks[{which}]"
+            raise ValueError(
+                f"{where} hold the value(s) {bad[:5].tolist()}, which are neither "
+                f"water_value={self.water_value!r}, land_value={self.land_value!r} nor "
+                f"nodata_value={self.nodata_value!r}; recode the masks, set these "
+                "parameters, or pass nodata_value=None to count every other value as no "
+                "data.")
 
     def _check_params(self):
         if self.water_value == self.land_value:
@@ -260,6 +284,12 @@ array-like of shape (n_objects, n_months * height * width)
         n_months = lengths.pop()
         if n_months == 0:
             raise ValueError("mask stacks have 0 months; at least one is required.")
+        if isinstance(stacks, list):
+            for i, stack in enumerate(stacks):
+                self._check_values(stack, i)
+        else:
+            for start in range(0, len(stacks), _FMF_CHUNK):
+                self._check_values(stacks[start:start + _FMF_CHUNK])
         self.n_timesteps_ = n_months
         return self
 
@@ -305,6 +335,7 @@ array-like of shape (n_objects, n_months * height * width)
 
     def _features(self, stacks):
         """(n, n_months, h, w) masks -> maps (n, map_size, map_size), series (n, n_months)."""
+        self._check_values(stacks)
         water = stacks == self.water_value
         fraction = water.mean(axis=1, dtype=np.float32)
         maps = _nearest_resize(_pad_square(fraction), self.map_size)

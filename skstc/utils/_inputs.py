@@ -159,6 +159,58 @@ def _check_chunks(arr, name):
                          "indexing); call X.compute_chunk_sizes() first.")
 
 
+def _raise_if_inf(block, name):
+    if np.isinf(block).any():
+        raise ValueError(f"{name} contains infinity; only finite values or NaN are allowed.")
+    return block
+
+
+def check_no_inf(values, name="X"):
+    """Refuse infinite values, eagerly for numpy and lazily (at compute) for dask.
+
+    Transformers that keep NaN (missing values) still refuse ``inf``, at ``fit`` and at
+    ``transform`` alike: an infinity would otherwise be passed through, or turn into NaN
+    statistics downstream. A dask array gets a per-chunk check that raises when computed,
+    so lazy input stays lazy.
+
+    Returns
+    -------
+    values : ndarray or dask array
+        ``values`` itself (numpy) or the checked lazy array (dask).
+    """
+    if is_dask(values):
+        return values.map_blocks(_raise_if_inf, name, dtype=values.dtype)
+    values = np.asarray(values)
+    if values.dtype.kind in "fc":
+        _raise_if_inf(values, name)
+    return values
+
+
+def check_float_range(values, dtype, name="X"):
+    """Refuse finite values whose magnitude overflows ``dtype`` (e.g. 1e300 for float32).
+
+    Casting such values turns them into ``inf`` (and ``inf - inf`` into NaN), a silent
+    change of finite data. numpy input is checked eagerly, dask input lazily.
+    """
+    limit = float(np.finfo(dtype).max)
+
+    def check(block):
+        block = np.asarray(block)
+        if block.dtype.kind == "f" and np.finfo(block.dtype).max > limit:
+            with np.errstate(invalid="ignore"):
+                big = np.abs(block[np.isfinite(block)])
+            if big.size and big.max() > limit:
+                raise ValueError(
+                    f"{name} holds values up to |x| = {big.max():.3g}, beyond the range of "
+                    f"{np.dtype(dtype).name} ({limit:.3g}) it is computed in (the cast would "
+                    "turn them into inf); rescale the input first (e.g. change its units).")
+        return block
+
+    if is_dask(values):
+        return values.map_blocks(check, dtype=values.dtype)
+    return check(values)
+
+
 def _numeric(values, name):
     kind = np.dtype(values.dtype).kind
     if kind == "c":
@@ -374,6 +426,8 @@ def parse_multimodal(X, spatial_shape, *, maps_var="fraction_map", series_var="a
     input is returned unchanged (``rows is X``) with a spec of its kind.
     """
     if not is_xarray(X):
+        if is_dask(X):  # lazy rows keep their chunks: their sizes must be known
+            _check_chunks(X, name)
         return X, _spec_of_array(X)
     if type(X).__name__ != "Dataset":
         raise TypeError(f"{name} is a DataArray; expected {MULTIMODAL_CONTRACT}.")
@@ -471,6 +525,8 @@ def _validate_multimodal(est, X, spatial_shape, *, reset):
     if ndim > 2 and not hasattr(X, "tocsr"):
         raise ValueError(f"X is a {ndim}-D array of shape {tuple(X.shape)}; expected "
                          f"{MULTIMODAL_CONTRACT}.")
+    if isinstance(X, np.ndarray) or is_dask(X):
+        X = check_float_range(X, np.float32)  # before the cast turns 1e300 into inf
     X = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
     maps, series = _split_checked(est, X, spatial_shape)
     if reset:
