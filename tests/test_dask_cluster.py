@@ -140,3 +140,20 @@ def test_fitted_model_shipped_once_not_per_block(client, objects, monkeypatch):
         _on_cluster(client, clf.predict_proba(dsa.from_array(X, chunks=(chunk, -1))))
         pickles.append(count["n"])
     assert pickles[0] == pickles[1] and pickles[1] < 10
+
+
+def test_parallel_post_fit_on_cluster(client, objects):
+    # dask-ml's ParallelPostFit hands each block of a dask array to predict/transform
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    X, y = objects
+    lazy = dsa.from_array(X, chunks=(10, -1))
+    clf = wrappers.ParallelPostFit(MultimodalClassifier(hidden_units=8, **MM)).fit(X, y)
+    np.testing.assert_array_equal(_on_cluster(client, clf.predict(lazy)), clf.predict(X))
+    np.testing.assert_allclose(_on_cluster(client, clf.predict_proba(lazy)),
+                               clf.predict_proba(X), rtol=1e-6, atol=1e-7)
+    y_semi = y.copy()
+    y_semi[10:] = -1
+    ae = wrappers.ParallelPostFit(MultimodalConstrainedAE(3, **MM)).fit(X, y_semi)
+    np.testing.assert_array_equal(_on_cluster(client, ae.predict(lazy)), ae.predict(X))
+    np.testing.assert_allclose(_on_cluster(client, ae.transform(lazy)), ae.transform(X),
+                               rtol=1e-6, atol=1e-7)
