@@ -284,6 +284,7 @@ class _DistributedNetMixin:
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
+            _SHARD["active"] = False
             for bn in norms:
                 del bn.forward
 

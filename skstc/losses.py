@@ -401,13 +401,13 @@ def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01)
     hinge = F.relu(d_n - d_d + margin).mean()
     # norms of the whole batch: in sharded data-parallel training, of the global batch
     n = z_anchor.shape[0]
-    penalty = l2 * sum(_batch_norm(z, n) for z in (z_anchor, z_neighbor, z_distant))
+    penalty = l2 * sum(_frobenius(z, n) for z in (z_anchor, z_neighbor, z_distant))
     loss = hinge + penalty
     return loss, {"triplet": hinge, "l2": penalty, "d_neighbor": d_n.mean(),
                   "d_distant": d_d.mean()}
 
 
-def _batch_norm(z, n_rows):
+def _frobenius(z, n_rows):
     """Frobenius norm of a batch of embeddings (of the global batch when sharded)."""
     sq = z.pow(2).sum()
     total = batch_sum(sq, n_rows)
