@@ -104,6 +104,9 @@ def main(out):
                      "world_size": size}))
                 est.set_params(callbacks=None)  # the callback class lives in __main__
                 Path(out, f"{name}.pkl").write_bytes(pickle.dumps(est))
+        # no rank tears the group down while another still uses it (gloo aborts the
+        # process then: "terminate called without an active exception")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
