@@ -31,7 +31,11 @@ import warnings
 import numpy as np
 import torch
 
-__all__ = ["distributed_world", "distributed_net_class", "shared_seed", "local_device"]
+__all__ = ["distributed_world", "distributed_net_class", "shared_seed", "local_device",
+           "batch_sum"]
+
+# True while a training step runs on this rank's share of a global batch
+_SHARD = {"active": False}
 
 
 def _dist():
@@ -145,9 +149,91 @@ class _ShardedBatches:
         for batch in self.batches:
             Xi, yi = batch if isinstance(batch, (tuple, list)) else (batch, None)
             if _n_rows(Xi) < 2 * self.world_size:
+                _SHARD["active"] = False
                 yield batch
                 continue
+            _SHARD["active"] = True
             yield _rows(Xi, sl), (None if yi is None else _rows(yi, sl))
+        _SHARD["active"] = False
+
+
+class _SumAcrossRanks(torch.autograd.Function):
+    """All-reduce sum whose backward keeps the row-weighted gradient average exact.
+
+    The engine scales each rank's gradient by ``rows / total_rows`` after backward, so the
+    gradient a rank receives for the summed statistics is the rows-weighted sum of every
+    rank's, divided by this rank's ``rows`` (``weight``).
+    """
+
+    @staticmethod
+    def forward(ctx, tensor, weight):
+        ctx.weight = weight
+        out = tensor.clone()
+        _dist().all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = grad * ctx.weight
+        _dist().all_reduce(out)
+        return out / ctx.weight, None
+
+
+def batch_sum(tensor, n_rows):
+    """Sum of ``tensor`` over the global batch when training on a share of it.
+
+    A loss term that is not a mean over rows (a norm of the whole batch, say) is computed
+    from sums over the batch; inside a sharded data-parallel training step this returns the
+    sum of every rank's ``tensor``, differentiably and consistently with the engine's
+    row-weighted gradient average, so the term equals the one-process value. Elsewhere it
+    returns ``tensor``.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        This rank's partial sum.
+    n_rows : int
+        The number of batch rows the loss is averaged over on this rank.
+
+    Returns
+    -------
+    total : Tensor
+    """
+    if not _SHARD["active"]:
+        return tensor
+    return _SumAcrossRanks.apply(tensor.to(_comm_device()), float(n_rows)).to(tensor.device)
+
+
+def _global_batch_norm(bn, x):
+    """``bn(x)`` in training mode, with the statistics of every rank's share of the batch."""
+    if not _SHARD["active"] or (not bn.training and bn.running_mean is not None):
+        return type(bn).forward(bn, x)
+    dims = [0] + list(range(2, x.dim()))
+    c = x.shape[1]
+    local_n = x.numel() // c
+    stats = torch.cat([x.sum(dims), (x * x).sum(dims),
+                       x.new_full((1,), float(local_n))])
+    total = batch_sum(stats, x.shape[0])
+    n = total[-1]
+    mean = total[:c] / n
+    var = (total[c:2 * c] / n - mean * mean).clamp_min(0)
+    shape = [1, c] + [1] * (x.dim() - 2)
+    out = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + bn.eps)
+    if bn.affine:
+        out = out * bn.weight.view(shape) + bn.bias.view(shape)
+    if bn.track_running_stats and bn.running_mean is not None:
+        with torch.no_grad():
+            bn.num_batches_tracked.add_(1)
+            momentum = (1.0 / float(bn.num_batches_tracked) if bn.momentum is None
+                        else bn.momentum)
+            unbiased = var * (n / (n - 1).clamp_min(1))
+            bn.running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
+            bn.running_var.mul_(1 - momentum).add_(unbiased.detach() * momentum)
+    return out
+
+
+def _batch_norms(module):
+    return [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
 
 
 def _float_buffers(module):
@@ -190,6 +276,17 @@ class _DistributedNetMixin:
         if hasattr(factory, "seed"):  # the engine's seeded loader: rank 0's data order
             factory.seed = shared_seed(factory.seed)
         return super().initialize()
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        norms = _batch_norms(self.module_)
+        for bn in norms:  # instance attributes, removed below: the fitted module is plain
+            bn.forward = _global_batch_norm.__get__(bn)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        finally:
+            _SHARD["active"] = False
+            for bn in norms:
+                del bn.forward
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)

@@ -100,6 +100,10 @@ class _OnTheFlyTriplets:
                    torch.zeros(size, dtype=torch.float32))
 
 
+def _call_on_region(fn, region):
+    return fn([region])
+
+
 class _Count(torch.utils.data.Dataset):
     """Placeholder dataset: its length is the number of triplets per epoch."""
 
@@ -758,7 +762,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         import dask.array as dsa
 
         ts = self.tile_size
-        parts = [dsa.from_delayed(dask.delayed(fn, pure=False)([r]),
+        shipped = dask.delayed(fn, pure=False)  # one task: sent once to each worker
+        parts = [dsa.from_delayed(dask.delayed(_call_on_region, pure=False)(shipped, r),
                                   shape=((r.shape[2] // ts) * (r.shape[3] // ts),) + out_shape,
                                   dtype=dtype) for r in regions]
         return dsa.concatenate(parts)

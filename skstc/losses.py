@@ -4,6 +4,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._distributed import batch_sum
 from ._sampling import sample_cannot_link, sample_class_pairs
 
 # --- shared ---
@@ -398,11 +399,21 @@ def tile2vec_triplet_loss(z_anchor, z_neighbor, z_distant, margin=50.0, l2=0.01)
     d_n = torch.linalg.vector_norm(z_anchor - z_neighbor, dim=1)
     d_d = torch.linalg.vector_norm(z_anchor - z_distant, dim=1)
     hinge = F.relu(d_n - d_d + margin).mean()
-    penalty = l2 * (torch.linalg.norm(z_anchor) + torch.linalg.norm(z_neighbor)
-                    + torch.linalg.norm(z_distant))
+    # norms of the whole batch: in sharded data-parallel training, of the global batch
+    n = z_anchor.shape[0]
+    penalty = l2 * sum(_frobenius(z, n) for z in (z_anchor, z_neighbor, z_distant))
     loss = hinge + penalty
     return loss, {"triplet": hinge, "l2": penalty, "d_neighbor": d_n.mean(),
                   "d_distant": d_d.mean()}
+
+
+def _frobenius(z, n_rows):
+    """Frobenius norm of a batch of embeddings (of the global batch when sharded)."""
+    sq = z.pow(2).sum()
+    total = batch_sum(sq, n_rows)
+    if total is sq:
+        return torch.linalg.norm(z)
+    return total.clamp_min(torch.finfo(total.dtype).tiny).sqrt()
 
 
 class TripletLoss(nn.Module):

@@ -67,8 +67,11 @@ def _make(name):
         return est, X, y
     y = y.copy()
     y[16:] = -1
+    # embedding_dim=16: with 8 ReLU-then-normalised units the series branch codes nearly
+    # every row as the same one-hot vector, whose gradient is zero up to rounding; Adam turns
+    # that rounding noise into full-size steps, so no two runs of it could agree
     loss = "constrained" if name == "multimodal" else "dec"
-    est = MultimodalConstrainedAE(4, spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,),
+    est = MultimodalConstrainedAE(4, spatial_shape=(8, 8), embedding_dim=16, conv_channels=(4,),
                                   lstm_hidden_size=8, max_epochs=4, batch_size=16,
                                   min_steps_per_epoch=1, clustering_loss=loss,
                                   n_threads=1, random_state=0)
@@ -101,6 +104,9 @@ def main(out):
                      "world_size": size}))
                 est.set_params(callbacks=None)  # the callback class lives in __main__
                 Path(out, f"{name}.pkl").write_bytes(pickle.dumps(est))
+        # no rank tears the group down while another still uses it (gloo aborts the
+        # process then: "terminate called without an active exception")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 

@@ -19,11 +19,13 @@ sys.path.insert(0, str(_TESTS))
 from _ddp_script import CASES, make_case  # noqa: E402
 
 # Relative tolerance on the final training loss, 2 processes vs 1 on the same global batch.
-# DSC's loss is a mean over rows, so the row-weighted gradient average is the global-batch
-# gradient up to float32 rounding. Batch normalisation (TileNet) normalises each process's
-# share with its own statistics, and the constrained pair loss draws pairs within each
-# process's share, so those fits follow the one-process path closely but not exactly.
-RTOL = {"dsc": 1e-4, "classifier": 1e-4, "multimodal_dec": 1e-2, "tile2vec": 1e-2,
+# DSC's and the classifier's losses are means over rows, so the row-weighted gradient
+# average is the global-batch gradient up to float32 rounding. Tile2Vec's loss also has a
+# norm of the whole batch, and TileNet normalises batches: both are computed from sums
+# all-reduced over the processes, so it matches as closely. The constrained pair loss draws
+# its pairs within each process's share, so that fit follows the one-process path closely
+# but not exactly.
+RTOL = {"dsc": 1e-4, "classifier": 1e-4, "multimodal_dec": 1e-2, "tile2vec": 1e-4,
         "multimodal": 5e-2}
 
 
@@ -64,7 +66,7 @@ def test_two_processes_match_one(ddp_run, name):
     assert ((rows > 0.4 * rows_one) & (rows < 0.6 * rows_one)).all()
     assert len(two) == len(one)
     np.testing.assert_allclose(two[-1], one[-1], rtol=RTOL[name])
-    if name in ("dsc", "classifier"):
+    if name in ("dsc", "classifier", "tile2vec"):
         np.testing.assert_allclose(two, one, rtol=RTOL[name])
 
     fitted = pickle.loads((ddp_run / f"{name}.pkl").read_bytes())

@@ -298,12 +298,15 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
     @staticmethod
     def _regions(X):
+        def as_float32(a):  # dask stays lazy
+            return a.astype(np.float32) if is_dask(a) else np.asarray(a, dtype=np.float32)
+
         if is_xarray(X):  # dims by name, any order
-            return [np.asarray(r.data, dtype=np.float32) for r in xarray_regions(X)]
+            return [as_float32(r.data) for r in xarray_regions(X)]
         if isinstance(X, (list, tuple)):
-            return [np.asarray(x, dtype=np.float32) for x in X]
+            return [as_float32(x) for x in X]
         else:
-            arr = np.asarray(X, dtype=np.float32)
+            arr = as_float32(X)
         if arr.ndim == 4:
             return [arr]
         if arr.ndim == 5:
@@ -325,6 +328,10 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
             crop = img[:, :, :gh * ts, :gw * ts].reshape(t, b, gh, ts, gw, ts)
             rows.append(crop.transpose(2, 4, 0, 1, 3, 5).reshape(gh * gw, -1))
             grids.append((gh, gw))
+        if any(is_dask(r) for r in rows):
+            import dask.array as dsa
+
+            return dsa.concatenate(rows), grids
         return np.concatenate(rows), grids
 
     @_fit_context(prefer_skip_nested_validation=True)

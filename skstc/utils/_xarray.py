@@ -63,9 +63,7 @@ def map_samples(fn, values, out_shape, dtype, *, halo=0):
     else:
         padded = values
 
-    def block(b):
-        out = np.asarray(fn(np.asarray(b)))
-        return out[halo:len(out) - halo] if halo else out
+    import dask
 
     out_chunks = (sample_chunks,) + tuple((s,) for s in out_shape)
     n_in, n_out = values.ndim, 1 + len(out_shape)
@@ -74,7 +72,16 @@ def map_samples(fn, values, out_shape, dtype, *, halo=0):
         kwargs["drop_axis"] = list(range(n_out, n_in))
     elif n_out > n_in:
         kwargs["new_axis"] = list(range(n_in, n_out))
-    return padded.map_blocks(block, dtype=dtype, chunks=out_chunks, **kwargs)
+    # ``fn`` (which holds the fitted model) is one task of the graph that every block
+    # depends on: a distributed scheduler ships it once to each worker, not with every block
+    shipped = dask.delayed(fn, pure=False)
+    return padded.map_blocks(_apply_block, shipped, halo, dtype=dtype, chunks=out_chunks,
+                             meta=np.empty((0,) * n_out, dtype=dtype), **kwargs)
+
+
+def _apply_block(block, fn, halo):
+    out = np.asarray(fn(np.asarray(block)))
+    return out[halo:len(out) - halo] if halo else out
 
 
 def wrap_samples(values, spec, *, feature_dim=None, feature_coords=None, name=None):
