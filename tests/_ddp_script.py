@@ -7,10 +7,11 @@ parameters).
 """
 
 import json
+import os
 import pickle
 import sys
+import traceback
 from pathlib import Path
-
 
 
 def _row_counter():
@@ -41,8 +42,12 @@ def make_case(name):
 
 
 def _make(name):
-    from skstc import (DeepSpatiotemporalClustering, MultimodalClassifier,
-                       MultimodalConstrainedAE, Tile2VecSeriesKMeans)
+    from skstc import (
+        DeepSpatiotemporalClustering,
+        MultimodalClassifier,
+        MultimodalConstrainedAE,
+        Tile2VecSeriesKMeans,
+    )
     from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 
     if name == "tile2vec":
@@ -112,4 +117,15 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    try:
+        main(sys.argv[1])
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
+    # Every result is written and the group is destroyed. gloo's threads can still abort
+    # the interpreter's shutdown ("terminate called without an active exception"), so the
+    # process leaves without running C++ destructors.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
