@@ -118,12 +118,12 @@ def run_table(X, k, seeds, threads, y=None, title=""):
             collapsed = any("collapsed" in str(w.message) or "uniform" in str(w.message)
                             for w in caught)
             add(name, est.labels_, time.perf_counter() - t,
-                {"n_iter": est.n_iter_, "converged": float(est.converged_),
+                {"n_batches": est.n_batches_, "converged": float(est.converged_),
                  "collapsed": float(collapsed), "reseeded": est.n_reseeded_})
             print(f"  [{title}] seed {seed} {name}: "
                   + (f"ARI {rows[name][-1]['ARI']:.3f} " if y is not None else "")
                   + f"sil {rows[name][-1]['silhouette']:.3f} "
-                  f"({rows[name][-1]['seconds']:.0f}s, n_iter {est.n_iter_}, "
+                  f"({rows[name][-1]['seconds']:.0f}s, n_batches {est.n_batches_}, "
                   f"converged {est.converged_}, collapsed {collapsed})", flush=True)
     print_table(rows, y is not None, title)
     return rows
@@ -147,12 +147,12 @@ def print_table(rows, with_truth, title):
         print(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
     extra = [(n, r) for n, r in rows.items() if "collapsed" in r[0]]
     if extra:
-        print("\n| method | converged runs | collapsed runs | mean n_iter | re-seeded |")
+        print("\n| method | converged runs | collapsed runs | mean n_batches | re-seeded |")
         print("|---|---|---|---|---|")
         for name, runs in extra:
             print(f"| {name} | {sum(r['converged'] for r in runs):.0f}/{len(runs)} | "
                   f"{sum(r['collapsed'] for r in runs):.0f}/{len(runs)} | "
-                  f"{np.mean([r['n_iter'] for r in runs]):.0f} | "
+                  f"{np.mean([r['n_batches'] for r in runs]):.0f} | "
                   f"{sum(r['reseeded'] for r in runs):.0f} |")
     print(flush=True)
 

@@ -273,11 +273,13 @@ default="cnn_lstm_ae"
     cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
         Centres in the latent space of :meth:`transform`.
     n_iter_ : int
-        Mini-batch iterations of the clustering phase.
+        Number of training epochs run (pre-training and clustering phases).
+    n_batches_ : int
+        Mini-batch iterations of the clustering phase (the DEC target-update counter).
     history_ : list of dict
         One record per epoch: ``phase`` ("pretrain" or "cluster"), ``train_loss``, ``recon``,
         ``kl``, and in the clustering phase ``delta_label`` (fraction of changed assignments
-        at the last target update), ``n_target_updates``, ``n_reseeded`` and ``n_iter``
+        at the last target update), ``n_target_updates``, ``n_reseeded`` and ``n_batches``
         (cumulative mini-batch iterations).
     converged_ : bool
         Whether the stopping rule on changed assignments was met.
@@ -628,7 +630,8 @@ default="cnn_lstm_ae"
         self.history_ = history
         cluster_rows = [h for h in history if h["phase"] == "cluster"]
         last = cluster_rows[-1] if cluster_rows else {}
-        self.n_iter_ = int(last.get("n_iter", 0))
+        self.n_iter_ = len(history)
+        self.n_batches_ = int(last.get("n_batches", 0))
         self.converged_ = bool(np.isfinite(last.get("delta_label", np.nan))
                                and last.get("delta_label") < self.tol)
         self.n_reseeded_ = int(last.get("n_reseeded", 0))

@@ -12,12 +12,11 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._clustering import build_clusterer, cluster_centers, clusterer_score, fit_clusterer
 from ._sampling import (
     TileTripletSampler,
     extract_tiles,
@@ -28,7 +27,7 @@ from .losses import TripletLoss
 from .nn import TileNet
 from .utils._inputs import REGIONS_CONTRACT, ImageRegion, xarray_regions
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_float32_range, check_n_clusters, clusterer_score
+from .utils._validation import check_float32_range, check_n_clusters
 from .utils._xarray import is_dask, is_xarray, wrap_tiles
 
 __all__ = ["Tile2VecSeriesKMeans"]
@@ -247,7 +246,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     n_features_in_ : int
         ``n_times * n_bands * tile_size**2``, the length of a flattened tile sequence.
     n_iter_ : int
-        Iterations of the final clusterer.
+        Number of training epochs run (tile encoder and refinement; 0 for
+        ``representation="pixel_mean"``). The iterations of the final clusterer are
+        ``clusterer_.n_iter_``.
 
     Notes
     -----
@@ -551,27 +552,11 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
     # ---- fit ----------------------------------------------------------------------------
     def _fit_clusterer(self, series, rng):
-        if self.clusterer is None:
-            est = KMeans(n_clusters=self.n_clusters, n_init=10)
-        else:
-            est = clone(self.clusterer)
-        params = est.get_params()
-        if "n_clusters" in params:
-            est.set_params(n_clusters=self.n_clusters)
-        if "random_state" in params:
-            est.set_params(random_state=draw_seed(rng))
-        from threadpoolctl import threadpool_limits
-
-        # n_threads also bounds the clusterer's OpenMP/BLAS threads (restored afterwards)
-        with threadpool_limits(effective_n_threads(self.n_threads)):
-            labels = est.fit_predict(series)
-        centers = getattr(est, "cluster_centers_", None)
-        if centers is None:
-            centers = np.stack([series[labels == k].mean(0) if (labels == k).any()
-                                else np.full(series.shape[1], np.nan)
-                                for k in range(self.n_clusters)])
+        est = build_clusterer(self.clusterer, self.n_clusters, rng)
+        labels = fit_clusterer(est, series, self.n_threads)
+        centers = cluster_centers(est, series, labels, self.n_clusters)
         inertia = float(((series - centers[labels]) ** 2).sum())
-        return est, labels.astype(np.int64), np.asarray(centers, np.float32), inertia
+        return est, labels, np.asarray(centers, np.float32), inertia
 
     def _log(self, msg):
         if self.verbose:
@@ -630,7 +615,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
             self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
             self._set_partition("", labels, centers, inertia, regions, is_2d)
             self.clusterer_ = est
-            self.n_iter_ = int(getattr(est, "n_iter_", 0))
+            self.n_iter_ = 0
             return self
 
         sampler = TileTripletSampler(images, ts, self.neighborhood_,
@@ -690,7 +675,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.module_ = module
         self.clusterer_ = est
         self._set_partition("", labels, centers, inertia, regions, is_2d)
-        self.n_iter_ = int(getattr(est, "n_iter_", len(self.history_)))
+        self.n_iter_ = len(self.history_)
         return self
 
     def _set_partition(self, prefix, labels, centers, inertia, regions, is_2d):
