@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 
+
 def _row_counter():
     from skorch.callbacks import Callback
 
@@ -40,12 +41,8 @@ def make_case(name):
 
 
 def _make(name):
-    from skstc import (
-        DeepSpatiotemporalClustering,
-        MultimodalClassifier,
-        MultimodalConstrainedAE,
-        Tile2VecSeriesKMeans,
-    )
+    from skstc import (DeepSpatiotemporalClustering, MultimodalClassifier,
+                       MultimodalConstrainedAE, Tile2VecSeriesKMeans)
     from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 
     if name == "tile2vec":
