@@ -1,5 +1,8 @@
 """skstc.inspection: representatives, interpolation, semantic tree, projections."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 
@@ -11,15 +14,8 @@ from skstc.inspection import (
     semantic_tree,
 )
 
-
-# ---- series distance (sum over dates of per-date Euclidean distances) ---------------------
-def _series_by_loop(X, Y, n_times):
-    out = np.zeros((len(X), len(Y)))
-    for i, x in enumerate(X):
-        for j, y in enumerate(Y):
-            xs, ys = x.reshape(n_times, -1), y.reshape(n_times, -1)
-            out[i, j] = sum(np.linalg.norm(xs[t] - ys[t]) for t in range(n_times))
-    return out
+sys.path.insert(0, os.path.dirname(__file__))
+from _helpers import series_by_loop  # noqa: E402
 
 
 # ---- inspection -------------------------------------------------------------------------
@@ -125,7 +121,7 @@ def test_inspection_tools_take_the_series_distance():
     # the 2-D distances approximate the series distances better than the flat ones
     from scipy.spatial.distance import pdist, squareform
 
-    target = _series_by_loop(S[i1], S[i1], 3)
+    target = series_by_loop(S[i1], S[i1], 3)
     d2 = squareform(pdist(E1))
     flat, _ = mds_projection(S, max_samples=20, random_state=3)
     df = squareform(pdist(flat))

@@ -1,7 +1,8 @@
 """skstc.metrics: hand-computed metrics and scorers (-1 rows ignored)."""
 
-
+import os
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -25,15 +26,8 @@ from skstc.metrics import (
     silhouette,
 )
 
-
-# ---- series distance (sum over dates of per-date Euclidean distances) ---------------------
-def _series_by_loop(X, Y, n_times):
-    out = np.zeros((len(X), len(Y)))
-    for i, x in enumerate(X):
-        for j, y in enumerate(Y):
-            xs, ys = x.reshape(n_times, -1), y.reshape(n_times, -1)
-            out[i, j] = sum(np.linalg.norm(xs[t] - ys[t]) for t in range(n_times))
-    return out
+sys.path.insert(0, os.path.dirname(__file__))
+from _helpers import series_by_loop  # noqa: E402
 
 
 # ---- metrics -------------------------------------------------------------------------------
@@ -140,7 +134,7 @@ def test_pairwise_series_distances_by_hand_and_loop():
     rng = np.random.RandomState(0)
     X, Y = rng.rand(7, 12), rng.rand(5, 12)
     np.testing.assert_allclose(pairwise_series_distances(X, Y, n_times=3),
-                               _series_by_loop(X, Y, 3), rtol=1e-7, atol=1e-6)
+                               series_by_loop(X, Y, 3), rtol=1e-7, atol=1e-6)
     D = pairwise_series_distances(X, n_times=4)
     np.testing.assert_allclose(D, D.T, atol=1e-6)
     np.testing.assert_allclose(pairwise_series_distances(X, n_times=1),
@@ -157,7 +151,7 @@ def test_series_silhouette_and_error_use_the_series_distance():
     rng = np.random.RandomState(1)
     X = rng.rand(30, 8)
     labels = rng.randint(0, 3, 30)
-    D = _series_by_loop(X, X, 4)
+    D = series_by_loop(X, X, 4)
     assert series_silhouette(X, labels, n_times=4) == pytest.approx(
         silhouette_score(D, labels, metric="precomputed"))
     assert series_silhouette(X, labels, metric="euclidean") == pytest.approx(

@@ -1,7 +1,9 @@
 """MultimodalConstrainedAE: recovery, options, input forms, search."""
 
 import math
+import os
 import pickle
+import sys
 import warnings
 
 import numpy as np
@@ -29,27 +31,8 @@ from skstc.metrics import (
 )
 from skstc.nn._multimodal import MultimodalAutoencoder, SpatialEncoder, TemporalEncoder
 
-TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8, max_epochs=2,
-            n_threads=1, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def small():
-    X, y = make_water_bodies(48, n_timesteps=12, map_size=8, random_state=0)
-    y_few = np.full_like(y, -1)
-    for c in range(4):
-        y_few[np.flatnonzero(y == c)[:3]] = c
-    return X, y, y_few
-
-
-def few_labels(y, per_class, seed=0):
-    rng = np.random.RandomState(seed)
-    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-                          for c in np.unique(y)])
-    y_few = np.full_like(y, -1)
-    y_few[idx] = y[idx]
-    return y_few
-
+sys.path.insert(0, os.path.dirname(__file__))
+from _helpers import TINY, few_labels  # noqa: E402
 
 # ---- recovery of the synthetic classes ------------------------------------------------------
 RECOVERY = dict(spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
