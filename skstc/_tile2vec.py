@@ -25,7 +25,13 @@ from ._sampling import (
 from ._training import TorchEstimatorMixin, document_engine_params, effective_n_threads
 from .losses import TripletLoss
 from .nn import TileNet
-from .utils._inputs import ImageRegion, check_regions, read_regions, tile_series
+from .utils._inputs import (
+    ImageRegion,
+    check_regions,
+    check_tile_shape_params,
+    read_regions,
+    tile_series,
+)
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import check_float32_range, check_n_clusters
 from .utils._xarray import is_dask, is_xarray, tile_label_maps, wrap_tiles
@@ -361,11 +367,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         if not blocks or min(blocks) < 1:
             raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
                              f"{self.n_blocks!r}.")
-        for name in ("series_shape", "tile_grid_shape"):
-            val = getattr(self, name)
-            if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
-                raise ValueError(f"{name} must be None or a pair of positive ints, got "
-                                 f"{val!r}.")
+        check_tile_shape_params(self)
 
     # ---- input -> regions -> tile series ---------------------------------------------------
     def _regions(self, X, *, fitting):

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._training import effective_n_threads
-from ..utils._inputs import check_regions, read_regions, tile_series
+from ..utils._inputs import check_regions, check_tile_shape_params, read_regions, tile_series
 from ..utils._random import draw_seed, local_random_state
 from ..utils._validation import check_n_clusters
 from ..utils._xarray import tile_label_maps
@@ -130,11 +130,7 @@ class TilePixelKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _check_params(self):
         """Check what the declarative ``_parameter_constraints`` cannot say."""
-        for name in ("series_shape", "tile_grid_shape"):
-            val = getattr(self, name)
-            if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
-                raise ValueError(f"{name} must be None or a pair of positive ints, got "
-                                 f"{val!r}.")
+        check_tile_shape_params(self)
 
     def _pixels(self, regions):
         """All pixels of every grid tile, ``(n_tiles, n_times * n_bands * ts * ts)``."""

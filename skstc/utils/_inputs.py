@@ -663,6 +663,15 @@ def _region_array(x, name):
     return arr
 
 
+def check_tile_shape_params(est):
+    """``series_shape`` and ``tile_grid_shape`` of ``est`` are None or pairs of positive ints
+    (how 2-D rows of tile sequences are read)."""
+    for name in ("series_shape", "tile_grid_shape"):
+        val = getattr(est, name)
+        if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
+            raise ValueError(f"{name} must be None or a pair of positive ints, got {val!r}.")
+
+
 def read_regions(est, X, *, fitting):
     """Any input of the image-region contract -> ``(list of ImageRegion, is_2d)``.
 
