@@ -1,6 +1,6 @@
 """DeepSpatiotemporalClustering: the DSC paper's Table 2 analogue, speed and streaming memory.
 
-Parts (``--part``, default all):
+Parts (``--parts``, default all but ``ladder``):
 
 * ``synthetic``: :func:`skstc.datasets.make_climate_fields` (365 days, planted regimes,
   seasonal cycle, noise), min-max scaled per variable. DSC (window=1 as published, the
@@ -32,7 +32,7 @@ The networks are narrower than the published stack (conv_channels=(16, 32, 64, 1
 latent 32) so that the 5-seed table runs on two shared CPU cores; the speed part also times
 the published 64-64-128-256-512 stack.
 
-Run: ``python benchmarks/bench_dsc.py [--part synthetic] [--seeds 5] [--threads 1]
+Run: ``python benchmarks/bench_dsc.py [--parts synthetic] [--seeds 5] [--threads 1]
 [--clustpy-python PATH]``.
 """
 
@@ -42,7 +42,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -52,13 +51,17 @@ import torch
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from skstc import DeepSpatiotemporalClustering
-from skstc._dsc import _FieldWindows, _WindowBatches
-from skstc._training import torch_threads
-from skstc.datasets import load_era5, make_climate_fields
-from skstc.losses import DSCLoss
-from skstc.metrics import cluster_quality_scores
-from skstc.preprocessing import FieldMinMaxScaler
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._cli import add_parts_argument, selected_parts  # noqa: E402
+from benchmarks._memory import PeakRSS, rss  # noqa: E402
+from skstc import DeepSpatiotemporalClustering  # noqa: E402
+from skstc._dsc import _FieldWindows, _WindowBatches  # noqa: E402
+from skstc._training import torch_threads  # noqa: E402
+from skstc.datasets import load_era5, make_climate_fields  # noqa: E402
+from skstc.losses import DSCLoss  # noqa: E402
+from skstc.metrics import cluster_quality_scores  # noqa: E402
+from skstc.preprocessing import FieldMinMaxScaler  # noqa: E402
 
 DATA = Path(os.environ.get("SKSTC_DATA_DIR",
                            Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -118,12 +121,12 @@ def run_table(X, k, seeds, threads, y=None, title=""):
             collapsed = any("collapsed" in str(w.message) or "uniform" in str(w.message)
                             for w in caught)
             add(name, est.labels_, time.perf_counter() - t,
-                {"n_iter": est.n_iter_, "converged": float(est.converged_),
+                {"n_batches": est.n_batches_, "converged": float(est.converged_),
                  "collapsed": float(collapsed), "reseeded": est.n_reseeded_})
             print(f"  [{title}] seed {seed} {name}: "
                   + (f"ARI {rows[name][-1]['ARI']:.3f} " if y is not None else "")
                   + f"sil {rows[name][-1]['silhouette']:.3f} "
-                  f"({rows[name][-1]['seconds']:.0f}s, n_iter {est.n_iter_}, "
+                  f"({rows[name][-1]['seconds']:.0f}s, n_batches {est.n_batches_}, "
                   f"converged {est.converged_}, collapsed {collapsed})", flush=True)
     print_table(rows, y is not None, title)
     return rows
@@ -147,12 +150,12 @@ def print_table(rows, with_truth, title):
         print(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
     extra = [(n, r) for n, r in rows.items() if "collapsed" in r[0]]
     if extra:
-        print("\n| method | converged runs | collapsed runs | mean n_iter | re-seeded |")
+        print("\n| method | converged runs | collapsed runs | mean n_batches | re-seeded |")
         print("|---|---|---|---|---|")
         for name, runs in extra:
             print(f"| {name} | {sum(r['converged'] for r in runs):.0f}/{len(runs)} | "
                   f"{sum(r['collapsed'] for r in runs):.0f}/{len(runs)} | "
-                  f"{np.mean([r['n_iter'] for r in runs]):.0f} | "
+                  f"{np.mean([r['n_batches'] for r in runs]):.0f} | "
                   f"{sum(r['reseeded'] for r in runs):.0f} |")
     print(flush=True)
 
@@ -317,12 +320,6 @@ def part_clustpy(args):
           flush=True)
 
 
-def _rss():
-    import psutil
-
-    return psutil.Process().memory_info().rss
-
-
 def part_memory(args):
     import dask.array as da
 
@@ -345,25 +342,13 @@ def part_memory(args):
                                                                  if n_long % chunk else ()),
                                  (3,), (32,), (32,)))
     full_mb = n_long * 3 * 32 * 32 * 4 / 1e6
-    peak = [_rss()]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], _rss())
-            time.sleep(0.01)
-
-    cold = _rss()
+    cold = rss()
     est.predict(long[:2 * 365])  # warm-up: torch kernels, dask thread pool and its arenas
-    base = _rss()
-    peak[0] = base
-    th = threading.Thread(target=sample)
-    th.start()
-    t = time.perf_counter()
-    labels = est.predict(long)
-    dt = time.perf_counter() - t
-    stop.set()
-    th.join()
+    with PeakRSS(interval=0.01) as mem:
+        t = time.perf_counter()
+        labels = est.predict(long)
+        dt = time.perf_counter() - t
+    base, peak = mem.base, [mem.peak]
     print(f"memory: predict on {n_long} daily fields ({args.years} years, 3x32x32, "
           f"{full_mb:.0f} MB if loaded) in {dt:.1f}s: warm-up on 2 years took "
           f"{(base - cold) / 1e6:.0f} MB; peak RSS increase during the long predict "
@@ -499,8 +484,8 @@ def part_ladder(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=["ladder", "synthetic", "real", "speed", "clustpy",
-                                           "memory", "all"], default="all")
+    add_parts_argument(parser, ["ladder", "synthetic", "real", "speed", "clustpy", "memory"],
+                       default=["speed", "clustpy", "memory", "synthetic", "real"])
     parser.add_argument("--sets", nargs="*", default=None,
                         help="ladder: only the sets whose name contains one of these words")
     parser.add_argument("--variants", nargs="*", default=None,
@@ -518,8 +503,7 @@ def main(argv=None):
                         help="python of an environment with clustpy (default: this one)")
     args = parser.parse_args(argv)
     NET["lstm_hidden_size"] = args.lstm_hidden
-    parts = (["speed", "clustpy", "memory", "synthetic", "real"] if args.part == "all"
-             else [args.part])
+    parts = selected_parts(parser, args)
     for part in parts:
         t = time.perf_counter()
         globals()[f"part_{part}"](args)

@@ -15,7 +15,7 @@ the embedding of a MultimodalConstrainedAE trained on them):
 * ``compare``: :func:`skstc.baselines.compare_with_baselines` on the
   ``MultimodalConstrainedAE -> LabelAugmenter(scaled logistic regression)`` pipeline.
 
-Run ``python benchmarks/bench_label_augmenter.py [--only augment,kmeans_seeds,compare]
+Run ``python benchmarks/bench_label_augmenter.py [--parts augment kmeans_seeds compare]
 [--data sinop,slovenia] [--seeds 0,1,2] [--out results.jsonl]`` (one JSON row per result).
 """
 
@@ -40,6 +40,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+from benchmarks._cli import add_parts_argument, selected_parts  # noqa: E402
 from benchmarks._data import load_sinop_objects, load_slovenia_objects  # noqa: E402
 from skstc import LabelAugmenter, MultimodalConstrainedAE  # noqa: E402
 from skstc.baselines import compare_with_baselines  # noqa: E402
@@ -185,14 +186,15 @@ def run_compare(datasets, n_seeds):
 def main():
     global _OUT
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", default="augment,kmeans_seeds,compare")
+    add_parts_argument(p, ["augment", "kmeans_seeds", "compare"],
+                       default=["augment", "kmeans_seeds", "compare"])
     p.add_argument("--data", default="sinop,slovenia")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     _OUT = args.out
     seeds = [int(s) for s in args.seeds.split(",")]
-    parts = args.only.split(",")
+    parts = selected_parts(p, args)
     datasets = data_sets(args.data.split(","))
     if "augment" in parts:
         run_augment(datasets, seeds)

@@ -23,7 +23,7 @@ from the Sentinel-2 Slovenia patch (``../shared/data``, skipped when absent):
   (StandardScaler + LogisticRegression). ``--data hard`` adds the synthetic water bodies
   with nuisance factors (``make_water_bodies(nuisance=1.0)``).
 
-Run ``python benchmarks/bench_multimodal.py [--quick] [--only table1,table23,speed,memory,
+Run ``python benchmarks/bench_multimodal.py [--quick] [--parts table1 table23 speed memory
 ladder] [--data synthetic,hard,sinop,slovenia] [--seeds 0,1,2] [--out results.jsonl]`` (one
 JSON row per result on stdout, and appended to ``--out`` when given).
 """
@@ -47,6 +47,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+from benchmarks._cli import add_parts_argument, selected_parts  # noqa: E402
 from benchmarks._data import load_sinop_objects, load_slovenia_objects  # noqa: E402
 from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE  # noqa: E402
 from skstc.datasets import make_water_bodies  # noqa: E402
@@ -270,7 +271,7 @@ def speed(quick):
     import torch
 
     from skstc.losses import _MultimodalLoss
-    from skstc.nn._multimodal import MultimodalAutoencoder
+    from skstc.nn import MultimodalAutoencoder
 
     n, t, s = (512, 36, 16) if quick else (1024, 60, 32)
     X, y = make_water_bodies(n, n_timesteps=t, map_size=s, random_state=0)
@@ -331,19 +332,12 @@ def speed(quick):
 
 
 _MEM_CHILD = r"""
-import os, sys, threading, time
+import sys
 import numpy as np
 sys.path.insert(0, {repo!r})
+from benchmarks._memory import PeakRSS
 from skstc import MultimodalConstrainedAE
 from skstc.datasets import make_water_bodies
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_mb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE / 2**20
-
 
 X, _ = make_water_bodies(64, n_timesteps=36, map_size=16, random_state=0)
 ae = MultimodalConstrainedAE(4, spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16),
@@ -352,24 +346,9 @@ ae = MultimodalConstrainedAE(4, spatial_shape=(16, 16), embedding_dim=32, conv_c
 ae.transform(X)                       # warm-up (lazy allocations of the first call)
 n = {n}
 big = np.ascontiguousarray(np.tile(X, (n // 64 + 1, 1))[:n])
-before = rss_mb()
-peak = [before]
-done = threading.Event()
-
-
-def sample():
-    while not done.is_set():
-        peak[0] = max(peak[0], rss_mb())
-        time.sleep(0.002)
-
-
-thread = threading.Thread(target=sample)
-thread.start()
-Z = ae.transform(big)
-done.set()
-thread.join()
-peak[0] = max(peak[0], rss_mb())
-print(before, peak[0], big.nbytes / 2**20, Z.nbytes / 2**20)
+with PeakRSS() as mem:
+    Z = ae.transform(big)
+print(mem.base / 2**20, mem.peak / 2**20, big.nbytes / 2**20, Z.nbytes / 2**20)
 """
 
 
@@ -426,7 +405,7 @@ def _untrained_embedding(ae_params, n_map, Xtr, Xte, seed):
     """Embeddings of the network at its random initialisation (same architecture)."""
     import torch
 
-    from skstc.nn._multimodal import MultimodalAutoencoder
+    from skstc.nn import MultimodalAutoencoder
 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -514,7 +493,8 @@ def ladder(datasets, seeds, pca_components=20):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="table1,table23,speed,memory")
+    add_parts_argument(parser, ["table1", "table23", "speed", "memory", "ladder"],
+                       default=["table1", "table23", "speed", "memory"])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--data", default="synthetic,sinop,slovenia")
     parser.add_argument("--out", default=None, help="append the JSON rows to this file")
@@ -531,7 +511,7 @@ def main():
     _OUT, THREADS = args.out, args.threads
     os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
     seeds = [int(s) for s in args.seeds.split(",")]
-    parts = args.only.split(",")
+    parts = selected_parts(parser, args)
     clf_epochs = 30 if args.quick else 60
     datasets = (data_sets(args.quick, args.data.split(","))
                 if {"table1", "table23", "ladder"} & set(parts) else [])

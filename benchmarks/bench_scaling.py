@@ -22,13 +22,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks._memory import PeakRSS  # noqa: E402
 
 SIZES = {
     # objects; from 128 on, the class-balanced batches hold at least as many unlabelled rows
@@ -44,8 +46,12 @@ UNITS = {"MultimodalConstrainedAE": "objects", "MultimodalClassifier": "objects"
 
 def make(name, n, threads):
     """``(estimator, X, y)`` of size ``n`` (small architectures, fixed epochs)."""
-    from skstc import (DeepSpatiotemporalClustering, MultimodalClassifier,
-                       MultimodalConstrainedAE, Tile2VecSeriesKMeans)
+    from skstc import (
+        DeepSpatiotemporalClustering,
+        MultimodalClassifier,
+        MultimodalConstrainedAE,
+        Tile2VecSeriesKMeans,
+    )
     from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 
     common = dict(n_threads=threads, device="cpu", random_state=0)
@@ -74,30 +80,13 @@ def make(name, n, threads):
     return est, X, None
 
 
-def _rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def measured(fn, *args):
     """``(seconds, peak extra resident bytes)`` of ``fn(*args)``."""
-    base = _rss()
-    peak = [base]
-    done = threading.Event()
-
-    def poll():
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss())
-            time.sleep(0.002)
-
-    th = threading.Thread(target=poll, daemon=True)
-    th.start()
-    t0 = time.perf_counter()
-    fn(*args)
-    dt = time.perf_counter() - t0
-    done.set()
-    th.join()
-    return dt, max(peak[0], _rss()) - base
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        fn(*args)
+        dt = time.perf_counter() - t0
+    return dt, mem.extra
 
 
 def _apply(est, X):

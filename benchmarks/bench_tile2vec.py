@@ -1,6 +1,6 @@
 """Tile2VecSeriesKMeans benchmarks: the paper's tables, speed and memory, in one run.
 
-Parts (``--parts``, comma separated, default all but ``ladder``):
+Parts (``--parts``, default all but ``ladder``):
 
 * ``ladder``     the baseline ladder: pixel-mean series k-means, PCA of tile pixels +
   k-means (``skstc.baselines.TilePixelKMeans``) and the default ``Tile2VecSeriesKMeans``,
@@ -30,7 +30,7 @@ Parts (``--parts``, comma separated, default all but ``ladder``):
 * ``kmeans``     scikit-learn KMeans on flattened series vs
   ``tslearn.TimeSeriesKMeans(metric="euclidean")`` on the same series: inertia and time.
 
-Run: ``python benchmarks/bench_tile2vec.py [--parts synthetic,kmeans] [--threads 1]``.
+Run: ``python benchmarks/bench_tile2vec.py [--parts synthetic kmeans] [--threads 1]``.
 """
 
 import argparse
@@ -45,6 +45,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._cli import add_parts_argument, selected_parts  # noqa: E402
+
 DATA = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
@@ -466,45 +469,25 @@ def part_throughput(args):
 
 
 _MEM_CHILD = r"""
-import os, pickle, sys, threading, time
+import pickle, sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
 import dask.array as da
 import skstc
+from benchmarks._memory import PeakRSS
 n, batch_size = int(sys.argv[1]), int(sys.argv[3])
 with open(sys.argv[2], "rb") as f:
     model = pickle.load(f)
 model.set_params(batch_size=batch_size)
-page = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss():   # current resident set size (bytes)
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * page
-
-
 # warm up the encoder on one small block so that lazy allocations are in the baseline
 model.transform(np.zeros((20, 3, 256, 256), np.float32))
 big = da.random.RandomState(0).random_sample((20, 3, n, n), chunks=(1, 3, 128, n)).astype(
     np.float32)
-peak, done = [0], [False]
-
-
-def sample():
-    while not done[0]:
-        peak[0] = max(peak[0], rss())
-        time.sleep(0.002)
-
-
-before = rss()
-th = threading.Thread(target=sample, daemon=True)
-th.start()
-t0 = time.perf_counter()
-Z = model.transform(big)
-dt = time.perf_counter() - t0
-done[0] = True
-th.join()
-print(before, max(peak[0], rss()), Z.shape[0], dt)
+with PeakRSS() as mem:
+    t0 = time.perf_counter()
+    Z = model.transform(big)
+    dt = time.perf_counter() - t0
+print(mem.base, mem.peak, Z.shape[0], dt)
 """
 
 
@@ -606,7 +589,8 @@ def part_kmeans(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="synthetic,real,throughput,memory,kmeans")
+    add_parts_argument(parser, ["synthetic", "real", "ladder", "throughput", "memory", "kmeans"],
+                       default=["synthetic", "real", "throughput", "memory", "kmeans"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
                         help="data and model seeds of the synthetic part")
@@ -640,7 +624,7 @@ def main(argv=None):
                    max_epochs=10, refine_epochs=5)
     warnings.filterwarnings("ignore", category=UserWarning)
     results = {}
-    for part in args.parts.split(","):
+    for part in selected_parts(parser, args):
         results[part] = globals()[f"part_{part}"](args)
     return results
 

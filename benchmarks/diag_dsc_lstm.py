@@ -87,7 +87,7 @@ def full_fit(X, y, params, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = DeepSpatiotemporalClustering(5, random_state=seed, **params).fit(X)
-    return dict(ari=adjusted_rand_score(y, est.labels_), n_iter=est.n_iter_,
+    return dict(ari=adjusted_rand_score(y, est.labels_), n_iter=est.n_batches_,
                 seconds=time.perf_counter() - t)
 
 
@@ -105,7 +105,7 @@ def era5_fit(X, y, params, seed):
         est = DeepSpatiotemporalClustering(7, random_state=seed, **params).fit(X)
     scores = cluster_quality_scores(X.reshape(len(X), -1), est.labels_)
     return dict(silhouette=scores["silhouette"], davies_bouldin=scores["davies_bouldin"],
-                n_iter=est.n_iter_, seconds=time.perf_counter() - t)
+                n_iter=est.n_batches_, seconds=time.perf_counter() - t)
 
 
 def main():

@@ -51,8 +51,12 @@ sys.exit(0 if err <= float(sys.argv[4]) else 1)
 
 def cases(quick):
     """``[(name, estimator, X, y, n_train_samples_per_epoch_times_epochs)]``."""
-    from skstc import (DeepSpatiotemporalClustering, MultimodalClassifier,
-                       MultimodalConstrainedAE, Tile2VecSeriesKMeans)
+    from skstc import (
+        DeepSpatiotemporalClustering,
+        MultimodalClassifier,
+        MultimodalConstrainedAE,
+        Tile2VecSeriesKMeans,
+    )
     from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
 
     out = []

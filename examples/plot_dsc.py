@@ -37,7 +37,7 @@ for name, lab in (("DSC", dsc.labels_), ("k-means", kmeans)):
     scores = cluster_quality_scores(X, lab)
     print(f"{name:8s} ARI {adjusted_rand_score(regime, lab):.2f}  "
           + "  ".join(f"{k} {v:.3f}" for k, v in scores.items() if k != "n_clusters"))
-print(f"DSC: {dsc.n_iter_} clustering iterations, converged={dsc.converged_}")
+print(f"DSC: {dsc.n_batches_} clustering iterations, converged={dsc.converged_}")
 
 # %%
 # Regime sequence, cluster mean fields (variable 0) and training history. Cluster ids are

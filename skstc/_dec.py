@@ -202,7 +202,7 @@ class DECTargetUpdates(Callback):
         net.history.record("delta_label", self.delta_)
         net.history.record("n_target_updates", self.n_updates_)
         net.history.record("n_reseeded", self.n_reseeded_)
-        net.history.record("n_iter", self.iteration_)
+        net.history.record("n_batches", self.iteration_)
 
     def _update(self, net, check):
         module = net.module_

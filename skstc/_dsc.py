@@ -17,17 +17,15 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._dec import DECTargetUpdates, init_centers, min_cluster_size
 from ._training import TorchEstimatorMixin, document_engine_params, resolve_device
 from .losses import DSCLoss
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
 from .utils._inputs import (
-    _forget_input_features,
-    check_sample_shape,
-    fields_from_rows,
-    parse_fields,
+    check_field_values,
+    read_fields,
 )
 from .utils._random import draw_seed, local_random_state
 from .utils._validation import (
@@ -273,11 +271,13 @@ default="cnn_lstm_ae"
     cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
         Centres in the latent space of :meth:`transform`.
     n_iter_ : int
-        Mini-batch iterations of the clustering phase.
+        Number of training epochs run (pre-training and clustering phases).
+    n_batches_ : int
+        Mini-batch iterations of the clustering phase (the DEC target-update counter).
     history_ : list of dict
         One record per epoch: ``phase`` ("pretrain" or "cluster"), ``train_loss``, ``recon``,
         ``kl``, and in the clustering phase ``delta_label`` (fraction of changed assignments
-        at the last target update), ``n_target_updates``, ``n_reseeded`` and ``n_iter``
+        at the last target update), ``n_target_updates``, ``n_reseeded`` and ``n_batches``
         (cumulative mini-batch iterations).
     converged_ : bool
         Whether the stopping rule on changed assignments was met.
@@ -391,48 +391,6 @@ default="cnn_lstm_ae"
         if not all(isinstance(c, numbers.Integral) and c > 0 for c in self.dense_units):
             raise ValueError("dense_units must be a sequence of positive integers, got "
                              f"{self.dense_units!r}.")
-
-    def _to_fields(self, X, *, reset, compute=True):
-        """Any accepted input -> ((n_times, n_variables, n_lat, n_lat) values, InputSpec).
-
-        xarray dims are found by name and Dataset variables matched by name with fit
-        (:mod:`skstc.utils._inputs`); with ``compute=False`` dask-backed values stay lazy.
-        """
-        values, spec = parse_fields(
-            X, time_dim=self.time_dim, variable_dim=self.variable_dim, lat_dim=self.lat_dim,
-            lon_dim=self.lon_dim, variables=None if reset else self._variable_names)
-        if values is None:
-            rows = validate_data(self, X, dtype=np.float32, ensure_all_finite=False,
-                                 reset=reset)
-            values = fields_from_rows(rows, self.input_shape if reset else self.input_shape_)
-        elif is_dask(values) and compute:
-            values = np.asarray(values.compute(), dtype=np.float32)
-        else:
-            values = values.astype(np.float32, copy=False)
-        if reset:
-            if spec.ndim != 2:
-                _forget_input_features(self)
-            self.input_shape_ = tuple(int(s) for s in values.shape[1:])
-            self.n_features_in_ = int(np.prod(self.input_shape_))
-            self._variable_names = spec.variables
-        else:
-            check_sample_shape(values, self.input_shape_, self)
-        return values, spec
-
-    def _check_values(self, X):
-        if np.isinf(X).any():
-            raise ValueError("X contains infinity; only finite values are allowed.")
-        nan = np.isnan(X)
-        if nan.any():
-            per_var = nan.reshape(X.shape[0], X.shape[1], -1).all(axis=(0, 2))
-            names = getattr(self, "_variable_names", None)
-            if per_var.any():
-                v = int(np.flatnonzero(per_var)[0])
-                label = f"{names[v]!r}" if names and v < len(names) else f"index {v}"
-                raise ValueError(f"Variable {label} of X is NaN everywhere; drop it.")
-            raise ValueError(
-                f"X contains {int(nan.sum())} NaN value(s) (NaN left after preprocessing?); "
-                "fill them first, e.g. with skstc.preprocessing.FieldNaNFiller.")
 
     # ---- modules --------------------------------------------------------------------------
     def _build_module(self, seed):
@@ -563,13 +521,13 @@ default="cnn_lstm_ae"
         self : DeepSpatiotemporalClustering
         """
         self._check_params()
-        X, spec = self._to_fields(X, reset=True)
+        X, spec = read_fields(self, X, reset=True)
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"X has {n} sample(s) (1 sample cannot be clustered); DSC needs "
                              "at least 2 time steps.")
         check_n_clusters(self.n_clusters, n, what="time steps")
-        self._check_values(X)
+        check_field_values(X, getattr(self, "_variable_names", None))
         check_float32_range(X)
         warn_if_unscaled(X)
         if np.ptp(X.reshape(n, -1), axis=0).max() == 0:
@@ -635,7 +593,8 @@ default="cnn_lstm_ae"
         self.history_ = history
         cluster_rows = [h for h in history if h["phase"] == "cluster"]
         last = cluster_rows[-1] if cluster_rows else {}
-        self.n_iter_ = int(last.get("n_iter", 0))
+        self.n_iter_ = len(history)
+        self.n_batches_ = int(last.get("n_batches", 0))
         self.converged_ = bool(np.isfinite(last.get("delta_label", np.nan))
                                and last.get("delta_label") < self.tol)
         self.n_reseeded_ = int(last.get("n_reseeded", 0))
@@ -677,7 +636,7 @@ default="cnn_lstm_ae"
             stop = min(n, start + chunk)
             lo, hi = max(0, start - h), min(n, stop + h)
             block = np.asarray(fields[lo:hi], dtype=np.float32)
-            self._check_values(block)
+            check_field_values(block, getattr(self, "_variable_names", None))
             ds = _FieldWindows(block, None, self.window)
             with _float64(self.module_, resolve_device(self.device)) as exact_module:
                 z, q = self._predict_module(_batch_codes_and_q,
@@ -695,7 +654,7 @@ default="cnn_lstm_ae"
         (with the halo) only when the user computes them.
         """
         check_is_fitted(self, "module_")
-        fields, spec = self._to_fields(X, reset=False, compute=False)
+        fields, spec = read_fields(self, X, reset=False, compute=False)
         if fields.shape[0] == 0:
             raise ValueError("X has 0 time steps.")
         if not is_dask(fields):

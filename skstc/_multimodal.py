@@ -14,13 +14,18 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
+from ._clustering import (
+    build_clusterer,
+    cluster_centers,
+    clusterer_score,
+    effective_n_clusters,
+    fit_clusterer,
+)
 from ._dec import dec_targets, init_centers
 from ._sampling import ClassBalancedBatchSampler
 from ._training import (
@@ -45,7 +50,7 @@ from .utils._inputs import (
     parse_multimodal,
 )
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_n_clusters, clusterer_score
+from .utils._validation import check_n_clusters
 from .utils._xarray import apply_to_samples, wrap_samples
 
 __all__ = ["MultimodalConstrainedAE"]
@@ -353,7 +358,9 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         data sets still get several optimiser steps per epoch (with a few hundred objects and
         batch 256 an epoch would otherwise be 1-2 steps).
     clusterer : estimator or None, default=None
-        Clusterer fitted on the embeddings (cloned); None: ``KMeans(n_clusters, n_init=10)``.
+        Clusterer of the embeddings, cloned into ``clusterer_`` with ``n_clusters`` (when it
+        has that parameter) and a seed drawn from ``random_state`` (when it has a
+        ``random_state``) set; None is ``KMeans(n_clusters, n_init=10)``.
     max_epochs : int, default=60
         Number of passes over the data. The paper trains 2000 epochs on a GPU; 60 epochs
         of at least ``min_steps_per_epoch`` steps give a useful model on a CPU in minutes
@@ -390,8 +397,9 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     cluster_centers_ : ndarray of shape (n_clusters, n_embedding)
-        K-means centres in the embedding space (``n_embedding`` is ``embedding_dim``, or
-        twice that with ``fusion="concat"``).
+        The clusterer's centres in the embedding space (``n_embedding`` is ``embedding_dim``,
+        or twice that with ``fusion="concat"``); the mean embedding of each cluster for a
+        clusterer without ``cluster_centers_``.
     clusterer_ : estimator
         The fitted clusterer.
     classes_ : ndarray
@@ -558,8 +566,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         if n < 2:
             raise ValueError(f"n_samples={n}: at least 2 samples are needed to train.")
         y_enc, self.classes_ = self._check_labels(y, n)
-        k = getattr(self.clusterer, "n_clusters", 1) if self.clusterer is not None else None
-        check_n_clusters(self.n_clusters if k is None else k, n)
+        if effective_n_clusters(self.clusterer, self.n_clusters) is not None:
+            check_n_clusters(self.n_clusters, n)
         self.n_timesteps_ = series.shape[1]
         rng = local_random_state(self.random_state)
 
@@ -680,15 +688,11 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         self._batch_size_eff = batch_size
         Z = self._predict_module(_encode, data)
         check_finite_embeddings(Z)
-        clusterer = (KMeans(self.n_clusters, n_init=10) if self.clusterer is None
-                     else clone(self.clusterer))
-        if "random_state" in clusterer.get_params():
-            clusterer.set_params(random_state=draw_seed(rng))
-        if getattr(clusterer, "n_clusters", 1) > n:
-            raise ValueError(f"n_clusters={self.n_clusters} is larger than n_samples={n}.")
-        self.clusterer_ = clusterer.fit(Z)
-        self.labels_ = wrap_samples(np.asarray(self.clusterer_.labels_), spec, name="cluster")
-        self.cluster_centers_ = getattr(self.clusterer_, "cluster_centers_", None)
+        clusterer = build_clusterer(self.clusterer, self.n_clusters, rng)
+        labels = fit_clusterer(clusterer, Z, self.n_threads)
+        self.clusterer_ = clusterer
+        self.labels_ = wrap_samples(labels, spec, name="cluster")
+        self.cluster_centers_ = cluster_centers(clusterer, Z, labels, self.n_clusters)
         return self
 
     def _warn_small_terms(self):

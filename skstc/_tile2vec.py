@@ -14,12 +14,11 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
     _fit_context,
-    clone,
 )
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from ._clustering import build_clusterer, cluster_centers, clusterer_score, fit_clusterer
 from ._sampling import (
     TileTripletSampler,
     extract_tiles,
@@ -35,39 +34,19 @@ from ._training import (
 from .losses import TripletLoss
 from .nn import TileNet
 from .utils._inputs import (
-    REGIONS_CONTRACT,
     ImageRegion,
-    _check_chunks,
-    check_float_range,
-    check_no_inf,
-    xarray_regions,
+    check_regions,
+    check_tile_shape_params,
+    read_regions,
+    tile_series,
 )
 from .utils._random import draw_seed, local_random_state
-from .utils._validation import check_float32_range, check_n_clusters, clusterer_score
-from .utils._xarray import is_dask, is_xarray, wrap_tiles
+from .utils._validation import check_float32_range, check_n_clusters
+from .utils._xarray import is_dask, is_xarray, tile_label_maps, wrap_tiles
 
 __all__ = ["Tile2VecSeriesKMeans"]
 
 _ENCODERS = ("tilenet", "pixel_mean")
-
-
-class _Region(ImageRegion):
-    """One region's image stack (numpy, dask or memmap) read block by block."""
-
-    def block(self, t0, t1, r0, r1, c0, c1):
-        """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array.
-
-        Infinite values, and finite ones beyond float32's range (which the cast would turn
-        into inf), are refused here, where every fit and inference reads its pixels.
-        """
-        blk = self.data[t0:t1, :, r0:r1, c0:c1]
-        if hasattr(blk, "compute"):
-            blk = blk.compute()
-        blk = check_float_range(check_no_inf(blk), np.float32)
-        return np.asarray(blk, dtype=np.float32)
-
-    def load(self):
-        return self.block(0, self.shape[0], 0, self.shape[2], 0, self.shape[3])
 
 
 class _OnTheFlyTriplets:
@@ -270,7 +249,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     n_features_in_ : int
         ``n_times * n_bands * tile_size**2``, the length of a flattened tile sequence.
     n_iter_ : int
-        Iterations of the final clusterer.
+        Number of training epochs run (tile encoder and refinement; 0 for
+        ``representation="pixel_mean"``). The iterations of the final clusterer are
+        ``clusterer_.n_iter_``.
 
     Notes
     -----
@@ -401,205 +382,38 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         if not blocks or min(blocks) < 1:
             raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
                              f"{self.n_blocks!r}.")
-        for name in ("series_shape", "tile_grid_shape"):
-            val = getattr(self, name)
-            if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
-                raise ValueError(f"{name} must be None or a pair of positive ints, got "
-                                 f"{val!r}.")
+        check_tile_shape_params(self)
 
-    # ---- input -> regions ---------------------------------------------------------------
+    # ---- input -> regions -> tile series ---------------------------------------------------
     def _regions(self, X, *, fitting):
-        """Turn any accepted input form into a list of :class:`_Region` (+ 2-D flag)."""
-        ts = self.tile_size
-        if is_xarray(X):
-            return self._xarray_regions(X), False
-        if isinstance(X, (list, tuple)) and len(X) and not np.isscalar(X[0]) and \
-                np.ndim(X[0]) == 4:
-            regions = [_Region(self._lazy_array(x, f"X[{i}]")) for i, x in enumerate(X)]
-            return regions, False
-        if getattr(X, "ndim", 2) > 2 and not is_dask(X) and X.ndim not in (4, 5):
-            raise ValueError(f"X is a {X.ndim}-D array of shape {tuple(X.shape)}; expected "
-                             f"{REGIONS_CONTRACT}, or 2-D rows of tile sequences.")
-        if is_dask(X) or (isinstance(X, np.ndarray) and X.ndim in (4, 5)):
-            arr = self._lazy_array(X, "X")
-            if arr.ndim == 4:
-                return [_Region(arr)], False
-            if arr.ndim == 5:
-                return [_Region(arr[i]) for i in range(arr.shape[0])], False
-        # 2-D tile-sequence rows
-        X2 = validate_data(self, X, reset=fitting, dtype=np.float32,
-                           ensure_all_finite="allow-nan", ensure_min_samples=1)
-        n_samples, n_features = X2.shape
-        if fitting:
-            if self.series_shape is None:
-                if n_features % (ts * ts):
-                    raise ValueError(
-                        f"X has {n_features} features per row, not a multiple of "
-                        f"tile_size**2 = {ts * ts}; set tile_size/series_shape.")
-                n_times, n_bands = 1, n_features // (ts * ts)
-            else:
-                n_times, n_bands = (int(v) for v in self.series_shape)
-                if n_times * n_bands * ts * ts != n_features:
-                    raise ValueError(
-                        f"X has {n_features} features per row but series_shape="
-                        f"{tuple(self.series_shape)} and tile_size={ts} need "
-                        f"{n_times * n_bands * ts * ts}.")
-            grid = (n_samples, 1) if self.tile_grid_shape is None else tuple(
-                int(v) for v in self.tile_grid_shape)
-            if grid[0] * grid[1] != n_samples:
-                raise ValueError(f"tile_grid_shape={grid} holds {grid[0] * grid[1]} tiles but X "
-                                 f"has {n_samples} rows.")
-        else:
-            n_times, n_bands = self.n_times_, self.n_bands_
-            grid = (n_samples, 1)
-        tiles = X2.reshape(grid[0], grid[1], n_times, n_bands, ts, ts)
-        img = tiles.transpose(2, 3, 0, 4, 1, 5).reshape(n_times, n_bands, grid[0] * ts,
-                                                         grid[1] * ts)
-        return [_Region(np.ascontiguousarray(img))], True
-
-    @staticmethod
-    def _lazy_array(x, name):
-        if is_dask(x):
-            if x.dtype.kind not in "biuf":
-                raise TypeError(f"{name} must be numeric, got dtype {x.dtype}.")
-            _check_chunks(x, name)
-            return x
-        try:
-            arr = x if isinstance(x, np.ndarray) else np.asarray(x)
-        except Exception as exc:
-            raise TypeError(f"{name} could not be converted to a numeric array: {exc}") \
-                from exc
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}.")
-        if arr.ndim != 4 and arr.ndim != 5:
-            raise ValueError(f"{name} must be (n_times, n_bands, height, width), got shape "
-                             f"{arr.shape}.")
-        return arr
-
-    def _xarray_regions(self, X):
-        return xarray_regions(X, cls=_Region)
+        return read_regions(self, X, fitting=fitting)
 
     def _check_regions(self, regions, *, fitting):
-        ts = self.tile_size
-        shapes = [r.shape for r in regions]
-        if not shapes:
-            raise ValueError("X holds no region.")
-        n_times, n_bands = shapes[0][0], shapes[0][1]
-        for i, s in enumerate(shapes):
-            if s[1] != n_bands:
-                raise ValueError(f"All regions must have the same bands: region 0 has "
-                                 f"{n_bands}, region {i} has {s[1]}.")
-            if s[0] != n_times:
-                raise ValueError(f"All regions must have the same dates: region 0 has "
-                                 f"{n_times}, region {i} has {s[0]}.")
-            if s[0] < 1 or s[1] < 1:
-                raise ValueError(f"Region {i} has an empty time or band axis (shape {s}).")
-        if fitting:
-            for i, s in enumerate(shapes):
-                n_tiles = (s[2] // ts) * (s[3] // ts)
-                if n_tiles < 2:
-                    raise ValueError(
-                        f"Region {i} of {s[2]}x{s[3]} pixels holds {n_tiles} tile(s) of "
-                        f"{ts}x{ts}; at least two tiles per region are needed (X has "
-                        f"{n_tiles} sample(s) there). Use a smaller tile_size.")
-        else:
-            if n_bands != self.n_bands_:
-                raise ValueError(f"X has {n_bands} bands but the model was fitted on "
-                                 f"{self.n_bands_}.")
-            if n_times != self.n_times_:
-                raise ValueError(f"X has {n_times} dates but the model was fitted on "
-                                 f"{self.n_times_}; predict needs the same dates.")
-            for i, s in enumerate(shapes):
-                if s[2] < ts or s[3] < ts:
-                    raise ValueError(f"Region {i} of {s[2]}x{s[3]} pixels is smaller than one "
-                                     f"tile of {ts}x{ts}.")
-        return n_times, n_bands
+        return check_regions(self, regions, fitting=fitting)
 
-    # ---- tile series --------------------------------------------------------------------
     def _tile_series(self, regions, module):
-        """Series of every grid tile: ``(n_tiles, n_times, dim)`` and missing fractions.
+        """Series of every grid tile (:func:`~skstc.utils._inputs.tile_series`), embedded by
+        ``module`` (band means when None)."""
+        bs = max(int(self.batch_size), 1)
+        if module is None:
+            return tile_series(regions, self.tile_size, bs, self.fill_values_, self.n_bands_)
 
-        Reads the input ``batch_size`` tiles at a time (one tile row, a few dates).
-        """
-        ts, bs = self.tile_size, max(int(self.batch_size), 1)
-        n_times = regions[0].shape[0]
-        grids = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
-        n_tiles = sum(g[0] * g[1] for g in grids)
-        dim = self.n_bands_ if module is None else self.embedding_dim
-        out = np.empty((n_tiles, n_times, dim), dtype=np.float32)
-        nan_frac = np.empty((n_times, n_tiles), dtype=np.float32)
-        fill = self.fill_values_.astype(np.float32)[None, :, None, None]
-        offset = 0
-        for region, (gh, gw) in zip(regions, grids):
-            cols_per = min(gw, bs)
-            dates_per = max(1, bs // cols_per)
-            for i in range(gh):
-                for c0 in range(0, gw, cols_per):
-                    c1 = min(gw, c0 + cols_per)
-                    nc = c1 - c0
-                    for t0 in range(0, n_times, dates_per):
-                        t1 = min(n_times, t0 + dates_per)
-                        blk = region.block(t0, t1, i * ts, (i + 1) * ts, c0 * ts, c1 * ts)
-                        nt, nb = blk.shape[0], blk.shape[1]
-                        tiles = blk.reshape(nt, nb, ts, nc, ts).transpose(0, 3, 1, 2, 4)
-                        tiles = tiles.reshape(nt * nc, nb, ts, ts)
-                        miss = np.isnan(tiles)
-                        frac = miss.any(axis=1).mean(axis=(1, 2))
-                        if miss.any():
-                            tiles = np.where(miss, fill, tiles)
-                        if module is None:
-                            emb = tiles.mean(axis=(2, 3))
-                        else:
-                            emb = self._predict_module(lambda m, xb: m.encode(xb), tiles,
-                                                       module=module, batch_size=bs)
-                        idx = offset + i * gw + np.arange(c0, c1)
-                        out[idx, t0:t1] = emb.reshape(nt, nc, dim).transpose(1, 0, 2)
-                        nan_frac[t0:t1, idx] = frac.reshape(nt, nc)
-            offset += gh * gw
-        return out, nan_frac
+        def embed(tiles):
+            return self._predict_module(lambda m, xb: m.encode(xb), tiles, module=module,
+                                        batch_size=bs)
+        return tile_series(regions, self.tile_size, bs, self.fill_values_, self.embedding_dim,
+                           embed=embed)
 
     def _label_maps(self, labels, regions, is_2d):
-        ts = self.tile_size
-        maps, offset = [], 0
-        for region in regions:
-            gh, gw = region.shape[2] // ts, region.shape[3] // ts
-            lm = labels[offset:offset + gh * gw].reshape(gh, gw)
-            offset += gh * gw
-            if region.y is not None and region.x is not None and not is_2d:
-                import xarray as xr
-
-                yc = region.y[:gh * ts].reshape(gh, ts).mean(axis=1) if np.issubdtype(
-                    region.y.dtype, np.number) else region.y[ts // 2::ts][:gh]
-                xc = region.x[:gw * ts].reshape(gw, ts).mean(axis=1) if np.issubdtype(
-                    region.x.dtype, np.number) else region.x[ts // 2::ts][:gw]
-                lm = xr.DataArray(lm, dims=("y", "x"), coords={"y": yc, "x": xc},
-                                  name="cluster")
-            maps.append(lm)
-        return maps
+        return tile_label_maps(labels, regions, self.tile_size, is_2d)
 
     # ---- fit ----------------------------------------------------------------------------
     def _fit_clusterer(self, series, rng):
-        if self.clusterer is None:
-            est = KMeans(n_clusters=self.n_clusters, n_init=10)
-        else:
-            est = clone(self.clusterer)
-        params = est.get_params()
-        if "n_clusters" in params:
-            est.set_params(n_clusters=self.n_clusters)
-        if "random_state" in params:
-            est.set_params(random_state=draw_seed(rng))
-        from threadpoolctl import threadpool_limits
-
-        # n_threads also bounds the clusterer's OpenMP/BLAS threads (restored afterwards)
-        with threadpool_limits(effective_n_threads(self.n_threads)):
-            labels = est.fit_predict(series)
-        centers = getattr(est, "cluster_centers_", None)
-        if centers is None:
-            centers = np.stack([series[labels == k].mean(0) if (labels == k).any()
-                                else np.full(series.shape[1], np.nan)
-                                for k in range(self.n_clusters)])
+        est = build_clusterer(self.clusterer, self.n_clusters, rng)
+        labels = fit_clusterer(est, series, self.n_threads)
+        centers = cluster_centers(est, series, labels, self.n_clusters)
         inertia = float(((series - centers[labels]) ** 2).sum())
-        return est, labels.astype(np.int64), np.asarray(centers, np.float32), inertia
+        return est, labels, np.asarray(centers, np.float32), inertia
 
     def _log(self, msg):
         _emit(int(self.verbose or 0), logging.INFO, f"[{type(self).__name__}] {msg}")
@@ -659,13 +473,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
         if self.representation == "pixel_mean":
             self.module_ = self.geographic_module_ = None
-            series, _ = self._tile_series([_Region(img) for img in images], None)
+            series, _ = self._tile_series([ImageRegion(img) for img in images], None)
             flat = series.reshape(n_tiles, -1)
             est, labels, centers, inertia = self._cluster_series(flat, rng, "pixel-mean")
             self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
             self._set_partition("", labels, centers, inertia, regions, is_2d)
             self.clusterer_ = est
-            self.n_iter_ = int(getattr(est, "n_iter_", 0))
+            self.n_iter_ = 0
             return self
 
         sampler = TileTripletSampler(images, ts, self.neighborhood_,
@@ -685,7 +499,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.history_ += [dict(h, phase="geographic") for h in hist]
         self.geographic_module_ = module
         self._log(f"embedding {n_tiles} tiles x {n_times} dates")
-        local = [_Region(img) for img in images]
+        local = [ImageRegion(img) for img in images]
         series, nan_frac = self._tile_series(local, module)
         flat = series.reshape(n_tiles, -1)
         est, labels, centers, inertia = self._cluster_series(flat, rng, "embedded")
@@ -726,7 +540,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.module_ = module
         self.clusterer_ = est
         self._set_partition("", labels, centers, inertia, regions, is_2d)
-        self.n_iter_ = int(getattr(est, "n_iter_", len(self.history_)))
+        self.n_iter_ = len(self.history_)
         return self
 
     def _set_partition(self, prefix, labels, centers, inertia, regions, is_2d):

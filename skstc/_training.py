@@ -350,13 +350,6 @@ def torch_threads(n):
             torch.set_num_threads(previous)
 
 
-def _check_int(value, name, low, *, allow_none=False):
-    if value is None and allow_none:
-        return
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-
-
 class _ComponentLog(Callback):
     """Record epoch means of the criterion's ``components_`` in the history."""
 
@@ -777,24 +770,15 @@ class TorchEstimatorMixin(TransactionalFitMixin):
 
     # ---- parameters -------------------------------------------------------------------
     def _check_engine_params(self):
-        """Validate the engine hyper-parameters with clear messages."""
-        _check_int(self.max_epochs, "max_epochs", 1)
-        _check_int(self.batch_size, "batch_size", 1)
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive float, got {self.lr!r}.")
-        if isinstance(self.optimizer, str):
-            if self.optimizer.lower() not in _OPTIMIZERS:
-                raise ValueError(
-                    f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch optimizer "
-                    f"class, got {self.optimizer!r}.")
-        elif not callable(self.optimizer):
-            raise TypeError(f"optimizer must be a string or a callable, got {self.optimizer!r}.")
-        if not isinstance(self.tol, numbers.Real) or self.tol < 0:
-            raise ValueError(f"tol must be a float >= 0, got {self.tol!r}.")
-        _check_int(self.n_iter_no_change, "n_iter_no_change", 1, allow_none=True)
-        if self.n_threads is not None and self.n_threads != -1:
-            _check_int(self.n_threads, "n_threads", 1)
-        _check_int(self.num_workers, "num_workers", 0)
+        """Semantic checks of the engine hyper-parameters that constraints cannot express.
+
+        Types and ranges are declared in ``_engine_parameter_constraints`` and validated by
+        ``_fit_context``; here: the optimizer name (case-insensitive) and the device.
+        """
+        if isinstance(self.optimizer, str) and self.optimizer.lower() not in _OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch optimizer "
+                f"class, got {self.optimizer!r}.")
         resolve_device(self.device)
 
     def _optimizer_class(self):

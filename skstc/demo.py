@@ -149,7 +149,7 @@ def _demo_dsc(ax, random_state=0):
             "days in the matched regime (DSC)": float(np.mean(matched == y)),
             "days in the matched regime (k-means)": float(np.mean(
                 match_labels(y, km) == y)),
-            "DSC clustering iterations": dsc.n_iter_}
+            "DSC clustering iterations": dsc.n_batches_}
 
 
 def main(argv=None):

@@ -3,7 +3,10 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from skstc.datasets import make_water_bodies
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -34,3 +37,13 @@ def data_file(data_dir):
         return path
 
     return _get
+
+
+@pytest.fixture(scope="module")
+def small():
+    """48 water bodies (4 classes, maps 8x8, 12 dates) and 3 labels per class (rest -1)."""
+    X, y = make_water_bodies(48, n_timesteps=12, map_size=8, random_state=0)
+    y_few = np.full_like(y, -1)
+    for c in range(4):
+        y_few[np.flatnonzero(y == c)[:3]] = c
+    return X, y, y_few

@@ -97,3 +97,13 @@ def test_realdata_era5_djf(data_file):
     assert model.labels_.shape == (120,)
     assert model.area_weights_ is not None and model.area_weights_.min() < 0.3
     assert len(np.unique(model.labels_)) == 4
+
+
+def test_invalid_parameters_give_sklearn_errors():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.zeros((6, 1, 3, 3))
+    with pytest.raises(InvalidParameterError, match="'n_eofs' parameter of EOFKMeans"):
+        EOFKMeans(2, n_eofs=0).fit(X)
+    with pytest.raises(InvalidParameterError, match="'anomalies' parameter of EOFKMeans"):
+        EOFKMeans(2, anomalies="daily").fit(X)

@@ -73,3 +73,14 @@ def test_tiles_baselines_copy_the_configuration():
             (6, 5, (2, 3), 7)
         assert not hasattr(model, "labels_")
     assert out["pixel PCA k-means"].method == "pca"
+
+
+def test_invalid_parameters_give_sklearn_errors():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.zeros((2, 1, 16, 16))
+    for params, name in (({"tile_size": 0}, "tile_size"), ({"n_init": 1.5}, "n_init"),
+                         ({"n_clusters": "4"}, "n_clusters")):
+        with pytest.raises(InvalidParameterError,
+                           match=f"'{name}' parameter of TilePixelKMeans"):
+            TilePixelKMeans(**params).fit(X)

@@ -60,7 +60,7 @@ from skstc.preprocessing import ImageBandScaler, ImageToTiles  # noqa: E402
 # apply. ImageToTiles only reads image stacks (pixels -> rows of tiles, like scikit-learn's
 # PatchExtractor) and says so with the input_tags.two_d_array=False tag, so scikit-learn runs
 # only check_estimator_cloneable on it; the rest of its API is tested in
-# tests/test_tile2vec_tools.py::test_image_to_tiles_api.
+# tests/test_preprocessing_images.py::test_image_to_tiles_api.
 ESTIMATORS += [(ImageBandScaler(), {}), (ImageToTiles(tile_size=2), {})]
 from skstc.preprocessing import TemporalGapFiller  # noqa: E402
 

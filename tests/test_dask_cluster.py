@@ -7,11 +7,14 @@ the cluster it equals the in-process result on the same data.
 import numpy as np
 import pytest
 
-from skstc import (DeepSpatiotemporalClustering, MultimodalClassifier, MultimodalConstrainedAE,
-                   Tile2VecSeriesKMeans)
+from skstc import (
+    DeepSpatiotemporalClustering,
+    MultimodalClassifier,
+    MultimodalConstrainedAE,
+    Tile2VecSeriesKMeans,
+)
 from skstc.datasets import make_climate_fields, make_image_sequence, make_water_bodies
-from skstc.preprocessing import (FieldMinMaxScaler, FieldNaNFiller, ImageBandScaler,
-                                 ImageToTiles)
+from skstc.preprocessing import FieldMinMaxScaler, FieldNaNFiller, ImageBandScaler, ImageToTiles
 
 distributed = pytest.importorskip("distributed")
 dsa = pytest.importorskip("dask.array")

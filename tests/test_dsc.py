@@ -94,13 +94,15 @@ def test_stopping_rule_on_changed_assignments(regimes):
     params = dict(RECOVERY, pretrain_epochs=5, update_interval=4, random_state=0)
     # tol=1: the first check (any change < 100%) stops training after update_interval steps
     early = DeepSpatiotemporalClustering(3, tol=1.0, **params).fit(X)
-    assert early.converged_ and early.n_iter_ == 4
+    assert early.converged_ and early.n_batches_ == 4
+    assert early.n_iter_ == len(early.history_) == 5 + 1
     assert early.history_[-1]["delta_label"] < 1.0
     assert early.history_[-1]["n_target_updates"] == 2
     # tol=0 can never be met: all max_epochs run, targets updated every 4 iterations
     full = DeepSpatiotemporalClustering(3, tol=0.0, **dict(params, max_epochs=4)).fit(X)
     batches = int(np.ceil(120 / 16))
-    assert not full.converged_ and full.n_iter_ == 4 * batches
+    assert not full.converged_ and full.n_batches_ == 4 * batches
+    assert full.n_iter_ == len(full.history_) == 5 + 4
     assert full.history_[-1]["n_target_updates"] == 1 + (4 * batches) // 4
     assert [h["phase"] for h in full.history_].count("cluster") == 4
 

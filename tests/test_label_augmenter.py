@@ -274,3 +274,48 @@ def test_slovenia_objects_published_gambles_default_does_not(data_file):
     pub_prec = [p for n, p in published if n > 0]
     assert min(pub_prec) < 0.6, published
     assert all(p >= 0.9 for n, p in default if n > 0), default
+
+
+# ---- Algorithm 2 on a hand-made configuration -----------------------------------------------
+def test_augment_labels_hand_made_configuration():
+    # cluster 0: centre 0; labelled (class 0) at distances 1 and 3 -> radius 2
+    # cluster 1: mixed labels -> no propagation
+    # cluster 2: one labelled member only (< min_labelled=2) -> no propagation
+    X = np.array([[-1.0], [3.0], [0.5], [-2.0], [2.5],          # cluster 0
+                  [10.0], [11.0], [10.5],                        # cluster 1
+                  [20.0], [20.5]])                               # cluster 2
+    y = np.array([0, 0, -1, -1, -1, 1, 2, -1, 1, -1])
+    clusters = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+    centers = np.array([[0.0], [10.5], [20.25]])
+    out = augment_labels(X, y, clusters, centers, min_labelled=2)
+    # 0.5 (d=0.5) and -2 (d=2, on the radius) join class 0; 2.5 (d=2.5) does not
+    np.testing.assert_array_equal(out, [0, 0, 0, 0, -1, 1, 2, -1, 1, -1])
+    out1 = augment_labels(X, y, clusters, centers, min_labelled=1)
+    assert out1[9] == 1   # with min_labelled=1 the single-label cluster propagates
+
+
+def test_label_augmenter_counts_resample_and_delegation():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(0, 0.3, (30, 2)), rng.normal(5, 0.3, (30, 2))])
+    y_true = np.repeat([0, 1], 30)
+    y = np.full(60, -1)
+    y[[0, 1, 2, 30, 31, 32]] = y_true[[0, 1, 2, 30, 31, 32]]
+    aug = LabelAugmenter(LogisticRegression(), n_clusters=2, algorithm="published",
+                         random_state=0).fit(X, y)
+    new = (aug.transduction_ >= 0) & (y < 0)
+    assert aug.n_augmented_ == new.sum() > 0
+    assert (aug.transduction_[new] == y_true[new]).all()   # precision 1 on separated blobs
+    assert sum(aug.augmented_counts_.values()) == aug.n_augmented_
+    assert aug.labeled_counts_[0] == 3 + aug.augmented_counts_[0]
+    Xr, yr = LabelAugmenter(n_clusters=2, algorithm="published",
+                            random_state=0).fit_resample(X, y)
+    assert len(Xr) == len(yr) == 6 + aug.n_augmented_
+    assert aug.predict(X).shape == (60,)
+    assert aug.predict_proba(X).shape == (60, 2)
+    assert aug.score(X, np.where(np.arange(60) % 2, y_true, -1)) == 1.0
+    assert not hasattr(LabelAugmenter(), "predict")
+    with pytest.raises(ValueError, match="no labelled"):
+        LabelAugmenter(n_clusters=2).fit(X, np.full(60, -1))
+    with pytest.raises(ValueError, match="n_clusters"):
+        LabelAugmenter(n_clusters=0).fit(X, y)
+

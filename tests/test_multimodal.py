@@ -1,6 +1,9 @@
-"""Tests of MultimodalConstrainedAE, LabelAugmenter and MultimodalClassifier."""
+"""MultimodalConstrainedAE: recovery, options, input forms, search."""
 
+import math
+import os
 import pickle
+import sys
 import warnings
 
 import numpy as np
@@ -12,80 +15,73 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
-from skstc import LabelAugmenter, MultimodalClassifier, MultimodalConstrainedAE
-from skstc._label_augmenter import augment_labels
+from skstc import LabelAugmenter, MultimodalConstrainedAE
+from skstc._multimodal import _phase_iterator
 from skstc.datasets import make_water_bodies
+from skstc.losses import (
+    _MultimodalLoss,
+    constrained_cosine_loss,
+    supervised_contrastive_loss,
+)
 from skstc.metrics import (
-    labelled_accuracy_scorer,
     labelled_f1_macro_scorer,
     make_labelled_scorer,
 )
+from skstc.nn._multimodal import MultimodalAutoencoder, SpatialEncoder, TemporalEncoder
 
-TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,), lstm_hidden_size=8, max_epochs=2,
-            n_threads=1, random_state=0)
+sys.path.insert(0, os.path.dirname(__file__))
+from _helpers import TINY, few_labels  # noqa: E402
+
+# ---- recovery of the synthetic classes ------------------------------------------------------
+RECOVERY = dict(spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
+                spatial_weight=0.01 * 4096 / 256, lr=3e-3, max_epochs=30, n_threads=1)
 
 
 @pytest.fixture(scope="module")
-def small():
-    X, y = make_water_bodies(48, n_timesteps=12, map_size=8, random_state=0)
+def water():
+    X, y = make_water_bodies(160, n_timesteps=36, map_size=16, random_state=0)
+    return X, y, few_labels(y, 10)
+
+
+def _few_label_f1(ae, X, y, y_few):
+    """Scaled logistic regression on the 40 labelled embeddings; macro-F1 on the rest."""
+    Z = ae.transform(X)
+    lab = y_few >= 0
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(Z[lab], y[lab])
+    return f1_score(y[~lab], clf.predict(Z[~lab]), average="macro"), clf.predict(Z)
+
+
+OPTIONS_TINY = dict(spatial_shape=(8, 8), embedding_dim=8, conv_channels=(4,),
+                    lstm_hidden_size=8, n_threads=1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def small60():
+    X, y = make_water_bodies(60, n_timesteps=12, map_size=8, random_state=0)
     y_few = np.full_like(y, -1)
     for c in range(4):
-        y_few[np.flatnonzero(y == c)[:3]] = c
+        y_few[np.flatnonzero(y == c)[:4]] = c
     return X, y, y_few
 
 
-def few_labels(y, per_class, seed=0):
-    rng = np.random.RandomState(seed)
-    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
-                          for c in np.unique(y)])
-    y_few = np.full_like(y, -1)
-    y_few[idx] = y[idx]
-    return y_few
+# ---- sampling ---------------------------------------------------------------------------
+class _State:
+    active = False
 
 
-# ---- Algorithm 2 on a hand-made configuration -----------------------------------------------
-def test_augment_labels_hand_made_configuration():
-    # cluster 0: centre 0; labelled (class 0) at distances 1 and 3 -> radius 2
-    # cluster 1: mixed labels -> no propagation
-    # cluster 2: one labelled member only (< min_labelled=2) -> no propagation
-    X = np.array([[-1.0], [3.0], [0.5], [-2.0], [2.5],          # cluster 0
-                  [10.0], [11.0], [10.5],                        # cluster 1
-                  [20.0], [20.5]])                               # cluster 2
-    y = np.array([0, 0, -1, -1, -1, 1, 2, -1, 1, -1])
-    clusters = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
-    centers = np.array([[0.0], [10.5], [20.25]])
-    out = augment_labels(X, y, clusters, centers, min_labelled=2)
-    # 0.5 (d=0.5) and -2 (d=2, on the radius) join class 0; 2.5 (d=2.5) does not
-    np.testing.assert_array_equal(out, [0, 0, 0, 0, -1, 1, 2, -1, 1, -1])
-    out1 = augment_labels(X, y, clusters, centers, min_labelled=1)
-    assert out1[9] == 1   # with min_labelled=1 the single-label cluster propagates
+# ---- estimator --------------------------------------------------------------------------
+class _Snapshot(Callback):
+    """Copy of the decoders' weights at the end of each epoch."""
 
+    def initialize(self):
+        self.states = []
+        return self
 
-def test_label_augmenter_counts_resample_and_delegation():
-    rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(0, 0.3, (30, 2)), rng.normal(5, 0.3, (30, 2))])
-    y_true = np.repeat([0, 1], 30)
-    y = np.full(60, -1)
-    y[[0, 1, 2, 30, 31, 32]] = y_true[[0, 1, 2, 30, 31, 32]]
-    aug = LabelAugmenter(LogisticRegression(), n_clusters=2, algorithm="published",
-                         random_state=0).fit(X, y)
-    new = (aug.transduction_ >= 0) & (y < 0)
-    assert aug.n_augmented_ == new.sum() > 0
-    assert (aug.transduction_[new] == y_true[new]).all()   # precision 1 on separated blobs
-    assert sum(aug.augmented_counts_.values()) == aug.n_augmented_
-    assert aug.labeled_counts_[0] == 3 + aug.augmented_counts_[0]
-    Xr, yr = LabelAugmenter(n_clusters=2, algorithm="published",
-                            random_state=0).fit_resample(X, y)
-    assert len(Xr) == len(yr) == 6 + aug.n_augmented_
-    assert aug.predict(X).shape == (60,)
-    assert aug.predict_proba(X).shape == (60, 2)
-    assert aug.score(X, np.where(np.arange(60) % 2, y_true, -1)) == 1.0
-    assert not hasattr(LabelAugmenter(), "predict")
-    with pytest.raises(ValueError, match="no labelled"):
-        LabelAugmenter(n_clusters=2).fit(X, np.full(60, -1))
-    with pytest.raises(ValueError, match="n_clusters"):
-        LabelAugmenter(n_clusters=0).fit(X, y)
+    def on_epoch_end(self, net, **kwargs):
+        dec = net.module_.temporal_decoder
+        self.states.append([p.detach().clone() for p in dec.parameters()])
 
 
 # ---- MultimodalConstrainedAE API ------------------------------------------------------------
@@ -293,88 +289,6 @@ def test_grid_search_scores_the_labelled_rows_only(small):
     pickle.loads(pickle.dumps(grid.best_estimator_)).predict(X)
 
 
-def test_grid_search_classifier_with_labelled_scorer(small):
-    X, y, y_few = small
-    clf = MultimodalClassifier(**dict(TINY, hidden_units=8))
-    grid = GridSearchCV(clf, {"lr": [1e-3, 1e-2]}, cv=2, scoring=labelled_accuracy_scorer,
-                        error_score="raise").fit(X, few_labels(y, 6))
-    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
-    assert grid.best_estimator_.predict(X).shape == (48,)
-
-
-# ---- MultimodalClassifier ------------------------------------------------------------------
-def test_classifier_modes(small):
-    X, y, y_few = small
-    ae = MultimodalConstrainedAE(4, **TINY).fit(X, y_few)
-    kw = dict(hidden_units=8, max_epochs=2, n_threads=1, random_state=0)
-    frozen = MultimodalClassifier(ae, freeze_encoder=True, **kw).fit(X, y_few)
-    # the frozen encoder gives exactly the autoencoder's embeddings
-    np.testing.assert_allclose(frozen.embed(X), ae.transform(X), rtol=1e-5, atol=1e-6)
-    tuned = MultimodalClassifier(ae, freeze_encoder=False, **kw).fit(X, y_few)
-    assert not np.allclose(tuned.embed(X), ae.transform(X))
-    np.testing.assert_array_equal(ae.transform(X), ae.transform(X))  # ae left untouched
-    scratch = MultimodalClassifier(**dict(TINY, hidden_units=8)).fit(X, y_few)
-    proba = scratch.predict_proba(X)
-    assert proba.shape == (48, 4) and np.allclose(proba.sum(1), 1)
-    np.testing.assert_array_equal(scratch.classes_, [0, 1, 2, 3])
-    # an unfitted encoder is fitted first (on every row)
-    auto = MultimodalClassifier(MultimodalConstrainedAE(4, **TINY), freeze_encoder=True,
-                                **kw).fit(X, y_few)
-    assert hasattr(auto.encoder_, "module_") and not hasattr(auto.encoder, "module_")
-    assert 0 <= auto.score(X, y_few) <= 1
-    with pytest.raises(ValueError, match="freeze_encoder"):
-        MultimodalClassifier(freeze_encoder=True, **TINY).fit(X, y_few)
-    with pytest.raises(ValueError, match="temporal modality"):
-        Xn = X.copy()
-        Xn[0, -1] = np.nan
-        MultimodalClassifier(**TINY).fit(Xn, y_few)
-    with pytest.raises(ValueError, match="2 classes"):
-        MultimodalClassifier(**TINY).fit(X, np.where(y_few == 1, 1, -1))
-
-
-def test_classifier_standardizes_the_embedding(small):
-    """Standardise each embedding feature by the labelled rows' statistics.
-
-    The statistics are those of the initial encoder: with a frozen encoder the head sees
-    z-scores.
-    """
-    X, _, y_few = small
-    ae = MultimodalConstrainedAE(4, **TINY).fit(X, y_few)
-    kw = dict(hidden_units=8, max_epochs=1, n_threads=1, random_state=0)
-    clf = MultimodalClassifier(ae, freeze_encoder=True, **kw).fit(X, y_few)
-    Z = ae.transform(X)[y_few >= 0]
-    net = clf.module_
-    np.testing.assert_allclose(net.embedding_mean.numpy(), Z.mean(0), rtol=1e-4, atol=1e-6)
-    live = Z.std(0) > 1e-6                 # dead ReLU features (constant) keep scale 1
-    assert live.sum() >= 2
-    np.testing.assert_allclose(net.embedding_scale.numpy()[live], Z.std(0)[live], rtol=1e-3)
-    np.testing.assert_array_equal(net.embedding_scale.numpy()[~live], 1)
-    z_std = (Z - net.embedding_mean.numpy()) / net.embedding_scale.numpy()
-    np.testing.assert_allclose(z_std[:, live].std(0), 1, atol=1e-3)
-    plain = MultimodalClassifier(ae, freeze_encoder=True, standardize=False, **kw).fit(X, y_few)
-    assert (plain.module_.embedding_mean == 0).all()
-    assert (plain.module_.embedding_scale == 1).all()
-
-
-# ---- recovery of the synthetic classes ------------------------------------------------------
-RECOVERY = dict(spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
-                spatial_weight=0.01 * 4096 / 256, lr=3e-3, max_epochs=30, n_threads=1)
-
-
-@pytest.fixture(scope="module")
-def water():
-    X, y = make_water_bodies(160, n_timesteps=36, map_size=16, random_state=0)
-    return X, y, few_labels(y, 10)
-
-
-def _few_label_f1(ae, X, y, y_few):
-    """Scaled logistic regression on the 40 labelled embeddings; macro-F1 on the rest."""
-    Z = ae.transform(X)
-    lab = y_few >= 0
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(Z[lab], y[lab])
-    return f1_score(y[~lab], clf.predict(Z[~lab]), average="macro"), clf.predict(Z)
-
-
 def test_synthetic_recovery_uses_both_modalities(water):
     """The fused model separates all four classes; a single modality cannot (it confuses one
     pair), so the threshold fails for a model whose embedding lost either modality."""
@@ -469,3 +383,300 @@ def test_slovenia_objects_few_labels(data_file):
     constant = max(f1_score(y[unl], np.full(unl.sum(), c), average="macro")
                    for c in np.unique(y))
     assert f1 > constant + 0.03, (f1, constant)
+
+
+def test_faithful_constraint_starts_near_its_minimum_contrastive_does_not():
+    """ReLU-then-normalised embeddings of an untrained network are all alike: the
+    same-class cosine term is already near its minimum (0) and cannot act; the
+    contrastive term, with negative pairs, is far from its minimum."""
+    X, y = make_water_bodies(64, n_timesteps=12, map_size=8, random_state=0)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        ae = MultimodalAutoencoder((8, 8), 12, embedding_dim=16, conv_channels=(4, 8),
+                                   lstm_hidden_size=8)
+    with torch.no_grad():
+        z = ae.encode(torch.as_tensor(X[:, :64].reshape(-1, 8, 8)),
+                      torch.as_tensor(X[:, 64:]))
+    yt = torch.as_tensor(y)
+    pairs = [(torch.nonzero(yt == c)[:, 0][:-1], torch.nonzero(yt == c)[:, 0][1:])
+             for c in range(4)]
+    assert float(constrained_cosine_loss(z, pairs)) < 0.1
+    # contrastive: its minimum is 0 (as the number of rows grows); at init it is about
+    # log(n_labelled - 1), i.e. all rows equally similar
+    contrastive = float(supervised_contrastive_loss(z, yt, temperature=0.1))
+    assert contrastive > 0.8 * math.log(len(y) - 1)
+
+
+def test_dec_criterion_drops_reconstruction_idec_keeps_it():
+    out = {"z": torch.zeros(4, 2, requires_grad=True), "map_hat": torch.ones(4, 2, 2),
+           "series_hat": torch.ones(4, 3)}
+    X = {"maps": torch.zeros(4, 2, 2), "series": torch.zeros(4, 3), "index": torch.arange(4)}
+    y = torch.full((4,), -1)
+    for loss, keeps in (("dec", False), ("idec", True)):
+        crit = _MultimodalLoss(clustering_loss=loss, reconstruction="mean")
+        crit.active = True
+        crit.centers = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+        crit.target = torch.full((4, 2), 0.5)
+        value = float(crit(out, y, X))
+        assert ("weighted_map" in crit.components_) is keeps
+        rec = 0.01 * 1.0 + 1.0 * 1.0   # published weights, per-element errors of 1
+        assert (value >= rec) is keeps
+        crit.active = False             # pretraining: both reconstruct
+        assert float(crit(out, y, X)) == pytest.approx(rec)
+
+
+def test_pairwise_alternate_switches_terms_every_step():
+    q_z = torch.tensor([[0.0, 0.0], [0.1, 0.0], [1.0, 1.0], [1.1, 1.0]])
+    X = {"index": torch.arange(4)}
+    y = torch.tensor([0, 0, 1, 1])
+    crit = _MultimodalLoss(clustering_loss="pairwise", pairwise_schedule="alternate")
+    crit.active = True
+    crit.centers = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    crit.target = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.1, 0.9], [0.1, 0.9]])
+    parts = []
+    for step in range(2):
+        crit._step = step
+        comps = {}
+        term = float(crit._clustering_term(q_z, y, X, comps))
+        parts.append((term, comps["must_link"] + comps["cannot_link"]))
+    joint = _MultimodalLoss(clustering_loss="pairwise", pairwise_schedule="joint")
+    joint.__dict__.update(active=True, centers=crit.centers, target=crit.target)
+    comps = {}
+    total = float(joint._clustering_term(q_z, y, X, comps))
+    kl = total - comps["must_link"] - comps["cannot_link"]
+    assert parts[0][0] == pytest.approx(kl, rel=1e-5)            # clustering step
+    assert parts[1][0] == pytest.approx(parts[1][1], rel=1e-5)    # constraint step
+
+
+# ---- modules ----------------------------------------------------------------------------
+def test_global_pooling_is_invariant_to_a_stride_multiple_shift():
+    # an object away from the borders (where zero padding breaks equivariance), shifted by
+    # the product of the strides
+    maps = torch.zeros(2, 48, 48)
+    maps[0, 16:20, 15:22] = 1.0
+    maps[0, 17, 18] = 0.3
+    maps[1] = torch.roll(maps[0], shifts=(8, 8), dims=(0, 1))
+    for pooling, same in (("mean", True), ("flatten", False)):
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            enc = SpatialEncoder((48, 48), 16, conv_channels=(4, 8, 8), activation="linear",
+                                 pooling=pooling)
+        with torch.no_grad():
+            z = enc(maps)
+        assert torch.allclose(z[0], z[1], atol=1e-5) is same, pooling
+
+
+def test_mean_readout_gives_the_middle_of_a_long_series_its_gradient():
+    series = torch.randn(4, 200).requires_grad_()
+    shares = {}
+    for readout in ("last", "mean"):
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            enc = TemporalEncoder(8, lstm_hidden_size=8, readout=readout)
+        (grad,) = torch.autograd.grad(enc(series).sum(), series)
+        g = grad.abs().sum(dim=0)
+        shares[readout] = float(g[25:175].sum() / g.sum())
+    assert shares["last"] < 0.01, shares
+    assert shares["mean"] > 0.5, shares
+
+
+def test_concat_fusion_and_per_branch_decoders():
+    ae = MultimodalAutoencoder((8, 8), 6, embedding_dim=5, conv_channels=(4,), lstm_hidden_size=4,
+                               fusion="concat", decoders="per_branch")
+    maps, series = torch.randn(3, 8, 8), torch.randn(3, 6)
+    out = ae(maps, series)
+    assert out["z"].shape == (3, 10)
+    assert torch.equal(out["z"], torch.cat([out["z_spatial"], out["z_temporal"]], dim=1))
+    # the map reconstruction trains the map encoder only
+    out["map_hat"].sum().backward()
+    assert all(p.grad is None for p in ae.temporal_encoder.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in ae.spatial_encoder.parameters())
+    # decode(fused) equals decoding each branch
+    map_hat, series_hat = ae.decode(out["z"].detach())
+    assert torch.allclose(map_hat, out["map_hat"]) and torch.allclose(series_hat,
+                                                                      out["series_hat"])
+    with pytest.raises(ValueError, match="concat"):
+        MultimodalAutoencoder((8, 8), 6, 5, decoders="per_branch").decode(torch.zeros(1, 5))
+
+
+def test_class_balanced_batches_only_while_the_term_is_active():
+    y = np.full(80, -1)
+    y[:8], y[8:16] = 0, 1
+    state = _State()
+    it = _phase_iterator(state, y, 2, seed=0, balanced="constraint")
+
+    class _DS:
+        X, y = None, None
+
+        def __len__(self):
+            return 80
+
+    def batches():
+        loader = it(_DS(), batch_size=16, generator=None, num_workers=0)
+        return [list(b) for b in loader.batch_sampler]
+
+    plain = batches()
+    assert sorted(i for b in plain for i in b) == list(range(80))    # one pass, no extras
+    assert plain != batches()                                           # a new order each epoch
+    state.active = True
+    active = batches()
+    for b in active:
+        b = np.asarray(b)
+        assert len(b) <= 16
+        for c in (0, 1):
+            assert (y[b] == c).sum() >= 2
+    # 2 extra labelled rows per class per batch: each labelled row is seen
+    # 1 + n_batches * 4 / 16 times per epoch on average, not more
+    seen = np.bincount(np.concatenate(active), minlength=80)
+    assert sorted(set(np.flatnonzero(seen[16:] == 0))) == []
+    assert seen[:16].mean() <= 1 + len(active) * 4 / 16 + 1e-9
+    always = _phase_iterator(_State(), y, None, seed=0, balanced="always")
+    loader = always(_DS(), batch_size=16, generator=None, num_workers=0)
+    assert all((y[np.asarray(b)] == 0).sum() >= 2 for b in loader.batch_sampler)
+
+
+@pytest.mark.parametrize("loss, decoder_moves", [("dec", False), ("idec", True)])
+def test_dec_fine_tunes_without_reconstruction(small60, loss, decoder_moves):
+    """SLTLAE_DEC is DEC: once the KL term starts, the reconstruction is gone, so the
+    decoder no longer changes (IDEC keeps training it)."""
+    X, y, _ = small60
+    snap = _Snapshot()
+    ae = MultimodalConstrainedAE(4, clustering_loss=loss, max_epochs=6, constraint_start=0.5,
+                                 early_stopping=False, callbacks=[("snap", snap)], **OPTIONS_TINY)
+    ae.fit(X)
+    states = ae.callbacks[0][1]   # the user's callback is copied: read the history instead
+    del states
+    after = [r for r in ae.history_ if "constraint" in r]
+    assert len(after) == 3
+    assert all(("weighted_series" in r) is decoder_moves for r in after)
+    # weights: compare the decoder at the end of pretraining and at the end of training
+    start = ae.history_[2]["train_loss"]
+    assert np.isfinite(start)
+
+
+def test_dec_decoder_is_frozen_after_pretraining(small60):
+    X, y, _ = small60
+    moved = {}
+    for loss in ("dec", "idec"):
+        ae = MultimodalConstrainedAE(4, clustering_loss=loss, max_epochs=4,
+                                     constraint_start=0.5, early_stopping=False, **OPTIONS_TINY)
+        pre = MultimodalConstrainedAE(4, clustering_loss=None, max_epochs=2,
+                                      early_stopping=False, **OPTIONS_TINY)
+        ae.fit(X)
+        pre.fit(X)
+        # same seed, same first two epochs: the decoder after pretraining is pre's
+        a = torch.cat([p.flatten() for p in ae.module_.temporal_decoder.parameters()])
+        b = torch.cat([p.flatten() for p in pre.module_.temporal_decoder.parameters()])
+        moved[loss] = float((a - b).abs().max())
+    assert moved["dec"] == 0.0, moved
+    assert moved["idec"] > 0.0, moved
+
+
+def test_small_reconstruction_term_warns(small60):
+    X, y, _ = small60
+    # the published per-sample sums: lambda = 0.001 leaves the map term at ~1 % of the loss
+    published = dict(MultimodalConstrainedAE.PUBLISHED_PARAMS, clustering_loss=None,
+                     spatial_weight=0.001)
+    with pytest.warns(UserWarning, match="map reconstruction term is"):
+        MultimodalConstrainedAE(4, max_epochs=1, **published, **OPTIONS_TINY).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MultimodalConstrainedAE(4, clustering_loss=None, max_epochs=1,
+                                reconstruction="normalized", spatial_weight=1.0,
+                                **OPTIONS_TINY).fit(X)
+
+
+def test_early_stopping_on_held_out_rows_restores_the_best_epoch(small60):
+    X, y, _ = small60
+    params = dict(clustering_loss=None, lr=0.05, early_stopping=True,
+                  validation_fraction=0.25, **OPTIONS_TINY)
+    ae = MultimodalConstrainedAE(4, max_epochs=80, **params).fit(X)
+    valid = np.array([r["valid_recon"] for r in ae.history_])
+    assert all(r["valid_recon_mean"] == ae.history_[0]["valid_recon_mean"]
+               for r in ae.history_)
+    assert np.isfinite(ae.history_[0]["valid_recon_mean"])
+    # stopped early: the last 5 (default patience) epochs did not improve on the best
+    assert len(valid) < 80
+    best = int(np.argmin(valid))
+    assert best == len(valid) - 6
+    # the returned weights are the best epoch's: a run stopped there gives the same model
+    again = MultimodalConstrainedAE(4, max_epochs=best + 1, **params).fit(X)
+    assert np.allclose(again.transform(X), ae.transform(X), atol=1e-6)
+    assert not np.allclose(again.transform(X), MultimodalConstrainedAE(
+        4, max_epochs=len(valid), **dict(params, early_stopping=False)).fit(X).transform(X))
+
+
+def test_early_stopping_starts_the_constraint_early(small60):
+    X, y, y_few = small60
+    ae = MultimodalConstrainedAE(4, max_epochs=80, constraint_start=0.75, lr=0.05,
+                                 early_stopping=True, validation_fraction=0.25, **OPTIONS_TINY)
+    ae.fit(X, y_few)
+    first = next(i for i, r in enumerate(ae.history_) if "constraint" in r)
+    assert first < 60                  # the held-out error stopped improving before 60
+    assert any("restored_epoch" in r for r in ae.history_)
+
+
+def test_branch_embeddings_and_concat_fusion(small60):
+    X, y, y_few = small60
+    ae = MultimodalConstrainedAE(4, fusion="concat", decoders="per_branch", max_epochs=2,
+                                 **OPTIONS_TINY).fit(X, y_few)
+    Z = ae.transform(X)
+    zs, zt = ae.transform_branches(X)
+    assert Z.shape == (60, 16) and zs.shape == zt.shape == (60, 8)
+    assert np.allclose(Z, np.hstack([zs, zt]), atol=1e-6)
+    assert ae.inverse_transform(Z).shape == X.shape
+    summed = MultimodalConstrainedAE(4, max_epochs=2, **OPTIONS_TINY).fit(X, y_few)
+    zs, zt = summed.transform_branches(X)
+    assert np.allclose(summed.transform(X), zs + zt, atol=1e-6)
+    with pytest.raises(ValueError, match="concat"):
+        MultimodalConstrainedAE(4, decoders="per_branch", **OPTIONS_TINY).fit(X)
+
+
+def test_published_params_reproduce_the_published_model(small60):
+    X, y, y_few = small60
+    pub = MultimodalConstrainedAE(4, max_epochs=2, **MultimodalConstrainedAE.PUBLISHED_PARAMS,
+                                  **OPTIONS_TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pub.fit(X, y_few)
+    m = pub.module_
+    assert m.spatial_encoder.pooling == "flatten"
+    assert m.temporal_encoder.readout == "last"
+    assert m.fusion == "sum" and m.decoders == "shared"
+    assert not any("valid_recon" in r for r in pub.history_)
+
+
+def test_synthetic_recovery_with_the_new_options():
+    """Scale-free reconstruction, contrastive term, pooled map read-out, concatenation with
+    per-branch decoders, late class-balanced batches and early stopping still recover the
+    four planted classes; the same model on the map alone cannot separate the lakes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_water_bodies(160, n_timesteps=36, map_size=16, random_state=0)
+    rng = np.random.RandomState(0)
+    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), 10, replace=False)
+                          for c in range(4)])
+    y_few = np.full_like(y, -1)
+    y_few[idx] = y[idx]
+    params = dict(spatial_shape=(16, 16), embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
+                  lr=3e-3, max_epochs=30, n_threads=1, random_state=0,
+                  reconstruction="normalized", spatial_weight=1.0,
+                  clustering_loss="contrastive", map_pooling="mean", fusion="concat",
+                  decoders="per_branch", balanced_batches="constraint", early_stopping=True)
+    lab = y_few >= 0
+    pair_acc = {}
+    for modalities in ("both", "spatial"):
+        ae = MultimodalConstrainedAE(4, modalities=modalities, **params).fit(X, y_few)
+        Z = ae.transform(X)
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        pred = clf.fit(Z[lab], y[lab]).predict(Z)
+        f1 = f1_score(y[~lab], pred[~lab], average="macro")
+        lakes = ~lab & np.isin(y, [2, 3])
+        pair_acc[modalities] = (f1, (pred[lakes] == y[lakes]).mean())
+    assert pair_acc["both"][0] > 0.9 and pair_acc["both"][1] > 0.85, pair_acc
+    assert pair_acc["spatial"][1] < 0.7, pair_acc
+

@@ -142,3 +142,25 @@ def test_cluster_series_skips_missing_values_without_warnings():
         plotting.plot_cluster_series(X, [0, 0], spread="quartiles", ax=axes()[0])
     y = ax.lines[0].get_ydata()
     assert y[0] == 2.0 and np.isnan(y[1]) and y[2] == 3.0
+
+
+# ---- plotting --------------------------------------------------------------------------------
+def test_plots_draw():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skstc.plotting import plot_label_maps, plot_mds, plot_semantic_tree
+
+    maps = [np.array([[0, 1], [2, -1]]), np.array([[1, 1, 0]])]
+    axes = plot_label_maps(maps, colors=np.eye(3))
+    assert len(axes) == 2 and len(axes[0].images) == 1
+    img = axes[0].images[0].get_array()
+    np.testing.assert_allclose(img[0, 0], [1, 0, 0, 1])
+    assert img[1, 1, 3] == 0   # -1 transparent
+    ax = plot_mds(np.random.rand(5, 2), [0, 1, 2, 0, 1])
+    assert len(ax.collections) == 1
+    ax = plot_semantic_tree(np.random.rand(4, 3), [10, 5, 1, 7])
+    assert len(ax.lines) == 3
+    plt.close("all")
+

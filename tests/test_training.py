@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils.estimator_checks import check_estimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
@@ -41,6 +41,9 @@ class _ReconLoss(torch.nn.Module):
 class EngineAE(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
     """Smallest estimator on the engine: a dense autoencoder (test fixture only)."""
 
+    _parameter_constraints = {"n_hidden": [int],
+                              **TorchEstimatorMixin._engine_parameter_constraints}
+
     def __init__(self, n_hidden=3, *, max_epochs=5, batch_size=16, lr=1e-2, optimizer="adam",
                  tol=1e-4, n_iter_no_change=None, device="auto", n_threads=1, num_workers=0,
                  callbacks=None, verbose=0, random_state=None):
@@ -58,6 +61,7 @@ class EngineAE(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         self._check_engine_params()
         X = validate_data(self, X, dtype=np.float32)

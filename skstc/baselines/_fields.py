@@ -9,17 +9,18 @@ per-variable scaled fields. It reads the same inputs as
 :class:`skstc.DeepSpatiotemporalClustering`.
 """
 
-import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._dsc import DeepSpatiotemporalClustering
 from ..utils._fitting import TransactionalFitMixin
+from ..utils._inputs import check_field_values, read_fields
 from ..utils._validation import check_n_clusters
 
 __all__ = ["EOFKMeans", "area_weights", "fields_baselines"]
@@ -134,6 +135,21 @@ class EOFKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstim
     ((40,), (40, 5))
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_eofs": [Interval(Integral, 1, None, closed="left"), None],
+        "anomalies": [StrOptions({"time_mean", "monthly"}), None],
+        "area_weighting": ["boolean"],
+        "latitudes": ["array-like", None],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "input_shape": ["array-like", None],
+        "time_dim": [str, None],
+        "lat_dim": [str, None],
+        "lon_dim": [str, None],
+        "variable_dim": [str],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_clusters=7, *, n_eofs=20, anomalies="time_mean", area_weighting=True,
                  latitudes=None, n_init=10, input_shape=None, time_dim=None, lat_dim=None,
                  lon_dim=None, variable_dim="variable", random_state=None):
@@ -150,23 +166,10 @@ class EOFKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstim
         self.variable_dim = variable_dim
         self.random_state = random_state
 
-    # the input contract of DeepSpatiotemporalClustering, shared as is
-    _to_fields = DeepSpatiotemporalClustering._to_fields
-    _check_values = DeepSpatiotemporalClustering._check_values
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
-
-    def _check_params(self):
-        if self.n_eofs is not None and (not isinstance(self.n_eofs, numbers.Integral)
-                                        or isinstance(self.n_eofs, bool) or self.n_eofs < 1):
-            raise ValueError(f"n_eofs must be a positive integer or None, got {self.n_eofs!r}.")
-        if self.anomalies not in _ANOMALIES:
-            raise ValueError(f"anomalies must be one of {_ANOMALIES}, got {self.anomalies!r}.")
-        if not isinstance(self.n_init, numbers.Integral) or self.n_init < 1:
-            raise ValueError(f"n_init must be a positive integer, got {self.n_init!r}.")
 
     def _latitudes(self, info, n_lat):
         if self.latitudes is not None:
@@ -221,6 +224,7 @@ class EOFKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstim
         A = A / self.variable_scale_[None, :, None, None]
         return A.reshape(n, -1)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the EOFs and the k-means clusters of the time steps of ``X``.
 
@@ -236,11 +240,10 @@ class EOFKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstim
         -------
         self : EOFKMeans
         """
-        self._check_params()
-        X, info = self._to_fields(X, reset=True)
+        X, info = read_fields(self, X, reset=True)
         n = X.shape[0]
         check_n_clusters(self.n_clusters, n, what="time steps")
-        self._check_values(X)
+        check_field_values(X, self._variable_names)
         rng = check_random_state(self.random_state)
         A = self._prepare(X, info, fit=True)
         self.pca_ = None
@@ -260,8 +263,8 @@ class EOFKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, BaseEstim
 
     def _transform(self, X):
         check_is_fitted(self, "kmeans_")
-        X, info = self._to_fields(X, reset=False)
-        self._check_values(X)
+        X, info = read_fields(self, X, reset=False)
+        check_field_values(X, self._variable_names)
         A = self._prepare(X, info, fit=False)
         return A if self.pca_ is None else self.pca_.transform(A)
 

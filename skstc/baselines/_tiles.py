@@ -1,18 +1,20 @@
 """Pixel baselines of Tile2VecSeriesKMeans: k-means on tile pixel statistics."""
 
-import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._tile2vec import Tile2VecSeriesKMeans
 from .._training import effective_n_threads
 from ..utils._fitting import TransactionalFitMixin
+from ..utils._inputs import check_regions, check_tile_shape_params, read_regions, tile_series
 from ..utils._random import draw_seed, local_random_state
 from ..utils._validation import check_float32_range, check_n_clusters
+from ..utils._xarray import tile_label_maps
 
 __all__ = ["TilePixelKMeans", "tiles_baselines"]
 
@@ -95,6 +97,19 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
     ((16,), (4, 4), (16, 9))
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "tile_size": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions(set(_METHODS))],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "series_shape": ["array-like", None],
+        "tile_grid_shape": ["array-like", None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_clusters=5, *, tile_size=100, method="mean", n_components=20,
                  n_init=10, series_shape=None, tile_grid_shape=None, batch_size=50, n_threads=None,
                  random_state=None):
@@ -109,37 +124,14 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
         self.n_threads = n_threads
         self.random_state = random_state
 
-    # the input contract of Tile2VecSeriesKMeans, shared verbatim
-    _regions = Tile2VecSeriesKMeans._regions
-    _xarray_regions = Tile2VecSeriesKMeans._xarray_regions
-    _check_regions = Tile2VecSeriesKMeans._check_regions
-    _label_maps = Tile2VecSeriesKMeans._label_maps
-    _tile_series = Tile2VecSeriesKMeans._tile_series
-    _lazy_array = staticmethod(Tile2VecSeriesKMeans._lazy_array)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
 
     def _check_params(self):
-        for name, low in (("tile_size", 1), ("n_components", 1), ("n_init", 1),
-                          ("batch_size", 1)):
-            val = getattr(self, name)
-            if not isinstance(val, numbers.Integral) or isinstance(val, bool) or val < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
-        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters,
-                                                                numbers.Integral):
-            raise TypeError(f"n_clusters must be an integer, got {self.n_clusters!r}.")
-        if self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be >= 1, got {self.n_clusters}.")
-        if self.method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}.")
-        for name in ("series_shape", "tile_grid_shape"):
-            val = getattr(self, name)
-            if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
-                raise ValueError(f"{name} must be None or a pair of positive ints, got "
-                                 f"{val!r}.")
+        """Check what the declarative ``_parameter_constraints`` cannot say."""
+        check_tile_shape_params(self)
 
     def _pixels(self, regions):
         """All pixels of every grid tile, ``(n_tiles, n_times * n_bands * ts * ts)``."""
@@ -158,7 +150,8 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
 
     def _features(self, regions):
         if self.method == "mean":
-            series, _ = self._tile_series(regions, None)
+            series, _ = tile_series(regions, self.tile_size, self.batch_size, self.fill_values_,
+                                    self.n_bands_)
             feats = series.reshape(series.shape[0], -1)
         else:
             # float64: the PCA projection of a row must not depend on the other rows' order
@@ -167,6 +160,7 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
         check_float32_range(feats, "X (tile features)")
         return feats
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Cut the tiles and cluster their pixel features.
 
@@ -184,8 +178,8 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
         from threadpoolctl import threadpool_limits
 
         self._check_params()
-        regions, is_2d = self._regions(X, fitting=True)
-        n_times, n_bands = self._check_regions(regions, fitting=True)
+        regions, is_2d = read_regions(self, X, fitting=True)
+        n_times, n_bands = check_regions(self, regions, fitting=True)
         ts = self.tile_size
         grid_shapes = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
         n_tiles = sum(g[0] * g[1] for g in grid_shapes)
@@ -221,7 +215,7 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
         self.cluster_centers_ = km.cluster_centers_
         self.inertia_ = float(km.inertia_)
         self.n_iter_ = int(km.n_iter_)
-        self.label_maps_ = self._label_maps(labels, regions, is_2d)
+        self.label_maps_ = tile_label_maps(labels, regions, self.tile_size, is_2d)
         return self
 
     def transform(self, X):
@@ -236,8 +230,8 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
         features : ndarray of shape (n_tiles, n_features_out)
         """
         check_is_fitted(self, "labels_")
-        regions, _ = self._regions(X, fitting=False)
-        self._check_regions(regions, fitting=False)
+        regions, _ = read_regions(self, X, fitting=False)
+        check_regions(self, regions, fitting=False)
         feats = self._features(regions)
         if self.pca_ is not None:
             feats = self.pca_.transform(feats)

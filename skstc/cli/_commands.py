@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+
 # --------------------------------------------------------------------------------------------
 # model files: the fitted Pipeline in MODEL_FILE, the command's settings in a JSON beside it
 # --------------------------------------------------------------------------------------------

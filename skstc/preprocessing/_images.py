@@ -272,7 +272,7 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
     into rows of tiles (the number of output rows is the number of tiles, not of input rows),
     like :class:`sklearn.feature_extraction.image.PatchExtractor`. It declares so with the
     ``input_tags.two_d_array=False`` tag, which makes scikit-learn's common checks (all
-    built on 2-D tables) skip it; its API is tested in ``tests/test_tile2vec_tools.py``.
+    built on 2-D tables) skip it; its API is tested in ``tests/test_preprocessing_images.py``.
 
     Examples
     --------

@@ -408,6 +408,54 @@ def check_sample_shape(values, fitted_shape, est, name="X"):
 # ---------------------------------------------------------------------------------------------
 # multimodal objects (a map and a series per sample)
 # ---------------------------------------------------------------------------------------------
+def read_fields(est, X, *, reset, compute=True):
+    """Any input of the gridded-fields contract -> ``(values, InputSpec)``.
+
+    ``values`` has shape (n_times, n_variables, n_lat, n_lon), float32. ``est`` supplies the
+    ``*_dim`` overrides and ``input_shape`` (2-D rows); with ``reset`` the fitted
+    ``input_shape_``, ``n_features_in_`` and the variable names are recorded on it, otherwise
+    they are checked (Dataset variables are matched by name with fit). xarray dims are found
+    by name (:func:`parse_fields`); with ``compute=False`` dask-backed values stay lazy.
+    """
+    values, spec = parse_fields(
+        X, time_dim=est.time_dim, variable_dim=est.variable_dim, lat_dim=est.lat_dim,
+        lon_dim=est.lon_dim, variables=None if reset else est._variable_names)
+    if values is None:
+        rows = validate_data(est, X, dtype=np.float32, ensure_all_finite=False, reset=reset)
+        values = fields_from_rows(rows, est.input_shape if reset else est.input_shape_)
+    elif is_dask(values) and compute:
+        values = np.asarray(values.compute(), dtype=np.float32)
+    else:
+        values = values.astype(np.float32, copy=False)
+    if reset:
+        if spec.ndim != 2:
+            _forget_input_features(est)
+        est.input_shape_ = tuple(int(s) for s in values.shape[1:])
+        est.n_features_in_ = int(np.prod(est.input_shape_))
+        est._variable_names = spec.variables
+    else:
+        check_sample_shape(values, est.input_shape_, est)
+    return values, spec
+
+
+def check_field_values(X, variable_names=None):
+    """Refuse infinite or missing values in fields ``(n_times, n_variables, ...)``, naming a
+    variable that is NaN everywhere."""
+    if np.isinf(X).any():
+        raise ValueError("X contains infinity; only finite values are allowed.")
+    nan = np.isnan(X)
+    if nan.any():
+        per_var = nan.reshape(X.shape[0], X.shape[1], -1).all(axis=(0, 2))
+        names = variable_names
+        if per_var.any():
+            v = int(np.flatnonzero(per_var)[0])
+            label = f"{names[v]!r}" if names and v < len(names) else f"index {v}"
+            raise ValueError(f"Variable {label} of X is NaN everywhere; drop it.")
+        raise ValueError(
+            f"X contains {int(nan.sum())} NaN value(s) (NaN left after preprocessing?); "
+            "fill them first, e.g. with skstc.preprocessing.FieldNaNFiller.")
+
+
 _CHUNK = 4096
 
 
@@ -624,6 +672,22 @@ class ImageRegion:
     def shape(self):
         return tuple(int(s) for s in self.data.shape)
 
+    def block(self, t0, t1, r0, r1, c0, c1):
+        """Read ``data[t0:t1, :, r0:r1, c0:c1]`` as a float32 numpy array.
+
+        Infinite values, and finite ones beyond float32's range (which the cast would turn
+        into inf), are refused here, where every fit and inference reads its pixels.
+        """
+        blk = self.data[t0:t1, :, r0:r1, c0:c1]
+        if hasattr(blk, "compute"):
+            blk = blk.compute()
+        blk = check_float_range(check_no_inf(blk), np.float32)
+        return np.asarray(blk, dtype=np.float32)
+
+    def load(self):
+        """The whole stack as a float32 numpy array."""
+        return self.block(0, self.shape[0], 0, self.shape[2], 0, self.shape[3])
+
 
 def xarray_regions(X, *, cls=ImageRegion, name="X"):
     """The regions of an image DataArray read by dim name (:func:`parse_regions`)."""
@@ -639,3 +703,167 @@ def xarray_regions(X, *, cls=ImageRegion, name="X"):
     return [cls(da.isel({region: i}).data, coord(y), coord(x),
                 name=(da[region].values[i] if region in da.coords else i), attrs=spec.attrs)
             for i in range(da.sizes[region])]
+
+
+def _region_array(x, name):
+    """A 4-D/5-D numeric region array (dask arrays stay lazy)."""
+    if is_dask(x):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got dtype {x.dtype}.")
+        _check_chunks(x, name)
+        return x
+    try:
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    except Exception as exc:
+        raise TypeError(f"{name} could not be converted to a numeric array: {exc}") \
+            from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}.")
+    if arr.ndim != 4 and arr.ndim != 5:
+        raise ValueError(f"{name} must be (n_times, n_bands, height, width), got shape "
+                         f"{arr.shape}.")
+    return arr
+
+
+def check_tile_shape_params(est):
+    """``series_shape`` and ``tile_grid_shape`` of ``est`` are None or pairs of positive ints
+    (how 2-D rows of tile sequences are read)."""
+    for name in ("series_shape", "tile_grid_shape"):
+        val = getattr(est, name)
+        if val is not None and (len(tuple(val)) != 2 or min(int(v) for v in val) < 1):
+            raise ValueError(f"{name} must be None or a pair of positive ints, got {val!r}.")
+
+
+def read_regions(est, X, *, fitting):
+    """Any input of the image-region contract -> ``(list of ImageRegion, is_2d)``.
+
+    ``est`` supplies ``tile_size``, ``series_shape`` and ``tile_grid_shape`` (2-D rows of tile
+    sequences at fit), ``n_times_``/``n_bands_`` (2-D rows after fit) and is the estimator
+    that ``validate_data`` records ``n_features_in_`` on. ``is_2d`` tells that the regions
+    were assembled from 2-D rows.
+    """
+    ts = est.tile_size
+    if is_xarray(X):
+        return xarray_regions(X), False
+    if isinstance(X, (list, tuple)) and len(X) and not np.isscalar(X[0]) and \
+            np.ndim(X[0]) == 4:
+        return [ImageRegion(_region_array(x, f"X[{i}]")) for i, x in enumerate(X)], False
+    if getattr(X, "ndim", 2) > 2 and not is_dask(X) and X.ndim not in (4, 5):
+        raise ValueError(f"X is a {X.ndim}-D array of shape {tuple(X.shape)}; expected "
+                         f"{REGIONS_CONTRACT}, or 2-D rows of tile sequences.")
+    if is_dask(X) or (isinstance(X, np.ndarray) and X.ndim in (4, 5)):
+        arr = _region_array(X, "X")
+        if arr.ndim == 4:
+            return [ImageRegion(arr)], False
+        if arr.ndim == 5:
+            return [ImageRegion(arr[i]) for i in range(arr.shape[0])], False
+    # 2-D tile-sequence rows
+    X2 = validate_data(est, X, reset=fitting, dtype=np.float32,
+                       ensure_all_finite="allow-nan", ensure_min_samples=1)
+    n_samples, n_features = X2.shape
+    if fitting:
+        if est.series_shape is None:
+            if n_features % (ts * ts):
+                raise ValueError(
+                    f"X has {n_features} features per row, not a multiple of "
+                    f"tile_size**2 = {ts * ts}; set tile_size/series_shape.")
+            n_times, n_bands = 1, n_features // (ts * ts)
+        else:
+            n_times, n_bands = (int(v) for v in est.series_shape)
+            if n_times * n_bands * ts * ts != n_features:
+                raise ValueError(
+                    f"X has {n_features} features per row but series_shape="
+                    f"{tuple(est.series_shape)} and tile_size={ts} need "
+                    f"{n_times * n_bands * ts * ts}.")
+        grid = (n_samples, 1) if est.tile_grid_shape is None else tuple(
+            int(v) for v in est.tile_grid_shape)
+        if grid[0] * grid[1] != n_samples:
+            raise ValueError(f"tile_grid_shape={grid} holds {grid[0] * grid[1]} tiles but X "
+                             f"has {n_samples} rows.")
+    else:
+        n_times, n_bands = est.n_times_, est.n_bands_
+        grid = (n_samples, 1)
+    tiles = X2.reshape(grid[0], grid[1], n_times, n_bands, ts, ts)
+    img = tiles.transpose(2, 3, 0, 4, 1, 5).reshape(n_times, n_bands, grid[0] * ts,
+                                                     grid[1] * ts)
+    return [ImageRegion(np.ascontiguousarray(img))], True
+
+
+def check_regions(est, regions, *, fitting):
+    """Check that the regions share dates and bands (and match fit), return
+    ``(n_times, n_bands)``; at fit every region must hold two tiles of ``est.tile_size``."""
+    ts = est.tile_size
+    shapes = [r.shape for r in regions]
+    if not shapes:
+        raise ValueError("X holds no region.")
+    n_times, n_bands = shapes[0][0], shapes[0][1]
+    for i, s in enumerate(shapes):
+        if s[1] != n_bands:
+            raise ValueError(f"All regions must have the same bands: region 0 has "
+                             f"{n_bands}, region {i} has {s[1]}.")
+        if s[0] != n_times:
+            raise ValueError(f"All regions must have the same dates: region 0 has "
+                             f"{n_times}, region {i} has {s[0]}.")
+        if s[0] < 1 or s[1] < 1:
+            raise ValueError(f"Region {i} has an empty time or band axis (shape {s}).")
+    if fitting:
+        for i, s in enumerate(shapes):
+            n_tiles = (s[2] // ts) * (s[3] // ts)
+            if n_tiles < 2:
+                raise ValueError(
+                    f"Region {i} of {s[2]}x{s[3]} pixels holds {n_tiles} tile(s) of "
+                    f"{ts}x{ts}; at least two tiles per region are needed (X has "
+                    f"{n_tiles} sample(s) there). Use a smaller tile_size.")
+    else:
+        if n_bands != est.n_bands_:
+            raise ValueError(f"X has {n_bands} bands but the model was fitted on "
+                             f"{est.n_bands_}.")
+        if n_times != est.n_times_:
+            raise ValueError(f"X has {n_times} dates but the model was fitted on "
+                             f"{est.n_times_}; predict needs the same dates.")
+        for i, s in enumerate(shapes):
+            if s[2] < ts or s[3] < ts:
+                raise ValueError(f"Region {i} of {s[2]}x{s[3]} pixels is smaller than one "
+                                 f"tile of {ts}x{ts}.")
+    return n_times, n_bands
+
+
+def tile_series(regions, tile_size, batch_size, fill_values, dim, *, embed=None):
+    """Series of every grid tile: ``(n_tiles, n_times, dim)`` and missing fractions.
+
+    Reads the regions ``batch_size`` tiles at a time (one tile row, a few dates); missing
+    pixels get ``fill_values`` (one per band). ``embed`` maps a float32 stack of tiles
+    ``(n, n_bands, tile_size, tile_size)`` to ``(n, dim)``; None takes the band means
+    (``dim`` is then ``n_bands``). The missing fractions have shape ``(n_times, n_tiles)``.
+    """
+    ts, bs = tile_size, batch_size
+    n_times = regions[0].shape[0]
+    grids = [(r.shape[2] // ts, r.shape[3] // ts) for r in regions]
+    n_tiles = sum(g[0] * g[1] for g in grids)
+    out = np.empty((n_tiles, n_times, dim), dtype=np.float32)
+    nan_frac = np.empty((n_times, n_tiles), dtype=np.float32)
+    fill = np.asarray(fill_values).astype(np.float32)[None, :, None, None]
+    offset = 0
+    for region, (gh, gw) in zip(regions, grids):
+        cols_per = min(gw, bs)
+        dates_per = max(1, bs // cols_per)
+        for i in range(gh):
+            for c0 in range(0, gw, cols_per):
+                c1 = min(gw, c0 + cols_per)
+                nc = c1 - c0
+                for t0 in range(0, n_times, dates_per):
+                    t1 = min(n_times, t0 + dates_per)
+                    blk = region.block(t0, t1, i * ts, (i + 1) * ts, c0 * ts, c1 * ts)
+                    nt, nb = blk.shape[0], blk.shape[1]
+                    tiles = blk.reshape(nt, nb, ts, nc, ts).transpose(0, 3, 1, 2, 4)
+                    tiles = tiles.reshape(nt * nc, nb, ts, ts)
+                    miss = np.isnan(tiles)
+                    frac = miss.any(axis=1).mean(axis=(1, 2))
+                    if miss.any():
+                        tiles = np.where(miss, fill, tiles)
+                    emb = tiles.mean(axis=(2, 3)) if embed is None else embed(tiles)
+                    idx = offset + i * gw + np.arange(c0, c1)
+                    out[idx, t0:t1] = emb.reshape(nt, nc, dim).transpose(1, 0, 2)
+                    nan_frac[t0:t1, idx] = frac.reshape(nt, nc)
+        offset += gh * gw
+    return out, nan_frac

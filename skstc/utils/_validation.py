@@ -122,21 +122,6 @@ def negative_inertia(Z, centers):
     return -float(np.sum(dist ** 2))
 
 
-def clusterer_score(clusterer, Z):
-    """Score of a fitted latent-space clusterer on the embeddings ``Z``.
-
-    The clusterer's own ``score`` when it has one (minus the inertia for k-means), else
-    :func:`negative_inertia` to its ``cluster_centers_``.
-    """
-    if hasattr(clusterer, "score"):
-        return float(clusterer.score(Z))
-    centers = getattr(clusterer, "cluster_centers_", None)
-    if centers is None:
-        raise AttributeError(f"{type(clusterer).__name__} has neither score nor "
-                             "cluster_centers_: the clustering cannot be scored.")
-    return negative_inertia(Z, centers)
-
-
 # Largest input magnitude accepted for float32 training: squares of values up to 1e15 summed
 # over a few thousand features stay far below float32's maximum (3.4e38), whereas 1e19 already
 # overflows a single squared error.

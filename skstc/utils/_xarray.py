@@ -191,3 +191,28 @@ def wrap_tiles(values, regions, tile_size, *, feature_dim=None, name=None, attrs
         coords["x"] = ("tile", np.concatenate(xc))
     dims = ("tile",) if np.ndim(values) == 1 else ("tile", feature_dim)
     return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=dict(attrs or {}))
+
+
+def tile_label_maps(labels, regions, tile_size, is_2d):
+    """One ``(n_tile_rows, n_tile_cols)`` label map per region (regions in fit order).
+
+    A DataArray on tile-centre ``y``/``x`` coordinates when the region came from xarray (and
+    not from 2-D rows), else a numpy array.
+    """
+    ts = tile_size
+    maps, offset = [], 0
+    for region in regions:
+        gh, gw = region.shape[2] // ts, region.shape[3] // ts
+        lm = labels[offset:offset + gh * gw].reshape(gh, gw)
+        offset += gh * gw
+        if region.y is not None and region.x is not None and not is_2d:
+            import xarray as xr
+
+            yc = region.y[:gh * ts].reshape(gh, ts).mean(axis=1) if np.issubdtype(
+                region.y.dtype, np.number) else region.y[ts // 2::ts][:gh]
+            xc = region.x[:gw * ts].reshape(gw, ts).mean(axis=1) if np.issubdtype(
+                region.x.dtype, np.number) else region.x[ts // 2::ts][:gw]
+            lm = xr.DataArray(lm, dims=("y", "x"), coords={"y": yc, "x": xc},
+                              name="cluster")
+        maps.append(lm)
+    return maps

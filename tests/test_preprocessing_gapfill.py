@@ -1,4 +1,4 @@
-"""TemporalGapFiller: filling NaN of image time series along time."""
+"""skstc.preprocessing gap filling: TemporalGapFiller."""
 
 import pickle
 import time
@@ -23,6 +23,16 @@ def _img(series):
 
 def _fill(series, **params):
     return TemporalGapFiller(**params).fit_transform(_img(series)).ravel()
+
+
+# ---- xarray / dask --------------------------------------------------------------------------
+def _dataarray(values, times):
+    xr = pytest.importorskip("xarray")
+    t, b, h, w = values.shape
+    return xr.DataArray(values, dims=("time", "band", "y", "x"),
+                        coords={"time": times, "band": ["ndvi", "evi"][:b],
+                                "y": np.arange(h) * 10.0, "x": np.arange(w) * 10.0},
+                        attrs={"source": "test"}, name="refl")
 
 
 # ---- the rule, by hand ------------------------------------------------------------------
@@ -108,16 +118,6 @@ def test_two_d_rows_are_series():
         f.transform(X[:, :3])
     with pytest.raises(ValueError, match="images"):
         TemporalGapFiller().fit(_img([1.0, 2.0])).transform(X)
-
-
-# ---- xarray / dask --------------------------------------------------------------------------
-def _dataarray(values, times):
-    xr = pytest.importorskip("xarray")
-    t, b, h, w = values.shape
-    return xr.DataArray(values, dims=("time", "band", "y", "x"),
-                        coords={"time": times, "band": ["ndvi", "evi"][:b],
-                                "y": np.arange(h) * 10.0, "x": np.arange(w) * 10.0},
-                        attrs={"source": "test"}, name="refl")
 
 
 def test_datetime_spacing_and_coords_kept():
@@ -241,3 +241,4 @@ def test_slovenia_ndvi_no_gap_left(data_file):
     assert np.all(v[:, seen] <= np.nanmax(r[:, seen], axis=0))
     assert out.dims == images.dims and (out.time.values == images.time.values).all()
     assert elapsed < 3.0
+

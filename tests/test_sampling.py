@@ -1,4 +1,5 @@
-"""Tile2Vec building blocks: TileNet, triplet loss, triplet samplers."""
+"""skstc._sampling: pair, batch, tile and triplet samplers."""
+
 
 import numpy as np
 import pytest
@@ -7,88 +8,77 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skstc._sampling import (
+    ClassBalancedBatchSampler,
     TileTripletSampler,
     augment_tiles,
     extract_tiles,
+    sample_cannot_link,
+    sample_class_pairs,
     sample_cluster_triplets,
 )
-from skstc.losses import TripletLoss, tile2vec_triplet_loss
-from skstc.nn import TileNet
 
 
-# ---- TileNet -----------------------------------------------------------------------------
-@pytest.mark.parametrize("size", [1, 5, 16, 33])
-def test_tilenet_any_tile_size(size):
-    net = TileNet(3, embedding_dim=6, n_blocks=(1, 1, 1), base_width=4)
-    z = net.encode(torch.randn(4, 3, size, size))
-    assert z.shape == (4, 6)
+def _gen(seed=0):
+    g = torch.Generator()
+    g.manual_seed(seed)
+    return g
 
 
-def test_tilenet_default_is_resnet18_like():
-    net = TileNet(4)
-    n_blocks = sum(len(stage) for stage in net.stages)
-    assert n_blocks == 10  # 5 stages of 2 residual blocks (+ stem = 21 conv layers)
-    assert net.encode(torch.randn(2, 4, 50, 50)).shape == (2, 512)
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+def test_sample_class_pairs_balanced_and_distinct():
+    y = torch.tensor([0, 0, 0, 0, 0, 1, 1, 1, -1, -1, 2, 3, 3])
+    pairs = sample_class_pairs(y, _gen())
+    # eligible classes 0, 1, 3 (2 has a single member); min count 2 -> 4 pairs each
+    assert len(pairs) == 3
+    for (i, j), c in zip(pairs, [0, 1, 3]):
+        assert len(i) == len(j) == 4
+        assert torch.all(y[i] == c) and torch.all(y[j] == c)
+        assert torch.all(i != j)
+    a = sample_class_pairs(y, _gen(5))
+    b = sample_class_pairs(y, _gen(5))
+    assert all(torch.equal(x[0], w[0]) for x, w in zip(a, b))
+    assert sample_class_pairs(torch.tensor([-1, 0, 1]), _gen()) == []
 
 
-def test_tilenet_triplet_forward_matches_encode_in_eval():
-    net = TileNet(2, embedding_dim=5, n_blocks=(1, 1), base_width=4).eval()
-    a, n, d = (torch.randn(3, 2, 8, 8) for _ in range(3))
-    za, zn, zd = net(a, n, d)
-    torch.testing.assert_close(za, net.encode(a))
-    torch.testing.assert_close(zd, net.encode(d))
+def test_sample_class_pairs_covers_all_members():
+    y = torch.tensor([0] * 6 + [1] * 3)
+    seen = set()
+    for s in range(30):
+        for i, j in sample_class_pairs(y, _gen(s)):
+            seen.update(zip(i.tolist(), j.tolist()))
+    assert {(a, b) for a in range(6) for b in range(6) if a != b} <= seen
 
 
-def test_tilenet_bad_blocks():
-    with pytest.raises(ValueError, match="n_blocks"):
-        TileNet(3, n_blocks=())
+def test_sample_cannot_link():
+    y = torch.tensor([0, 0, 1, 1, -1])
+    a, b = sample_cannot_link(y, 7, _gen())
+    assert len(a) == 7 and torch.all(y[a] != y[b]) and torch.all(y[a] >= 0)
+    a, b = sample_cannot_link(torch.tensor([0, 0, -1]), 3, _gen())
+    assert len(a) == 0
 
 
-# ---- loss ----------------------------------------------------------------------------------
-def test_triplet_loss_by_hand():
-    za = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
-    zn = torch.tensor([[3.0, 4.0], [1.0, 1.0]])   # distances 5, 0
-    zd = torch.tensor([[0.0, 1.0], [1.0, 4.0]])   # distances 1, 3
-    # hinge: relu(5 - 1 + 2) = 6 ; relu(0 - 3 + 2) = 0 -> mean 3
-    loss, parts = tile2vec_triplet_loss(za, zn, zd, margin=2.0, l2=0.0)
-    assert float(loss) == pytest.approx(3.0)
-    assert float(parts["d_neighbor"]) == pytest.approx(2.5)
-    assert float(parts["d_distant"]) == pytest.approx(2.0)
-    # l2 term: Frobenius norms of the batches, as in the published code
-    # ||Za|| = sqrt(2), ||Zn|| = sqrt(25 + 2) , ||Zd|| = sqrt(1 + 17)
-    expected = 3.0 + 0.1 * (np.sqrt(2) + np.sqrt(27) + np.sqrt(18))
-    loss, parts = tile2vec_triplet_loss(za, zn, zd, margin=2.0, l2=0.1)
-    assert float(loss) == pytest.approx(expected, rel=1e-6)
-    assert float(parts["l2"]) == pytest.approx(expected - 3.0, rel=1e-6)
-
-
-def test_triplet_loss_criterion_records_components():
-    crit = TripletLoss(margin=1.0, l2=0.0)
-    z = torch.zeros(2, 3)
-    loss = crit((z, z, z), None, None)
-    assert float(loss) == pytest.approx(1.0)
-    assert crit.components_["triplet"] == pytest.approx(1.0)
-
-
-def test_triplet_loss_gradient_finite_for_identical_tiles():
-    za = torch.ones(3, 4, requires_grad=True)
-    zn = torch.ones(3, 4, requires_grad=True)
-    zd = torch.zeros(3, 4, requires_grad=True)
-    loss, _ = tile2vec_triplet_loss(za, zn, zd, margin=5.0, l2=0.01)
-    loss.backward()
-    for z in (za, zn, zd):
-        assert torch.isfinite(z.grad).all()
-
-
-def test_triplet_loss_gradient_pushes_right_way():
-    za = torch.zeros(1, 2)
-    zn = torch.tensor([[2.0, 0.0]], requires_grad=True)
-    zd = torch.tensor([[1.0, 0.0]], requires_grad=True)
-    loss, _ = tile2vec_triplet_loss(za, zn, zd, margin=1.0, l2=0.0)
-    loss.backward()
-    assert zn.grad[0, 0] > 0   # descending moves the neighbour towards the anchor
-    assert zd.grad[0, 0] < 0   # and the distant tile away
+def test_class_balanced_batch_sampler():
+    y = np.full(100, -1)
+    y[:3] = 0
+    y[10:20] = 1
+    y[50:52] = 2
+    sampler = ClassBalancedBatchSampler(y, 16, _gen(0))
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    seen = np.zeros(100, int)
+    for b in batches:
+        assert len(b) <= 16 and len(set(b)) == len(b)
+        labels = y[b]
+        for c in (0, 1, 2):
+            assert (labels == c).sum() >= 2     # pairs exist for every class in every batch
+        # balanced: each class gets the same number of labelled rows drawn
+        counts = [(labels == c).sum() for c in (0, 1, 2)]
+        assert max(counts) - min(counts) <= 6    # up to the rows already in the chunk
+        seen[b] += 1
+    assert (seen >= 1).all()                     # every sample visited each epoch
+    again = list(ClassBalancedBatchSampler(y, 16, _gen(0)))
+    assert again == batches
+    unlabelled = list(ClassBalancedBatchSampler(np.full(10, -1), 4, _gen(0)))
+    assert sorted(sum(unlabelled, [])) == list(range(10))
 
 
 # ---- geographic triplet sampler ---------------------------------------------------------
@@ -302,44 +292,3 @@ def test_cluster_triplets_valid_mask_and_errors():
     with pytest.raises(ValueError, match="at least two tiles"):
         sample_cluster_triplets(np.array([0, 1]), centers, 5, 2, 0, metric="euclidean")
 
-
-# ---- real data: the original Tile2Vec NAIP triplets --------------------------------------
-@pytest.mark.realdata
-def test_naip_ready_triplets_through_the_loss(data_file):
-    xr = pytest.importorskip("xarray")
-    ds = xr.open_dataset(data_file("naip_cdl_tile2vec.nc"))
-    trip = ds["example_triplets"].values.astype(np.float32) / 255.0  # (20, 3, 50, 50, 4)
-    trip = np.moveaxis(trip, -1, 2)                                  # (20, 3, 4, 50, 50)
-    a, n, d = (torch.as_tensor(np.ascontiguousarray(trip[:, i])) for i in range(3))
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        net = TileNet(4, embedding_dim=16, n_blocks=(1, 1, 1), base_width=8)
-    crit = TripletLoss(margin=1.0, l2=0.0)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    losses = []
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for _ in range(15):
-            opt.zero_grad()
-            loss = crit(net(a, n, d))
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-    finally:
-        torch.set_num_threads(prev)
-    assert np.isfinite(losses).all()
-    assert losses[-1] < 0.5 * losses[0]
-    net.eval()
-    with torch.no_grad():
-        za, zn, zd = net(a, n, d)
-    # after fitting, the ready triplets are mostly ordered (neighbour closer than distant)
-    assert ((za - zn).norm(dim=1) < (za - zd).norm(dim=1)).float().mean() >= 0.75
-    # and the on-the-fly sampler works on the NAIP scenes (same-date = one scene)
-    scenes = ds["image"].values.astype(np.float32) / 255.0   # (8, 4, 256, 256)
-    sampler = TileTripletSampler([s[None] for s in scenes], 50, 50)
-    batch = sampler.sample(6, np.random.RandomState(0))
-    assert batch["anchor"].shape == (6, 4, 50, 50)
-    with torch.no_grad():
-        out = crit(net(*(torch.as_tensor(batch[k]) for k in ("anchor", "neighbor", "distant"))))
-    assert np.isfinite(float(out))
