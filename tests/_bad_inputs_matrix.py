@@ -90,10 +90,11 @@ for _case in ("huge_1e30", "predict_huge"):
     HANDLED[("EOFKMeans", _case)] = ("float64 EOFs; each variable is divided by its standard "
                                      "deviation, so the input's scale does not matter")
 HANDLED[("TilePixelKMeans", "one_sample")] = "one date: series of length 1 are clustered"
-_DASK_ROWS = ("a dask array read in memory (rows through scikit-learn's validation, images "
-              "cut by ImageToTiles) is computed, chunk sizes are not needed; the result "
-              "equals the numpy one (checked)")
-for _name in ("LabelAugmenter", "TemporalGapFiller", "FractionMapFeatures", "ImageToTiles"):
+_DASK_ROWS = ("a dask array read in memory (rows through scikit-learn's validation) is "
+              "computed, chunk sizes are not needed; the result equals the numpy one "
+              "(checked)")
+# ImageToTiles keeps dask input lazy, so it needs the chunk sizes: a clear error names the fix
+for _name in ("LabelAugmenter", "TemporalGapFiller", "FractionMapFeatures"):
     HANDLED[(_name, "dask_unknown_chunks")] = _DASK_ROWS
     HANDLED[(_name, "dask_unknown_chunks_predict")] = _DASK_ROWS
 

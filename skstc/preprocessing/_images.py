@@ -298,8 +298,11 @@ class ImageToTiles(TransactionalFitMixin, ClassNamePrefixFeaturesOutMixin, Trans
 
     @staticmethod
     def _regions(X):
-        def as_float32(a):  # dask stays lazy
-            return a.astype(np.float32) if is_dask(a) else np.asarray(a, dtype=np.float32)
+        def as_float32(a):  # dask stays lazy (its chunk sizes must be known)
+            if is_dask(a):
+                _check_chunks(a, "X")
+                return a.astype(np.float32)
+            return np.asarray(a, dtype=np.float32)
 
         if is_xarray(X):  # dims by name, any order
             return [as_float32(r.data) for r in xarray_regions(X)]
