@@ -15,8 +15,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .utils._fitting import TransactionalFitMixin
-from .utils._inputs import _required_labels, _split_labels
+from .utils._inputs import _required_labels, _split_labels, rows_spec
 from .utils._random import draw_seed, local_random_state
+from .utils._xarray import wrap_samples
 
 __all__ = ["LabelAugmenter"]
 
@@ -473,29 +474,36 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
+    def _per_class(self, method, X, name):
+        """``estimator_.method`` on ``X``; a DataArray in gives a DataArray out."""
+        spec = rows_spec(X)
+        rows = self._delegate_input(X)          # NotFittedError before fit
+        out = getattr(self.estimator_, method)(rows)
+        if np.ndim(out) == 1:
+            return wrap_samples(out, spec, name=name)
+        classes = getattr(self.estimator_, "classes_", self.classes_)
+        return wrap_samples(out, spec, feature_dim="class", feature_coords=classes, name=name)
+
     @available_if(_has_estimator_method("predict"))
     def predict(self, X):
-        """Predict classes with the fitted estimator."""
-        X = self._delegate_input(X)
-        return self.estimator_.predict(X)
+        """Predict classes with the fitted estimator (a DataArray on the rows' dim for a
+        DataArray)."""
+        return self._per_class("predict", X, "label")
 
     @available_if(_has_estimator_method("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities from the fitted estimator."""
-        X = self._delegate_input(X)
-        return self.estimator_.predict_proba(X)
+        return self._per_class("predict_proba", X, "probability")
 
     @available_if(_has_estimator_method("predict_log_proba"))
     def predict_log_proba(self, X):
         """Log class probabilities from the fitted estimator."""
-        X = self._delegate_input(X)
-        return self.estimator_.predict_log_proba(X)
+        return self._per_class("predict_log_proba", X, "log_probability")
 
     @available_if(_has_estimator_method("decision_function"))
     def decision_function(self, X):
         """Decision function of the fitted estimator."""
-        X = self._delegate_input(X)
-        return self.estimator_.decision_function(X)
+        return self._per_class("decision_function", X, "decision")
 
     @available_if(_has_estimator_method("score"))
     def score(self, X, y):

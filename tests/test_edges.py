@@ -443,3 +443,36 @@ def test_image_to_tiles_keeps_tile_coordinates(t2v):
     np.testing.assert_array_equal(
         tiler.transform(da.transpose("x", "band", "region", "y", "time")).values, rows.values)
     assert rows.attrs["crs"] == "EPSG:32633" and rows["y"].values[0] == 1000 + 35.0
+
+
+def test_label_augmenter_and_fraction_maps_follow_dataarray_input():
+    import xarray as xr
+    from sklearn.linear_model import LogisticRegression
+
+    from skstc import LabelAugmenter
+    from skstc.preprocessing import FractionMapFeatures
+
+    rng = np.random.RandomState(0)
+    Z = np.concatenate([rng.normal(0, 0.1, (20, 3)), rng.normal(3, 0.1, (20, 3))])
+    y = np.repeat([0, 1], 20)
+    y_few = np.full(40, -1)
+    y_few[[0, 1, 2, 20, 21, 22]] = y[[0, 1, 2, 20, 21, 22]]
+    ids = np.arange(100, 140)
+    Zx = xr.DataArray(Z, dims=("lake", "embedding"), coords={"lake": ids})
+    aug = LabelAugmenter(LogisticRegression(), n_clusters=4, random_state=0).fit(Zx, y_few)
+    pred = aug.predict(Zx)
+    assert isinstance(pred, xr.DataArray) and pred.dims == ("lake",)
+    np.testing.assert_array_equal(pred["lake"], ids)
+    np.testing.assert_array_equal(pred.values, aug.predict(Z))
+    proba = aug.predict_proba(Zx)
+    assert proba.dims == ("lake", "class") and list(proba["class"].values) == [0, 1]
+    assert isinstance(aug.predict(Z), np.ndarray)
+
+    masks = (rng.rand(6, 4, 8, 8) > 0.5).astype(float)
+    mx = xr.DataArray(masks, dims=("lake", "month", "y", "x"), coords={"lake": ids[:6]})
+    fmf = FractionMapFeatures(map_size=4).fit(mx)
+    out = fmf.transform(mx)
+    assert isinstance(out, xr.DataArray) and out.dims == ("lake", "feature")
+    np.testing.assert_array_equal(out["lake"], ids[:6])
+    np.testing.assert_array_equal(out.values, fmf.transform(masks))
+    assert list(out["feature"].values) == list(fmf.get_feature_names_out())

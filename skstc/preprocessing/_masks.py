@@ -13,8 +13,8 @@ from sklearn.utils.validation import (
 )
 
 from ..utils._fitting import TransactionalFitMixin
-from ..utils._inputs import _forget_input_features
-from ..utils._xarray import is_xarray
+from ..utils._inputs import _forget_input_features, rows_spec
+from ..utils._xarray import is_xarray, wrap_samples
 
 
 def stack_modalities(maps, series):
@@ -305,9 +305,11 @@ array-like of shape (n_objects, n_months * height * width)
         Returns
         -------
         Xt : ndarray of shape (n_objects, map_size * map_size + n_months)
-            Flattened fraction map followed by the area series (float32).
+            Flattened fraction map followed by the area series (float32); a DataArray
+            ``(object dim, feature)`` on the input's first dim and coordinate for a DataArray.
         """
         check_is_fitted(self, "n_timesteps_")
+        spec = rows_spec(X)
         stacks = self._as_stacks(X, reset=False)
         n = len(stacks)
         maps = np.empty((n, self.map_size, self.map_size), dtype=np.float32)
@@ -321,7 +323,8 @@ array-like of shape (n_objects, n_months * height * width)
             for start in range(0, n, _FMF_CHUNK):
                 block = slice(start, start + _FMF_CHUNK)
                 maps[block], series[block] = self._features(stacks[block])
-        return stack_modalities(maps, series)
+        return wrap_samples(stack_modalities(maps, series), spec, feature_dim="feature",
+                            feature_coords=self.get_feature_names_out(), name="features")
 
     def _check_stack(self, shape, which):
         what = "the mask stacks have" if which is None else f"object {which} has"

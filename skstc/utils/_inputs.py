@@ -114,6 +114,22 @@ def _spec_of_array(X):
                      dtype=getattr(X, "dtype", None), ndim=int(getattr(X, "ndim", 2)))
 
 
+def rows_spec(X):
+    """Spec of an input whose first axis is the sample axis (rows, mask stacks, embeddings).
+
+    A DataArray keeps its first dim and its coordinate, so that per-sample outputs can be put
+    back on them (:func:`skstc.utils._xarray.wrap_samples`); other inputs give a spec of their
+    kind, for which outputs stay arrays.
+    """
+    if not is_xarray(X) or type(X).__name__ != "DataArray" or X.ndim == 0:
+        return _spec_of_array(X)
+    sample = X.dims[0]
+    coords = {sample: np.asarray(X[sample].values)} if sample in X.coords else {}
+    return InputSpec(kind="xarray", lazy=is_dask(X), container="DataArray", dims=tuple(X.dims),
+                     roles={"sample": sample}, coords=coords, name=X.name,
+                     attrs=dict(X.attrs), dtype=X.dtype, ndim=X.ndim)
+
+
 # ---------------------------------------------------------------------------------------------
 # dims by name
 # ---------------------------------------------------------------------------------------------
