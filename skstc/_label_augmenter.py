@@ -15,9 +15,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .utils._fitting import TransactionalFitMixin
-from .utils._inputs import _required_labels, _split_labels, rows_spec
+from .utils._inputs import _check_chunks, _required_labels, _split_labels, rows_spec
 from .utils._random import draw_seed, local_random_state
-from .utils._xarray import wrap_samples
+from .utils._xarray import is_dask, is_xarray, map_samples, wrap_samples
 
 __all__ = ["LabelAugmenter"]
 
@@ -477,8 +477,23 @@ class LabelAugmenter(TransactionalFitMixin, MetaEstimatorMixin, BaseEstimator):
     def _per_class(self, method, X, name):
         """``estimator_.method`` on ``X``; a DataArray in gives a DataArray out."""
         spec = rows_spec(X)
-        rows = self._delegate_input(X)          # NotFittedError before fit
-        out = getattr(self.estimator_, method)(rows)
+        data = X.data if is_xarray(X) else X
+        if is_dask(data):  # lazy: rows block by block
+            check_is_fitted(self, "estimator_")
+            if data.ndim != 2 or data.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has shape {data.shape}; expected (n_samples, "
+                                 f"{self.n_features_in_}) as in fit.")
+            _check_chunks(data, "X")
+            est = self.estimator_
+
+            def fn(rows):
+                return np.asarray(getattr(est, method)(np.asarray(rows, dtype=np.float64)))
+
+            probe = fn(np.zeros((1, data.shape[1])))  # the output's shape and dtype
+            out = map_samples(fn, data, probe.shape[1:], probe.dtype)
+        else:
+            rows = self._delegate_input(X)      # NotFittedError before fit
+            out = getattr(self.estimator_, method)(rows)
         if np.ndim(out) == 1:
             return wrap_samples(out, spec, name=name)
         classes = getattr(self.estimator_, "classes_", self.classes_)

@@ -93,10 +93,11 @@ HANDLED[("TilePixelKMeans", "one_sample")] = "one date: series of length 1 are c
 _DASK_ROWS = ("a dask array read in memory (rows through scikit-learn's validation) is "
               "computed, chunk sizes are not needed; the result equals the numpy one "
               "(checked)")
-# ImageToTiles keeps dask input lazy, so it needs the chunk sizes: a clear error names the fix
+# ImageToTiles, and LabelAugmenter and FractionMapFeatures after fit, keep dask input lazy,
+# so they need the chunk sizes there: a clear error names the fix
 for _name in ("LabelAugmenter", "TemporalGapFiller", "FractionMapFeatures"):
     HANDLED[(_name, "dask_unknown_chunks")] = _DASK_ROWS
-    HANDLED[(_name, "dask_unknown_chunks_predict")] = _DASK_ROWS
+HANDLED[("TemporalGapFiller", "dask_unknown_chunks_predict")] = _DASK_ROWS
 
 
 # cases that still give a result where an error is due (strict xfails in test_bad_inputs)

@@ -476,3 +476,32 @@ def test_label_augmenter_and_fraction_maps_follow_dataarray_input():
     np.testing.assert_array_equal(out["lake"], ids[:6])
     np.testing.assert_array_equal(out.values, fmf.transform(masks))
     assert list(out["feature"].values) == list(fmf.get_feature_names_out())
+
+
+def test_label_augmenter_and_fraction_maps_stay_lazy_on_dask():
+    da = pytest.importorskip("dask.array")
+    import xarray as xr
+    from sklearn.linear_model import LogisticRegression
+
+    from skstc import LabelAugmenter
+    from skstc.preprocessing import FractionMapFeatures
+
+    rng = np.random.RandomState(1)
+    Z = np.concatenate([rng.normal(0, 0.1, (20, 3)), rng.normal(3, 0.1, (20, 3))])
+    y_few = np.full(40, -1)
+    y_few[[0, 1, 2, 20, 21, 22]] = [0, 0, 0, 1, 1, 1]
+    aug = LabelAugmenter(LogisticRegression(), n_clusters=4, random_state=0).fit(Z, y_few)
+    lazy = aug.predict(da.from_array(Z, chunks=(7, 3)))
+    assert type(lazy).__module__.startswith("dask")
+    np.testing.assert_array_equal(lazy.compute(), aug.predict(Z))
+    Zx = xr.DataArray(da.from_array(Z, chunks=(10, 3)), dims=("lake", "embedding"),
+                      coords={"lake": np.arange(40)})
+    proba = aug.predict_proba(Zx)
+    assert proba.dims == ("lake", "class") and type(proba.data).__module__.startswith("dask")
+    np.testing.assert_allclose(proba.values, aug.predict_proba(Z))
+
+    masks = (rng.rand(9, 4, 8, 8) > 0.5).astype(float)
+    fmf = FractionMapFeatures(map_size=4).fit(masks)
+    out = fmf.transform(da.from_array(masks, chunks=(4, 4, 8, 8)))
+    assert type(out).__module__.startswith("dask")
+    np.testing.assert_array_equal(out.compute(), fmf.transform(masks))

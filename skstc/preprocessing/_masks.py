@@ -13,8 +13,8 @@ from sklearn.utils.validation import (
 )
 
 from ..utils._fitting import TransactionalFitMixin
-from ..utils._inputs import _forget_input_features, rows_spec
-from ..utils._xarray import is_xarray, wrap_samples
+from ..utils._inputs import _check_chunks, _forget_input_features, rows_spec
+from ..utils._xarray import is_dask, is_xarray, map_samples, wrap_samples
 
 
 def stack_modalities(maps, series):
@@ -310,6 +310,14 @@ array-like of shape (n_objects, n_months * height * width)
         """
         check_is_fitted(self, "n_timesteps_")
         spec = rows_spec(X)
+        data = X.data if is_xarray(X) else X
+        if is_dask(data) and data.ndim == 4:  # lazy: objects block by block
+            _check_chunks(data, "X")
+            self._check_stack(tuple(int(s) for s in data.shape[1:]), None)
+            out = map_samples(lambda block: self.transform(np.asarray(block)), data,
+                              (self.map_size ** 2 + self.n_timesteps_,), np.float32)
+            return wrap_samples(out, spec, feature_dim="feature",
+                                feature_coords=self.get_feature_names_out(), name="features")
         stacks = self._as_stacks(X, reset=False)
         n = len(stacks)
         maps = np.empty((n, self.map_size, self.map_size), dtype=np.float32)
