@@ -1,20 +1,30 @@
-"""Inspection of clustered series: representatives, interpolation, semantic tree, colours, MDS.
+"""Inspection of clusterings: the number of clusters, representatives, semantic tree, MDS.
 
-The analysis tools of the Tile2Vec series clustering paper, usable with any clustering of
-series ``X`` of shape ``(n_samples, n_features)`` (e.g. ``Tile2VecSeriesKMeans.transform``
-output with its ``labels_`` and ``cluster_centers_``).
+:func:`choose_n_clusters` scans ``n_clusters`` for any skstc or scikit-learn clusterer (elbow,
+silhouette and stability across seeds, :doc:`/choosing_k`). The other tools are the analysis
+tools of the Tile2Vec series clustering paper, usable with any clustering of series ``X`` of
+shape ``(n_samples, n_features)`` (e.g. ``Tile2VecSeriesKMeans.transform`` output with its
+``labels_`` and ``cluster_centers_``).
 
 Distances: every tool takes ``metric="euclidean"`` (Euclidean distance of the flattened
 series) or ``metric="series"`` with ``n_times``, the paper's series distance (Eq. 3, the sum
 over dates of per-date Euclidean distances, :func:`skstc.metrics.pairwise_series_distances`).
 """
 
+import logging
+import numbers
+import time
+from itertools import combinations
+
 import numpy as np
+from sklearn.base import clone
+from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
 from .metrics import _series_dist
 
 __all__ = [
+    "choose_n_clusters",
     "cluster_representatives",
     "centroid_interpolation",
     "semantic_tree",
@@ -274,3 +284,345 @@ def mds_projection(X, *, n_components=2, max_samples=None, metric="euclidean", n
     seed = int(rng.randint(np.iinfo(np.int32).max))
     mds = MDS(n_components=n_components, random_state=seed, **params)
     return mds.fit_transform(D), idx
+
+
+# ---- choosing the number of clusters --------------------------------------------------------
+def _check_k_range(n_clusters):
+    """Sorted array of the distinct candidate ``n_clusters``, with clear errors."""
+    if isinstance(n_clusters, numbers.Integral):
+        raise TypeError(f"n_clusters must be a sequence of candidate values such as "
+                        f"range(2, 11), got the single value {n_clusters!r}.")
+    try:
+        values = list(n_clusters)
+    except TypeError as exc:
+        raise TypeError(f"n_clusters must be a sequence of ints such as range(2, 11), got "
+                        f"{n_clusters!r}.") from exc
+    if not values:
+        raise ValueError("n_clusters is empty: give at least one candidate, e.g. range(2, 11).")
+    bad = [v for v in values if not isinstance(v, numbers.Integral) or isinstance(v, bool)]
+    if bad:
+        raise TypeError(f"n_clusters must hold ints, got {bad[:3]!r}.")
+    ks = np.array(values, dtype=np.int64)
+    if ks.min() < 1:
+        raise ValueError(f"n_clusters must be >= 1, got {ks.min()}.")
+    if len(np.unique(ks)) != len(ks):
+        raise ValueError(f"n_clusters has repeated values: {values!r}.")
+    return np.sort(ks)
+
+
+def _knee(ks, inertia):
+    """Knee of a decreasing within-cluster error curve (Kneedle's rule, Satopaa et al. 2011).
+
+    Both axes are min-max scaled to [0, 1]; the knee is the k where the curve lies farthest
+    below the chord from its first to its last point. None with fewer than three finite
+    points or a curve that never lies below its chord (no elbow).
+    """
+    ks = np.asarray(ks, dtype=float)
+    y = np.asarray(inertia, dtype=float)
+    ok = np.isfinite(y)
+    ks, y = ks[ok], y[ok]
+    if len(ks) < 3 or y.max() <= y.min():
+        return None
+    xn = (ks - ks[0]) / (ks[-1] - ks[0])
+    yn = (y - y.min()) / (y.max() - y.min())
+    chord = yn[0] + (yn[-1] - yn[0]) * xn
+    gap = chord - yn
+    i = int(np.argmax(gap))
+    return int(ks[i]) if gap[i] > 0 else None
+
+
+def _space_of(estimator, space):
+    if space == "auto":
+        own = type(estimator).__module__.startswith("skstc.")
+        return "transform" if own and hasattr(estimator, "transform") else "input"
+    if space not in ("transform", "input"):
+        raise ValueError(f"space must be 'auto', 'transform' or 'input', got {space!r}.")
+    return space
+
+
+def _reuses_embedding(estimator, reuse_embedding):
+    """Whether the scan may fit the encoder once per seed and re-cluster its embedding."""
+    from ._tile2vec import Tile2VecSeriesKMeans
+
+    exact = isinstance(estimator, Tile2VecSeriesKMeans) and (
+        not estimator.refine or estimator.representation == "pixel_mean")
+    if reuse_embedding == "auto":
+        return exact
+    if reuse_embedding is True and not exact:
+        raise ValueError(
+            f"reuse_embedding=True needs an estimator whose embedding does not depend on "
+            f"n_clusters (Tile2VecSeriesKMeans with refine=False or "
+            f"representation='pixel_mean'); {type(estimator).__name__} learns it with the "
+            f"clusters. Use reuse_embedding='auto' or False.")
+    if reuse_embedding not in (True, False):
+        raise ValueError(f"reuse_embedding must be 'auto', True or False, got "
+                         f"{reuse_embedding!r}.")
+    return bool(reuse_embedding)
+
+
+def _within_ss(model, Z, labels):
+    """The model's own within-cluster error (``inertia_``), else the sum of squared distances
+    of ``Z`` to the model's centres (``cluster_centers_`` in the space of ``Z``), else to the
+    cluster means."""
+    inertia = getattr(model, "inertia_", None)
+    if inertia is not None:
+        return float(inertia)
+    centers = getattr(model, "cluster_centers_", None)
+    ok = labels >= 0
+    if centers is not None:
+        centers = np.asarray(centers, dtype=np.float64)
+        if (centers.ndim == 2 and centers.shape[1] == Z.shape[1]
+                and (not ok.any() or labels[ok].max() < len(centers))):
+            return float(((Z[ok] - centers[labels[ok]]) ** 2).sum())
+    total = 0.0
+    for k in np.unique(labels[ok]):
+        member = Z[labels == k]
+        total += float(((member - member.mean(axis=0)) ** 2).sum())
+    return total
+
+
+def _silhouette(Z, labels, sample_size, seed):
+    from sklearn.metrics import silhouette_score
+
+    ok = labels >= 0
+    n_labels = len(np.unique(labels[ok]))
+    if n_labels < 2 or n_labels > ok.sum() - 1:
+        return np.nan
+    size = None if sample_size is None or sample_size >= ok.sum() else int(sample_size)
+    return float(silhouette_score(Z[ok], labels[ok], sample_size=size, random_state=seed))
+
+
+def _as_rows(values, what):
+    arr = np.asarray(values)
+    if arr.ndim != 2:
+        raise ValueError(f"the {what} must be 2-D (n_samples, n_features), got shape "
+                         f"{arr.shape}; pass space='transform' for an estimator that embeds "
+                         f"its input.")
+    return arr.astype(np.float64, copy=False)
+
+
+def _scan_seed(estimator, X, y, ks, seed, space, reuse, sample_size, verbose, fit_params):
+    """Fit ``estimator`` for every k of ``ks`` with one seed; per-k records."""
+    from ._clustering import cluster_centers, fit_clusterer
+    from ._training import _emit, format_seconds
+
+    name = type(estimator).__name__
+    records = []
+    model = Z = None
+    for k in ks:
+        t0 = time.perf_counter()
+        if model is None or not reuse:
+            model = clone(estimator).set_params(n_clusters=int(k), random_state=seed)
+            model.fit(X, y, **fit_params) if y is not None else model.fit(X, **fit_params)
+            labels = getattr(model, "labels_", None)
+            labels = np.asarray(model.predict(X) if labels is None else labels)
+            Z = _as_rows(model.transform(X) if space == "transform" else X,
+                         "transform output" if space == "transform" else "input X")
+            inertia = None
+        else:  # the same encoder; only the clusterer sees k (Tile2VecSeriesKMeans._fit_clusterer)
+            est = clone(model.clusterer_)
+            if "n_clusters" in est.get_params():
+                est.set_params(n_clusters=int(k))
+            labels = fit_clusterer(est, Z, model.n_threads)
+            centers = np.asarray(cluster_centers(est, Z, labels, int(k)), dtype=np.float64)
+            inertia = float(((Z - centers[labels]) ** 2).sum())
+        labels = labels.astype(np.int64).ravel()
+        if labels.shape[0] != Z.shape[0]:
+            raise ValueError(f"{name} gives {labels.shape[0]} labels for {Z.shape[0]} rows of "
+                             f"its representation; choose the space that the labels index.")
+        if inertia is None:
+            inertia = _within_ss(model, Z, labels)
+        sil = _silhouette(Z, labels, sample_size, seed)
+        dt = time.perf_counter() - t0
+        _emit(verbose, logging.INFO, f"[choose_n_clusters] {name} n_clusters={k} "
+              f"random_state={seed}: {format_seconds(dt)}, inertia {inertia:.4g}, "
+              f"silhouette {sil:.3f}")
+        records.append({"k": int(k), "labels": labels, "inertia": inertia,
+                        "silhouette": sil, "fit_time": dt})
+    return records
+
+
+def choose_n_clusters(estimator, X, y=None, *, n_clusters=range(2, 11), n_seeds=3,
+                      space="auto", sample_size=None, stability_threshold=0.8,
+                      reuse_embedding="auto", n_jobs=None, verbose=0, random_state=None,
+                      **fit_params):
+    """Scan the number of clusters: elbow, silhouette and stability across seeds.
+
+    For each candidate k and each of ``n_seeds`` seeds, ``estimator`` is cloned with
+    ``n_clusters=k`` and ``random_state=seed`` and fitted on ``X``. Per k the scan reports
+
+    * ``inertia``: the within-cluster sum of squares, the estimator's own ``inertia_`` when
+      it has one, else the squared distances of the representation (see ``space``) to the
+      estimator's ``cluster_centers_`` (e.g. DeepSpatiotemporalClustering's centres in its
+      latent space), else to the cluster means; the elbow of this curve is the ``knee``;
+    * ``silhouette``: :func:`sklearn.metrics.silhouette_score` of the labels in the
+      representation the estimator clusters (higher is better, in [-1, 1]);
+    * ``stability``: the mean adjusted Rand index between the labellings of every pair of
+      seeds (1.0: every seed finds the same partition).
+
+    Read more in :doc:`/choosing_k`.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted clusterer with ``n_clusters`` and ``random_state`` parameters (any skstc
+        clusterer, :class:`~sklearn.cluster.KMeans`, ...); never modified. Labels are its
+        ``labels_`` after ``fit`` (``predict(X)`` when it has none).
+    X : array-like or xarray object
+        Training input, as ``estimator.fit`` takes it.
+    y : array-like or None, default=None
+        Passed to ``fit`` when not None (partial labels of a semi-supervised estimator).
+    n_clusters : sequence of int, default=range(2, 11)
+        Candidate numbers of clusters (distinct, >= 1). The knee needs three or more.
+    n_seeds : int, default=3
+        Fits per k, each with its own seed; stability needs two or more.
+    space : {"auto", "transform", "input"}, default="auto"
+        The representation in which inertia (when the estimator has no ``inertia_``) and
+        silhouette are measured, which should be the one the estimator clusters:
+        ``"transform"`` is the fitted estimator's ``transform(X)`` (the learnt embedding of
+        the skstc estimators), ``"input"`` is ``X`` itself (2-D). ``"auto"`` is
+        ``"transform"`` for skstc estimators and ``"input"`` otherwise (the ``transform`` of
+        :class:`~sklearn.cluster.KMeans` gives distances to centres, not what it clusters).
+    sample_size : int or None, default=None
+        Silhouette on a random subsample of this many rows (the silhouette costs O(n^2));
+        None uses all rows.
+    stability_threshold : float, default=0.8
+        A k is stable when its stability reaches this value; ``suggested_k`` is chosen
+        among the stable k.
+    reuse_embedding : {"auto", True, False}, default="auto"
+        Fit the encoder once per seed and re-cluster its embedding for every k. Only for an
+        estimator whose embedding does not depend on ``n_clusters``:
+        :class:`~skstc.Tile2VecSeriesKMeans` with ``refine=False`` or
+        ``representation="pixel_mean"``, where its encoder training draws the same random
+        numbers whatever k is, so re-clustering with the fitted clusterer's seed gives the
+        labels a full fit with that k gives. ``"auto"`` reuses it exactly there; True raises
+        for other estimators; False always refits.
+    n_jobs : int or None, default=None
+        Fits run in parallel in joblib's worker processes (loky; one task per (k, seed), or
+        per seed when the embedding is reused); None is 1 unless in a
+        :func:`joblib.parallel_config` context that sets ``n_jobs``. Each worker's torch,
+        BLAS and OpenMP threads are limited to one; an estimator with ``n_threads`` above 1
+        is refused with ``n_jobs`` above 1.
+    verbose : int, default=0
+        With ``verbose >= 1`` a line per fit is printed; the lines are also logged at INFO
+        level on the ``"skstc"`` logger.
+    random_state : int, RandomState instance or None, default=None
+        Draws the ``n_seeds`` seeds, the same seeds for every k.
+    **fit_params : dict
+        Passed to ``estimator.fit``.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        With keys
+
+        - ``table``: a :class:`pandas.DataFrame` with one row per k and the columns
+          ``n_clusters``, ``inertia`` and ``inertia_std``, ``silhouette`` and
+          ``silhouette_std`` (mean and standard deviation over seeds), ``stability``
+          (NaN with one seed) and ``fit_time`` (mean seconds per fit; with a reused
+          embedding the encoder's training counts for the smallest k only);
+        - ``suggested_k``: the k with the highest mean silhouette among the stable k (all k
+          when none is stable or with one seed), or the knee when no silhouette is defined;
+        - ``knee_k``: the elbow of the mean inertia by Kneedle's rule (the k where the
+          min-max scaled curve lies farthest below its chord), or None;
+        - ``silhouette_k``: the k with the highest mean silhouette, or None;
+        - ``stable``: the stable k;
+        - ``labels``: dict mapping each k to an array of shape (n_seeds, n_samples) of the
+          labels of every seed;
+        - ``seeds``: the seeds used, ``reused_embedding``: whether the embedding was reused,
+          ``stability_threshold``.
+
+    See Also
+    --------
+    skstc.plotting.plot_choose_k : Draw the three curves with the suggestions.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.datasets import make_blobs
+    >>> from skstc.inspection import choose_n_clusters
+    >>> X, _ = make_blobs(n_samples=300, centers=4, random_state=0)
+    >>> result = choose_n_clusters(KMeans(n_init=3), X, n_clusters=range(2, 8), random_state=0)
+    >>> result.suggested_k, result.knee_k
+    (4, 4)
+    >>> result.table.columns.tolist()
+    ['n_clusters', 'inertia', 'inertia_std', 'silhouette', 'silhouette_std', 'stability',
+     'fit_time']
+    """
+    import pandas as pd
+    from joblib import Parallel, delayed, effective_n_jobs, parallel_config
+
+    from .utils._random import draw_seed, local_random_state
+
+    ks = _check_k_range(n_clusters)
+    if (not isinstance(n_seeds, numbers.Integral) or isinstance(n_seeds, bool)
+            or n_seeds < 1):
+        raise ValueError(f"n_seeds must be an int >= 1, got {n_seeds!r}.")
+    if sample_size is not None and (not isinstance(sample_size, numbers.Integral)
+                                    or sample_size < 2):
+        raise ValueError(f"sample_size must be None or an int >= 2, got {sample_size!r}.")
+    if not 0 <= stability_threshold <= 1:
+        raise ValueError(f"stability_threshold must be in [0, 1], got {stability_threshold!r}.")
+    params = estimator.get_params(deep=False)
+    missing = [p for p in ("n_clusters", "random_state") if p not in params]
+    if missing:
+        raise ValueError(f"{type(estimator).__name__} has no {' or '.join(missing)} "
+                         "parameter: choose_n_clusters clones it with n_clusters=k and "
+                         "random_state=seed.")
+    space = _space_of(estimator, space)
+    reuse = _reuses_embedding(estimator, reuse_embedding)
+    jobs = effective_n_jobs(n_jobs)
+    if jobs > 1 and (params.get("n_threads") or 1) > 1:
+        raise ValueError(f"n_threads={params['n_threads']} with n_jobs={n_jobs}: each "
+                         "parallel fit would start several torch threads; set n_threads=1 "
+                         "(or None) or n_jobs=1.")
+    rng = local_random_state(random_state)
+    seeds = [draw_seed(rng) for _ in range(n_seeds)]
+    tasks = ([(ks, s) for s in seeds] if reuse else [([k], s) for k in ks for s in seeds])
+    args = (space, reuse, sample_size, int(verbose or 0), fit_params)
+    if jobs == 1:
+        out = [_scan_seed(estimator, X, y, task_ks, s, *args) for task_ks, s in tasks]
+    else:
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            out = Parallel(n_jobs=n_jobs)(delayed(_scan_seed)(estimator, X, y, task_ks, s, *args)
+                                          for task_ks, s in tasks)
+    by_k = {int(k): [] for k in ks}
+    for (_, s), records in zip(tasks, out):
+        for rec in records:
+            by_k[rec["k"]].append(dict(rec, seed=s))
+    rows, labels = [], {}
+    for k in ks:
+        recs = sorted(by_k[int(k)], key=lambda r: seeds.index(r["seed"]))
+        labels[int(k)] = np.stack([r["labels"] for r in recs])
+        inertia = np.array([r["inertia"] for r in recs])
+        sil = np.array([r["silhouette"] for r in recs])
+        if n_seeds > 1:
+            from sklearn.metrics import adjusted_rand_score
+
+            stability = float(np.mean([adjusted_rand_score(a, b) for a, b in
+                                       combinations(labels[int(k)], 2)]))
+        else:
+            stability = np.nan
+        rows.append({"n_clusters": int(k), "inertia": inertia.mean(),
+                     "inertia_std": inertia.std(),
+                     "silhouette": np.nan if np.isnan(sil).all() else np.nanmean(sil),
+                     "silhouette_std": np.nan if np.isnan(sil).all() else np.nanstd(sil),
+                     "stability": stability,
+                     "fit_time": float(np.mean([r["fit_time"] for r in recs]))})
+    table = pd.DataFrame(rows)
+    knee = _knee(table["n_clusters"], table["inertia"])
+    sil = table["silhouette"].to_numpy()
+    has_sil = np.isfinite(sil)
+    silhouette_k = int(ks[np.nanargmax(sil)]) if has_sil.any() else None
+    stable_mask = table["stability"].to_numpy() >= stability_threshold
+    stable = [int(k) for k in ks[stable_mask]]
+    candidates = stable_mask & has_sil
+    if not candidates.any():
+        candidates = has_sil
+    if candidates.any():
+        suggested = int(ks[candidates][np.argmax(sil[candidates])])
+    else:
+        suggested = knee
+    return Bunch(table=table, suggested_k=suggested, knee_k=knee, silhouette_k=silhouette_k,
+                 stable=stable, labels=labels, seeds=seeds, reused_embedding=reuse,
+                 stability_threshold=float(stability_threshold))

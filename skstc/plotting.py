@@ -10,12 +10,15 @@ so figures compose: pass ``fig.subplots(...)`` axes to draw several panels.
 * clusters: :func:`plot_cluster_series` (mean series with spread),
   :func:`plot_composites` (regime composites), :func:`plot_label_confusion` (augmented
   labels against the truth);
-* Tile2Vec analysis: :func:`plot_mds`, :func:`plot_semantic_tree`.
+* Tile2Vec analysis: :func:`plot_mds`, :func:`plot_semantic_tree`;
+* the number of clusters: :func:`plot_choose_k` (the scan of
+  :func:`skstc.inspection.choose_n_clusters`).
 """
 
 import numpy as np
 
 __all__ = [
+    "plot_choose_k",
     "plot_cluster_series",
     "plot_composites",
     "plot_history",
@@ -572,3 +575,72 @@ def plot_semantic_tree(centers, sizes, *, colors=None, ax=None, max_node_size=80
     ax.set_yticks([])
     ax.set_title("semantic tree")
     return ax
+
+
+def plot_choose_k(result, *, axes=None):
+    """Elbow, silhouette and stability against k, with the suggested k marked.
+
+    Parameters
+    ----------
+    result : Bunch
+        The result of :func:`skstc.inspection.choose_n_clusters`.
+    axes : sequence of 3 matplotlib Axes or None, default=None
+        Panels for inertia, silhouette and stability; a new 1 x 3 figure when None.
+
+    Returns
+    -------
+    axes : list of 3 matplotlib Axes
+        Inertia (the knee as a dotted line), mean silhouette and stability (the threshold as
+        a dashed line) against k, each with the seeds' spread as error bars where it exists
+        and ``suggested_k`` as a solid vertical line.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.datasets import make_blobs
+    >>> from skstc.inspection import choose_n_clusters
+    >>> from skstc.plotting import plot_choose_k
+    >>> X, _ = make_blobs(n_samples=200, centers=3, random_state=0)
+    >>> result = choose_n_clusters(KMeans(n_init=2), X, n_clusters=range(2, 6), n_seeds=2,
+    ...                            random_state=0)
+    >>> ax_inertia, ax_silhouette, ax_stability = plot_choose_k(result)
+    >>> ax_silhouette.get_title()
+    'silhouette (higher is better)'
+    """
+    table = result["table"]
+    if len(table) == 0:
+        raise ValueError("result has an empty table: run choose_n_clusters first.")
+    if axes is None:
+        axes = _new_axes(3, size=3.2)
+    axes = list(axes)
+    if len(axes) != 3:
+        raise ValueError(f"axes must hold 3 Axes (inertia, silhouette, stability), got "
+                         f"{len(axes)}.")
+    ks = table["n_clusters"].to_numpy()
+    panels = [("inertia", "inertia_std", "within-cluster error (inertia)"),
+              ("silhouette", "silhouette_std", "silhouette (higher is better)"),
+              ("stability", None, "stability across seeds (mean ARI)")]
+    for ax, (col, std, title) in zip(axes, panels):
+        values = table[col].to_numpy(dtype=float)
+        err = None if std is None else table[std].to_numpy(dtype=float)
+        ax.errorbar(ks, values, yerr=err, marker="o", ms=4, capsize=3, color="C0",
+                    label=col)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("number of clusters k")
+        ax.set_ylabel(col)
+        ax.set_xticks(ks)
+        if result.get("suggested_k") is not None:
+            ax.axvline(result["suggested_k"], color="C3", lw=1.5,
+                       label=f"suggested k = {result['suggested_k']}")
+    if result.get("knee_k") is not None:
+        axes[0].axvline(result["knee_k"], color="0.3", ls=":", lw=1.5,
+                        label=f"knee k = {result['knee_k']}")
+    threshold = result.get("stability_threshold")
+    if threshold is not None:
+        axes[2].axhline(threshold, color="0.5", ls="--", lw=1,
+                        label=f"stable (>= {threshold:g})")
+        axes[2].set_ylim(min(-0.05, np.nanmin(table["stability"].to_numpy(float), initial=0)),
+                         1.05)
+    for ax in axes:
+        ax.legend(fontsize=7)
+    return axes

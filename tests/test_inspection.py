@@ -129,3 +129,217 @@ def test_inspection_tools_take_the_series_distance():
     scale_f = (df * target).sum() / (df ** 2).sum()
     assert ((scale * d2 - target) ** 2).sum() < ((scale_f * df - target) ** 2).sum()
 
+
+
+# ---- choose_n_clusters ------------------------------------------------------------------
+def _blobs(std=0.5, n=240, centers=4, seed=0):
+    from sklearn.datasets import make_blobs
+
+    return make_blobs(n_samples=n, centers=centers, cluster_std=std, random_state=seed)[0]
+
+
+def test_choose_n_clusters_finds_planted_blobs_and_is_stable():
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = _blobs()
+    res = choose_n_clusters(KMeans(n_init=4), X, n_clusters=range(2, 8), n_seeds=3,
+                            random_state=0)
+    table = res.table
+    assert table["n_clusters"].tolist() == [2, 3, 4, 5, 6, 7]
+    assert res.suggested_k == 4 and res.knee_k == 4 and res.silhouette_k == 4
+    # deterministic, well separated: every seed finds the same partition
+    assert table.set_index("n_clusters").loc[4, "stability"] == pytest.approx(1.0)
+    assert 4 in res.stable
+    assert res.labels[4].shape == (3, len(X))
+    # inertia is KMeans' own, silhouette is measured on X (KMeans clusters its input)
+    from sklearn.metrics import silhouette_score
+
+    fit = KMeans(n_clusters=4, n_init=4, random_state=res.seeds[0]).fit(X)
+    row = table.set_index("n_clusters").loc[4]
+    assert row["inertia"] == pytest.approx(fit.inertia_, rel=1e-6)
+    assert row["silhouette"] == pytest.approx(silhouette_score(X, fit.labels_), rel=1e-6)
+    assert (np.diff(table["inertia"]) < 0).all()
+
+
+def test_choose_n_clusters_stability_is_lower_without_structure():
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = np.random.RandomState(0).uniform(size=(200, 2))
+    noisy = choose_n_clusters(KMeans(n_init=1, init="random"), X, n_clusters=[6], n_seeds=4,
+                              random_state=0)
+    clean = choose_n_clusters(KMeans(n_init=1, init="random"), _blobs(centers=6, std=0.3),
+                              n_clusters=[6], n_seeds=4, random_state=0)
+    assert noisy.table["stability"][0] < 0.9
+    assert noisy.table["stability"][0] < clean.table["stability"][0]
+    assert noisy.knee_k is None  # a single k has no elbow
+
+
+def test_choose_n_clusters_is_reproducible():
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = np.random.RandomState(1).normal(size=(150, 3))
+    cols = ["n_clusters", "inertia", "silhouette", "stability"]
+    a = choose_n_clusters(KMeans(n_init=1), X, n_clusters=[2, 3, 5], random_state=3)
+    b = choose_n_clusters(KMeans(n_init=1), X, n_clusters=[5, 2, 3], random_state=3)
+    c = choose_n_clusters(KMeans(n_init=1), X, n_clusters=[2, 3, 5], random_state=4)
+    assert a.seeds == b.seeds and a.seeds != c.seeds
+    assert a.table[cols].equals(b.table[cols])
+    for k in (2, 3, 5):
+        np.testing.assert_array_equal(a.labels[k], b.labels[k])
+    # global RNG untouched
+    state = np.random.get_state()[1].copy()
+    choose_n_clusters(KMeans(n_init=1), X, n_clusters=[2, 3], random_state=None)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+@pytest.mark.parametrize("n_zones", [3, 5])
+def test_choose_n_clusters_finds_planted_zones_with_an_skstc_estimator(n_zones):
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.datasets import make_image_sequence
+    from skstc.inspection import choose_n_clusters
+
+    images, _ = make_image_sequence(n_regions=2, n_times=6, height=64, width=64,
+                                    n_zones=n_zones, texture=0.0, shared_means=False,
+                                    random_state=0)
+    model = Tile2VecSeriesKMeans(tile_size=2, representation="pixel_mean", n_threads=1)
+    res = choose_n_clusters(model, images, n_clusters=range(2, 9), random_state=0)
+    assert res.suggested_k == n_zones
+    assert res.reused_embedding  # the pixel means do not depend on k
+    # silhouette is measured on what the estimator clusters: its transform
+    from sklearn.metrics import silhouette_score
+
+    fit = model.set_params(n_clusters=n_zones, random_state=res.seeds[0]).fit(images)
+    row = res.table.set_index("n_clusters").loc[n_zones]
+    assert row["silhouette"] == pytest.approx(
+        silhouette_score(fit.transform(images), fit.labels_), rel=1e-5)
+
+
+def test_choose_n_clusters_reused_embedding_equals_full_refits():
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.datasets import make_image_sequence
+    from skstc.inspection import choose_n_clusters
+
+    images, _ = make_image_sequence(n_regions=1, n_times=3, height=32, width=32,
+                                    random_state=0)
+    model = Tile2VecSeriesKMeans(tile_size=8, embedding_dim=4, n_blocks=(1,), base_width=4,
+                                 n_triplets=32, max_epochs=1, refine=False, n_threads=1)
+    fast = choose_n_clusters(model, images[0], n_clusters=[2, 3, 4], n_seeds=2, random_state=0)
+    full = choose_n_clusters(model, images[0], n_clusters=[2, 3, 4], n_seeds=2, random_state=0,
+                             reuse_embedding=False)
+    assert fast.reused_embedding and not full.reused_embedding
+    for k in (2, 3, 4):
+        np.testing.assert_array_equal(fast.labels[k], full.labels[k])
+    np.testing.assert_allclose(fast.table["inertia"], full.table["inertia"], rtol=1e-5)
+    # the refined encoder depends on the clusters: no reuse, and True is refused
+    refined = model.set_params(refine=True)
+    with pytest.raises(ValueError, match="does not depend on n_clusters"):
+        choose_n_clusters(refined, images[0], n_clusters=[2, 3], reuse_embedding=True)
+
+
+def test_choose_n_clusters_inertia_without_inertia_attribute():
+    from sklearn.cluster import SpectralClustering
+
+    from skstc import DeepSpatiotemporalClustering
+    from skstc.datasets import make_climate_fields
+    from skstc.inspection import choose_n_clusters
+
+    X = _blobs(n=90, centers=3)
+    res = choose_n_clusters(SpectralClustering(),
+                            X, n_clusters=[3], n_seeds=1, random_state=0)
+    lab = res.labels[3][0]
+    wss = sum(((X[lab == k] - X[lab == k].mean(0)) ** 2).sum() for k in range(3))
+    assert res.table["inertia"][0] == pytest.approx(wss)
+    assert np.isnan(res.table["stability"][0])
+    # DSC: squared distances of its codes to its centres in the latent space
+    F, _ = make_climate_fields(n_times=30, n_regimes=2, grid_shape=(8, 8), random_state=0)
+    dsc = DeepSpatiotemporalClustering(embedding_dim=3, conv_channels=(4, 8),
+                                       lstm_hidden_size=8, pretrain_epochs=1, max_epochs=1,
+                                       n_threads=1)
+    res = choose_n_clusters(dsc, F, n_clusters=[2], n_seeds=1, random_state=0)
+    fit = dsc.set_params(n_clusters=2, random_state=res.seeds[0]).fit(F)
+    Z = np.asarray(fit.transform(F), dtype=np.float64)
+    labels = np.asarray(fit.labels_)
+    expected = ((Z - fit.cluster_centers_[labels]) ** 2).sum()
+    assert res.table["inertia"][0] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("n_clusters, err, match", [
+    (5, TypeError, "sequence of candidate values"),
+    ([], ValueError, "empty"),
+    ([2, 3.5], TypeError, "must hold ints"),
+    ([0, 2], ValueError, ">= 1"),
+    ([2, 3, 3], ValueError, "repeated"),
+    ("abc", TypeError, "must hold ints"),
+])
+def test_choose_n_clusters_bad_k_ranges(n_clusters, err, match):
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    with pytest.raises(err, match=match):
+        choose_n_clusters(KMeans(), _blobs(), n_clusters=n_clusters)
+
+
+def test_choose_n_clusters_bad_estimator_and_options():
+    from sklearn.cluster import DBSCAN, KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = _blobs()
+    with pytest.raises(ValueError, match="no n_clusters or random_state parameter"):
+        choose_n_clusters(DBSCAN(), X, n_clusters=[2, 3])
+    with pytest.raises(ValueError, match="n_seeds"):
+        choose_n_clusters(KMeans(), X, n_clusters=[2, 3], n_seeds=0)
+    with pytest.raises(ValueError, match="space must be"):
+        choose_n_clusters(KMeans(), X, n_clusters=[2, 3], space="latent")
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.datasets import make_image_sequence
+
+    images, _ = make_image_sequence(n_regions=1, n_times=2, height=8, width=8, random_state=0)
+    tiles = Tile2VecSeriesKMeans(tile_size=2, representation="pixel_mean", n_threads=1)
+    with pytest.raises(ValueError, match="input X must be 2-D.*space='transform'"):
+        choose_n_clusters(tiles, images[0], n_clusters=[2], space="input")
+    with pytest.raises(ValueError, match="n_threads=2 with n_jobs=2"):
+        choose_n_clusters(tiles.set_params(n_threads=2), images[0], n_clusters=[2], n_jobs=2)
+
+
+def test_choose_n_clusters_verbose_logs_and_sample_size(capsys, caplog):
+    import logging
+
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = _blobs()
+    with caplog.at_level(logging.INFO, logger="skstc"):
+        res = choose_n_clusters(KMeans(n_init=2), X, n_clusters=[3, 4], n_seeds=2,
+                                sample_size=50, verbose=1, random_state=0)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 4 and all("[choose_n_clusters] KMeans n_clusters=" in p
+                                     for p in printed)
+    assert [r.getMessage() for r in caplog.records if "choose_n_clusters" in r.getMessage()] \
+        == printed
+    full = choose_n_clusters(KMeans(n_init=2), X, n_clusters=[3, 4], n_seeds=2, random_state=0)
+    # the subsample changes the silhouette estimate, not the fits
+    assert res.table["inertia"].equals(full.table["inertia"])
+    assert not res.table["silhouette"].equals(full.table["silhouette"])
+
+
+@pytest.mark.slow  # starting the worker processes takes ~10 s on a loaded machine
+def test_choose_n_clusters_n_jobs_gives_the_same_result():
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = _blobs(n=120)
+    cols = ["n_clusters", "inertia", "silhouette", "stability"]
+    one = choose_n_clusters(KMeans(n_init=2), X, n_clusters=[2, 4], n_seeds=2, random_state=0)
+    two = choose_n_clusters(KMeans(n_init=2), X, n_clusters=[2, 4], n_seeds=2, random_state=0,
+                            n_jobs=2)
+    assert one.table[cols].equals(two.table[cols])

@@ -164,3 +164,53 @@ def test_plots_draw():
     assert len(ax.lines) == 3
     plt.close("all")
 
+
+
+def axvlines(ax):
+    """x of the vertical lines drawn across the axes (``axvline``)."""
+    return {float(line.get_xdata()[0]) for line in ax.lines
+            if len(line.get_xdata()) == 2 and np.ptp(line.get_xdata()) == 0
+            and list(line.get_ydata()) == [0, 1]}
+
+
+def test_plot_choose_k_draws_the_table_and_the_suggestions():
+    import pandas as pd
+    from sklearn.utils import Bunch
+
+    table = pd.DataFrame({"n_clusters": [2, 3, 4, 5], "inertia": [90.0, 40.0, 10.0, 8.0],
+                          "inertia_std": [1.0, 2.0, 0.5, 0.1],
+                          "silhouette": [0.5, 0.6, 0.8, 0.55],
+                          "silhouette_std": [0.0, 0.01, 0.02, 0.03],
+                          "stability": [1.0, 0.95, 1.0, 0.6], "fit_time": [1.0] * 4})
+    result = Bunch(table=table, suggested_k=4, knee_k=3, stability_threshold=0.8)
+    ax_i, ax_s, ax_r = plotting.plot_choose_k(result, axes=axes(3))
+    for ax, col in ((ax_i, "inertia"), (ax_s, "silhouette"), (ax_r, "stability")):
+        curve = ax.lines[0]
+        np.testing.assert_array_equal(curve.get_xdata(), [2, 3, 4, 5])
+        np.testing.assert_array_equal(curve.get_ydata(), table[col])
+        assert 4 in axvlines(ax)
+        assert "suggested k = 4" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # the seeds' spread as error bars on inertia and silhouette, none on stability
+    segments = ax_i.collections[0].get_segments()
+    np.testing.assert_allclose([s[1, 1] - s[0, 1] for s in segments], 2 * table["inertia_std"])
+    assert not ax_r.collections
+    # the knee on the inertia panel only; the stability threshold as a horizontal line
+    assert axvlines(ax_i) == {3, 4} and axvlines(ax_s) == {4}
+    assert any(np.ptp(line.get_ydata()) == 0 and line.get_ydata()[0] == 0.8
+               for line in ax_r.lines[1:])
+    with pytest.raises(ValueError, match="3 Axes"):
+        plotting.plot_choose_k(result, axes=axes(2))
+
+
+def test_plot_choose_k_on_a_real_scan():
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_blobs
+
+    from skstc.inspection import choose_n_clusters
+
+    X, _ = make_blobs(n_samples=150, centers=3, cluster_std=0.5, random_state=0)
+    res = choose_n_clusters(KMeans(n_init=2), X, n_clusters=[2, 3, 4, 5], n_seeds=1,
+                            random_state=0)
+    ax_i, ax_s, ax_r = plotting.plot_choose_k(res, axes=axes(3))
+    np.testing.assert_allclose(ax_s.lines[0].get_ydata(), res.table["silhouette"])
+    assert np.isnan(ax_r.lines[0].get_ydata()).all()  # one seed: no stability
