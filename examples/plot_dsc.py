@@ -11,6 +11,8 @@ planted and found regime sequences, the mean field of each cluster, and the trai
 history (loss and fraction of changed assignments at each target update).
 """
 
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.cluster import KMeans
@@ -21,13 +23,18 @@ from skstc.datasets import make_climate_fields
 from skstc.metrics import cluster_quality_scores, match_labels
 from skstc.preprocessing import FieldMinMaxScaler
 
-fields, regime = make_climate_fields(n_times=365, n_regimes=4, n_variables=3,
+# SKSTC_EXAMPLES_QUICK=1 (the test suite) runs the script with smaller data and budgets
+QUICK = os.environ.get("SKSTC_EXAMPLES_QUICK") == "1"
+
+fields, regime = make_climate_fields(n_times=120 if QUICK else 365, n_regimes=4, n_variables=3,
                                      grid_shape=(16, 16), seasonal_amplitude=0.5,
                                      as_xarray=True, random_state=1)
 scaled = FieldMinMaxScaler().fit_transform(fields).astype(np.float32)  # still a Dataset
 
-dsc = DeepSpatiotemporalClustering(4, embedding_dim=8, conv_channels=(8, 16, 32), lstm_hidden_size=32,
-                                   pretrain_epochs=20, max_epochs=30, n_threads=1,
+dsc = DeepSpatiotemporalClustering(4, embedding_dim=8, conv_channels=(8, 16, 32),
+                                   lstm_hidden_size=32,
+                                   pretrain_epochs=2 if QUICK else 20,
+                                   max_epochs=3 if QUICK else 30, n_threads=1,
                                    random_state=0)
 labels = dsc.fit_predict(scaled)  # a DataArray on the time coordinate
 X = np.stack([scaled[v].values for v in scaled.data_vars], axis=1)

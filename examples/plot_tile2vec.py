@@ -12,6 +12,8 @@ centroids, the MDS projection of the tile series and the semantic tree (minimum 
 tree of centroid distances, node size = cluster size).
 """
 
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
@@ -29,6 +31,9 @@ from skstc.metrics import geographic_silhouette, kmeans_error
 from skstc.plotting import plot_label_maps, plot_mds, plot_semantic_tree
 from skstc.preprocessing import ImageToTiles
 
+# SKSTC_EXAMPLES_QUICK=1 (the test suite) runs the script with smaller data and budgets
+QUICK = os.environ.get("SKSTC_EXAMPLES_QUICK") == "1"
+
 # %%
 # Data and models
 # ---------------
@@ -37,8 +42,9 @@ images, zones = make_image_sequence(n_regions=2, n_times=6, n_bands=3, height=64
 truth = np.concatenate([tile_majority(z, 8).ravel() for z in zones])
 
 model = Tile2VecSeriesKMeans(4, tile_size=8, embedding_dim=16, n_blocks=(1, 1, 1),
-                             base_width=8, n_triplets=1024, batch_size=64, max_epochs=5,
-                             refine_epochs=3, margin=1.0, n_threads=1, random_state=0)
+                             base_width=8, n_triplets=128 if QUICK else 1024, batch_size=64,
+                             max_epochs=1 if QUICK else 5, refine_epochs=1 if QUICK else 3,
+                             margin=1.0, n_threads=1, random_state=0)
 model.fit(images)
 baseline = Tile2VecSeriesKMeans(4, tile_size=8, representation="pixel_mean", random_state=0)
 baseline.fit(images)
@@ -114,8 +120,8 @@ fig.tight_layout()
 # %%
 # MDS projection of the tile series
 # ---------------------------------
-embedding, idx = mds_projection(series, max_samples=100, metric="series", n_times=T,
-                                random_state=0)
+embedding, idx = mds_projection(series, max_samples=40 if QUICK else 100, metric="series",
+                                n_times=T, random_state=0)
 fig, ax = plt.subplots(figsize=(4, 4))
 plot_mds(embedding, model.labels_[idx], colors=colors, ax=ax)
 ax.set_title("MDS of tile series")

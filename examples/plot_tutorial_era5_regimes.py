@@ -33,14 +33,18 @@ from skstc.metrics import cluster_quality_scores
 from skstc.plotting import plot_composites, plot_history
 from skstc.preprocessing import FieldMinMaxScaler
 
+# SKSTC_EXAMPLES_QUICK=1 (the test suite) runs the script with smaller data and budgets
+QUICK = os.environ.get("SKSTC_EXAMPLES_QUICK") == "1"
+
 
 def data_file(name):
-    """The real file if it can be found, else None."""
+    """The real file if it can be found, else None: in ``SKSTC_DATA_DIR`` when it is set,
+    else in the ``shared/data`` folder beside the project."""
     here = Path(globals().get("__file__", "plot_tutorial_era5_regimes.py")).resolve().parent
-    folders = [os.environ.get("SKSTC_DATA_DIR"), here.parent.parent / "shared" / "data",
-               Path.cwd() / ".." / "shared" / "data"]
+    folders = ([os.environ["SKSTC_DATA_DIR"]] if os.environ.get("SKSTC_DATA_DIR") else
+               [here.parent.parent / "shared" / "data", Path.cwd() / ".." / "shared" / "data"])
     for folder in folders:
-        if folder and (Path(folder) / name).is_file():
+        if (Path(folder) / name).is_file():
             return Path(folder) / name
     return None
 
@@ -73,21 +77,24 @@ print(dict(fields.sizes))
 # --------------
 # On a regular latitude-longitude grid, cells near the poles are small but as many as at the
 # equator. Multiplying every field by ``sqrt(cos(latitude))`` makes each cell's share of a
-# squared distance proportional to its area (the usual weighting of EOF analysis), for the
-# deep model and the k-means baseline alike. Composites are computed from the unweighted
+# squared distance proportional to its area (the usual weighting of EOF analysis). The
+# weighted fields are then min-max scaled per variable, as in the DSC paper (an affine map per
+# variable, so the area weighting of squared distances is kept), and the deep model and the
+# k-means baseline see the same scaled fields. Composites are computed from the unweighted
 # fields.
 weights = np.sqrt(np.cos(np.deg2rad(fields["lat"]))).clip(min=0)
-weighted = fields * weights
+scaled = FieldMinMaxScaler().fit_transform(fields * weights)    # still a Dataset
 
 dsc = DeepSpatiotemporalClustering(n_clusters=4, embedding_dim=16, conv_channels=(8, 16, 32),
-                                   lstm_hidden_size=32, pretrain_epochs=10, max_epochs=20,
-                                   random_state=0).fit(weighted)
-regime = xr.DataArray(dsc.labels_, dims="time", coords={"time": fields["time"]},
+                                   lstm_hidden_size=32, pretrain_epochs=3 if QUICK else 10,
+                                   max_epochs=3 if QUICK else 20,
+                                   random_state=0).fit(scaled)
+regime = xr.DataArray(np.asarray(dsc.labels_), dims="time", coords={"time": fields["time"]},
                       name="regime")
 
-# k-means on the same (weighted, min-max scaled) fields: the baseline a regime study starts from
-scaled = FieldMinMaxScaler().fit_transform(weighted)
-flat = scaled.reshape(len(scaled), -1)
+# k-means on the same fields: the baseline a regime study starts from
+flat = np.stack([scaled[v].values for v in scaled.data_vars], axis=1).reshape(
+    scaled.sizes["time"], -1)
 km = KMeans(4, n_init=10, random_state=0).fit_predict(flat)
 table = pd.DataFrame({"DSC": cluster_quality_scores(flat, dsc.labels_),
                       "k-means": cluster_quality_scores(flat, km)}).T
@@ -100,11 +107,12 @@ print(f"agreement of DSC and k-means (ARI): {adjusted_rand_score(km, dsc.labels_
 # The mean field of each regime, drawn as the departure from the mean of the regimes, with
 # the share of days in each regime in the titles.
 composites = fields.groupby(regime).mean("time")
-frequency = np.bincount(dsc.labels_, minlength=4) / len(dsc.labels_)
+# (a regime without days has no composite: the frequencies follow the composites' regimes)
+frequency = regime.groupby(regime).count().rename("frequency") / regime.size
 fig, axes = plt.subplots(2, 4, figsize=(14, 5))
 for row, name in enumerate(["msl", "vo850"]):
     plot_composites(composites[name], axes=axes[row], anomaly=True, title=name,
-                    frequency=frequency)
+                    frequency=frequency.values)
 
 # %%
 # An area-weighted regional index
@@ -127,6 +135,6 @@ plot_history(dsc.history_, keys=("train_loss", "recon"), ax=ax)
 attrs = {"source": path.name, "weighting": "sqrt(cos(latitude))"}
 for out in (labels_to_csv(regime, workdir / "regimes.csv", estimator=dsc, attrs=attrs),
             to_netcdf(regime, workdir / "regimes.nc", estimator=dsc, attrs=attrs),
-            to_netcdf(composites.assign(frequency=("regime", frequency)),
+            to_netcdf(composites.assign(frequency=frequency),
                       workdir / "composites.nc", estimator=dsc, attrs=attrs)):
     print("wrote", out)

@@ -35,14 +35,18 @@ from skstc.io import labels_to_csv, to_netcdf
 from skstc.plotting import plot_cluster_series, plot_history, plot_label_confusion
 from skstc.preprocessing import split_modalities
 
+# SKSTC_EXAMPLES_QUICK=1 (the test suite) runs the script with smaller data and budgets
+QUICK = os.environ.get("SKSTC_EXAMPLES_QUICK") == "1"
+
 
 def data_file(name):
-    """The real file if it can be found, else None."""
+    """The real file if it can be found, else None: in ``SKSTC_DATA_DIR`` when it is set,
+    else in the ``shared/data`` folder beside the project."""
     here = Path(globals().get("__file__", "plot_tutorial_objects.py")).resolve().parent
-    folders = [os.environ.get("SKSTC_DATA_DIR"), here.parent.parent / "shared" / "data",
-               Path.cwd() / ".." / "shared" / "data"]
+    folders = ([os.environ["SKSTC_DATA_DIR"]] if os.environ.get("SKSTC_DATA_DIR") else
+               [here.parent.parent / "shared" / "data", Path.cwd() / ".." / "shared" / "data"])
     for folder in folders:
-        if folder and (Path(folder) / name).is_file():
+        if (Path(folder) / name).is_file():
             return Path(folder) / name
     return None
 
@@ -65,15 +69,17 @@ if path is not None:
     positions, y = [], []
     for label, code in enumerate(class_codes):
         rows, cols = np.nonzero((lulc == code) & inner)
-        pick = rng.choice(len(rows), min(60, len(rows)), replace=False)
+        pick = rng.choice(len(rows), min(25 if QUICK else 60, len(rows)), replace=False)
         positions.append(np.column_stack([rows[pick], cols[pick]]))
         y.append(np.full(len(pick), label))
     positions, y = np.concatenate(positions), np.concatenate(y)
     maps, series = cut_objects(ndvi, positions, window=9)
     times = ndvi["time"].values
     class_names = list(class_codes.values())
+    print(f"objects cut from {path.name}")
 else:
-    X, y = make_water_bodies(240, n_timesteps=36, map_size=9, random_state=0)
+    print("file not found: synthetic water bodies")
+    X, y = make_water_bodies(100 if QUICK else 240, n_timesteps=36, map_size=9, random_state=0)
     maps, series = split_modalities(X, (9, 9))
     times = np.arange(series.shape[1])
     class_names = list(WATER_BODY_CLASSES)
@@ -98,8 +104,8 @@ test = y_few == -1
 # the augmenter's k-means propagates labels in clusters whose labelled members agree.
 ae = MultimodalConstrainedAE(n_clusters=len(class_names), spatial_shape=(9, 9),
                              embedding_dim=32, conv_channels=(8, 16), lstm_hidden_size=32,
-                             spatial_weight=0.01 * 4096 / 81, max_epochs=40, lr=3e-3,
-                             random_state=0)
+                             spatial_weight=0.01 * 4096 / 81, max_epochs=3 if QUICK else 40,
+                             lr=3e-3, random_state=0)
 augmenter = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
                            n_clusters=20, random_state=0)
 model = make_pipeline(ae, augmenter).fit(objects, y_few)
@@ -112,8 +118,11 @@ print(f"macro-F1 on the unlabelled objects: skstc "
       f"{f1_score(y[test], predicted[test], average='macro'):.3f}, logistic regression on "
       f"the raw values {f1_score(y[test], baseline.predict(raw[test]), average='macro'):.3f}")
 added = (augmenter.transduction_ != -1) & test
-print(f"labels added: {added.sum()}, of which correct: "
-      f"{(augmenter.transduction_[added] == y[added]).mean():.2f}")
+if added.any():
+    print(f"labels added: {added.sum()}, of which correct: "
+          f"{(augmenter.transduction_[added] == y[added]).mean():.2f}")
+else:
+    print("labels added: none (no cluster was pure enough)")
 
 # %%
 # Check the added labels, and what the classes look like

@@ -28,14 +28,18 @@ from skstc.datasets import make_image_sequence, tile_majority
 from skstc.io import to_geotiff, to_netcdf
 from skstc.plotting import plot_cluster_series, plot_history, plot_truth_and_clusters
 
+# SKSTC_EXAMPLES_QUICK=1 (the test suite) runs the script with smaller data and budgets
+QUICK = os.environ.get("SKSTC_EXAMPLES_QUICK") == "1"
+
 
 def data_file(name):
-    """The real file if it can be found, else None."""
+    """The real file if it can be found, else None: in ``SKSTC_DATA_DIR`` when it is set,
+    else in the ``shared/data`` folder beside the project."""
     here = Path(globals().get("__file__", "plot_tutorial_sentinel2.py")).resolve().parent
-    folders = [os.environ.get("SKSTC_DATA_DIR"), here.parent.parent / "shared" / "data",
-               Path.cwd() / ".." / "shared" / "data"]
+    folders = ([os.environ["SKSTC_DATA_DIR"]] if os.environ.get("SKSTC_DATA_DIR") else
+               [here.parent.parent / "shared" / "data", Path.cwd() / ".." / "shared" / "data"])
     for folder in folders:
-        if folder and (Path(folder) / name).is_file():
+        if (Path(folder) / name).is_file():
             return Path(folder) / name
     return None
 
@@ -70,7 +74,8 @@ print(ndvi.sizes, f"missing: {float(ndvi.isnull().mean()):.0%}")
 # (the class defaults are the paper-sized network, meant for a GPU).
 settings = dict(n_clusters=5, tile_size=10, random_state=0)
 model = Tile2VecSeriesKMeans(**settings, embedding_dim=16, n_blocks=(1, 1, 1), base_width=16,
-                             n_triplets=2000, max_epochs=3, refine_epochs=2).fit(ndvi)
+                             n_triplets=200 if QUICK else 2000, max_epochs=1 if QUICK else 3,
+                             refine_epochs=1 if QUICK else 2).fit(ndvi)
 pixel = Tile2VecSeriesKMeans(**settings, representation="pixel_mean").fit(ndvi)
 
 # %%
