@@ -343,3 +343,24 @@ def test_choose_n_clusters_n_jobs_gives_the_same_result():
     two = choose_n_clusters(KMeans(n_init=2), X, n_clusters=[2, 4], n_seeds=2, random_state=0,
                             n_jobs=2)
     assert one.table[cols].equals(two.table[cols])
+
+
+@pytest.mark.realdata
+def test_choose_n_clusters_on_the_sentinel2_file(data_file):
+    import xarray as xr
+
+    from skstc import Tile2VecSeriesKMeans
+    from skstc.inspection import choose_n_clusters
+
+    ds = xr.open_dataset(data_file("sentinel2_slovenia_ndvi.nc"))
+    ndvi = ds["ndvi"].where(ds["is_valid"] == 1)
+    model = Tile2VecSeriesKMeans(tile_size=10, representation="pixel_mean", n_threads=1)
+    res = choose_n_clusters(model, ndvi, n_clusters=range(2, 7), n_seeds=2, random_state=0)
+    assert res.reused_embedding and len(res.table) == 5
+    assert res.labels[5].shape == (2, 100)                     # 10 x 10 tiles of 10 pixels
+    # the re-clustered embedding gives the labels of a full fit, on the real file too
+    for j, seed in enumerate(res.seeds):
+        fit = model.set_params(n_clusters=5, random_state=seed).fit(ndvi)
+        np.testing.assert_array_equal(res.labels[5][j], np.asarray(fit.labels_))
+    assert (np.diff(res.table["inertia"]) < 0).all()
+    assert res.suggested_k in range(2, 7)
