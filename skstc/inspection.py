@@ -388,8 +388,13 @@ def _silhouette(Z, labels, sample_size, seed):
     n_labels = len(np.unique(labels[ok]))
     if n_labels < 2 or n_labels > ok.sum() - 1:
         return np.nan
-    size = None if sample_size is None or sample_size >= ok.sum() else int(sample_size)
-    return float(silhouette_score(Z[ok], labels[ok], sample_size=size, random_state=seed))
+    if sample_size is None or sample_size >= ok.sum():
+        return float(silhouette_score(Z[ok], labels[ok]))
+    rows = np.random.RandomState(seed).choice(np.flatnonzero(ok), int(sample_size),
+                                              replace=False)
+    if not 2 <= len(np.unique(labels[rows])) <= len(rows) - 1:
+        return np.nan          # the subsample holds a single cluster: undefined
+    return float(silhouette_score(Z[rows], labels[rows]))
 
 
 def _as_rows(values, what):

@@ -364,3 +364,16 @@ def test_choose_n_clusters_on_the_sentinel2_file(data_file):
         np.testing.assert_array_equal(res.labels[5][j], np.asarray(fit.labels_))
     assert (np.diff(res.table["inertia"]) < 0).all()
     assert res.suggested_k in range(2, 7)
+
+
+def test_choose_n_clusters_silhouette_of_a_one_cluster_subsample_is_nan():
+    from sklearn.cluster import KMeans
+
+    from skstc.inspection import choose_n_clusters
+
+    X = np.r_[np.random.RandomState(0).normal(size=(99, 2)), [[50.0, 50.0]]]  # an outlier
+    res = choose_n_clusters(KMeans(n_init=1), X, n_clusters=[2], n_seeds=2, sample_size=3,
+                            random_state=0)
+    assert np.isnan(res.table["silhouette"][0])   # three rows of the big cluster, no error
+    full = choose_n_clusters(KMeans(n_init=1), X, n_clusters=[2], n_seeds=2, random_state=0)
+    assert np.isfinite(full.table["silhouette"][0])
