@@ -214,7 +214,7 @@ class _DivergenceGuard(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.initial_weight_ = _max_abs_weight(net.module_)
-        self.deferred_ = torch.device(net.device).type != "cpu"
+        self.deferred_ = _keep_on_device(net.device)
         self.pending_ = []
 
     def on_epoch_end(self, net, **kwargs):
@@ -489,7 +489,8 @@ def _to_channels_last(X):
 
 
 def _keep_on_device(device):
-    """Whether array training data is moved to ``device`` once (accelerators only)."""
+    """Whether ``device`` is an accelerator, for which the engine keeps training data there
+    and reads batch losses once per epoch (on the CPU both are free)."""
     return torch.device(device).type != "cpu"
 
 
