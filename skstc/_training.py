@@ -796,9 +796,16 @@ class _Net(NeuralNet):
         return cbs
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)
-        X = to_tensor(X, device=self.device)
+        y_true = _device_tensor(y_true, self.device)
+        X = _device_tensor(X, self.device)
         return self.criterion_(y_pred, y_true, X)
+
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch; ``Module.train`` walks every submodule,
+        # so within an epoch it is called again only when the mode changes
+        if not getattr(self, "mode_set_", False) or self.module_.training != training:
+            super()._set_training(training)
+            self.mode_set_ = True
 
     def initialize_module(self):
         super().initialize_module()
@@ -810,7 +817,7 @@ class _Net(NeuralNet):
         return self
 
     def infer(self, x, **fit_params):
-        x = to_tensor(x, device=self.device)
+        x = _device_tensor(x, self.device)
         if self.channels_last_:
             x = _to_channels_last(x)
         return super().infer(x, **fit_params)
@@ -846,6 +853,7 @@ class _Net(NeuralNet):
         if iterator is None:
             return
         self.pending_losses_ = []
+        self.mode_set_ = False
         batch_count = 0
         try:
             for batch in iterator:
@@ -996,6 +1004,15 @@ def _pad_rows(X, size):
     if missing <= 0:
         return X
     return torch.cat([X, X.new_zeros((missing,) + tuple(X.shape[1:]))])
+
+
+def _device_tensor(X, device):
+    """skorch's ``to_tensor`` with a fast path for tensors (and dicts of them)."""
+    if isinstance(X, torch.Tensor):
+        return X.to(device)
+    if isinstance(X, dict) and all(isinstance(v, torch.Tensor) for v in X.values()):
+        return {k: v.to(device) for k, v in X.items()}
+    return to_tensor(X, device=device)
 
 
 def _host_array(t):
