@@ -26,6 +26,7 @@ from skstc import (
     MultimodalConstrainedAE,
     Tile2VecSeriesKMeans,
 )
+from skstc._persistence import load, save
 from skstc._training import (
     TorchEstimatorMixin,
     TrainingDivergedError,
@@ -289,15 +290,16 @@ def test_dsc_targets_and_fields_on_the_device_give_the_same_fit(monkeypatch):
 
 
 def test_multimodal_dec_targets_on_the_device(monkeypatch):
-    X, y = make_water_bodies(40, n_timesteps=8, map_size=8, random_state=0)
-    params = dict(n_clusters=2, spatial_shape=(8, 8), embedding_dim=4, conv_channels=(4,),
-                  lstm_hidden_size=4, clustering_loss="idec", constraint_start=0.5,
-                  reconstruction="normalized", max_epochs=2, batch_size=16, device="cpu",
-                  n_threads=1, random_state=0)
+    X, y = make_water_bodies(64, n_timesteps=8, map_size=16, random_state=0)
+    params = dict(n_clusters=2, spatial_shape=(16, 16), embedding_dim=8, conv_channels=(4, 8),
+                  lstm_hidden_size=8, clustering_loss="idec", constraint_start=0.5,
+                  max_epochs=4, batch_size=16, device="cpu", n_threads=1, random_state=0)
     ref = MultimodalConstrainedAE(**params).fit(X)
+    assert ref.history_[-1]["constraint"] > 0 and len(np.unique(ref.labels_)) == 2
     monkeypatch.setattr(engine, "_keep_on_device", lambda device: True)
     est = MultimodalConstrainedAE(**params).fit(X)
     np.testing.assert_allclose(est.transform(X), ref.transform(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(est.labels_, ref.labels_)
 
 
 # ---- cudnn.benchmark --------------------------------------------------------------------
@@ -369,7 +371,7 @@ def test_conv_encoders_accept_channels_last(case):
     torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-6)
 
 
-def test_channels_last_training_path(monkeypatch):
+def test_channels_last_training_path(monkeypatch, tmp_path):
     X, y = make_water_bodies(32, n_timesteps=8, map_size=16, random_state=0)
     params = dict(spatial_shape=(16, 16), embedding_dim=4, conv_channels=(4, 8),
                   lstm_hidden_size=4, hidden_units=4, max_epochs=1, batch_size=16,
@@ -389,6 +391,12 @@ def test_channels_last_training_path(monkeypatch):
     plain.module_ = plain.module_.to(memory_format=torch.contiguous_format)
     assert all(p.is_contiguous() for p in plain.module_.parameters())
     np.testing.assert_allclose(plain.predict_proba(X), proba, rtol=1e-5, atol=1e-6)
+    # and it saves and loads (skstc's pickle-free format) with its precision parameter
+    path = tmp_path / "clf.skstc"
+    save(est.set_params(precision="fp32"), path)
+    loaded = load(path)
+    assert loaded.get_params()["precision"] == "fp32"
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-5, atol=1e-6)
 
 
 # ---- a model trained on an accelerator is pickled with CPU weights ---------------------
