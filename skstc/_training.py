@@ -275,9 +275,9 @@ class _DivergenceGuard(Callback):
 
 
 def _max_abs_weight(module):
-    peaks = [float(p.detach().abs().max()) for p in module.parameters()
+    peaks = [p.detach().abs().max() for p in module.parameters()
              if p.requires_grad and p.numel()]
-    return max(peaks, default=0.0)
+    return float(torch.stack(peaks).max()) if peaks else 0.0   # one synchronisation
 
 
 def _check_finite_weights(module, lr):
@@ -848,6 +848,27 @@ class _Net(NeuralNet):
         scaler.update()
         return step
 
+    def notify(self, method_name, **cb_kwargs):
+        # skorch's notify, skipping the callbacks that do not override the hook (most
+        # callbacks have no batch hooks, which run twice per batch)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in self._hooked(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _hooked(self, method_name):
+        callbacks = self.callbacks_
+        cache = getattr(self, "hooked_", None)
+        if cache is None or cache[0] is not callbacks:
+            cache = self.hooked_ = (callbacks, {})
+        found = cache[1].get(method_name)
+        if found is None:
+            base = getattr(Callback, method_name, None)
+            found = cache[1][method_name] = [
+                cb for _, cb in callbacks
+                if base is None or getattr(type(cb), method_name, None) is not base
+                or method_name in vars(cb)]
+        return found
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop with the batch losses kept on the device (see the class docstring)
         if iterator is None:
@@ -862,7 +883,7 @@ class _Net(NeuralNet):
                 row = self.history[-1]["batches"][-1]
                 self.pending_losses_.append((row, prefix + "_loss", step["loss"].detach()))
                 Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
-                self.history.record_batch(prefix + "_batch_size", _n_items(Xi))
+                self.history.record_batch(prefix + "_batch_size", _n_rows(Xi))
                 self.notify("on_batch_end", batch=batch, training=training, **step)
                 batch_count += 1
         finally:
@@ -933,9 +954,27 @@ def batch_loader(dataset, batch_sampler, num_workers=0):
         Data-loading worker processes.
     """
     if _is_array_dataset(dataset):
-        return DataLoader(_IndexedBatches(dataset.X, dataset.y), sampler=batch_sampler,
-                          batch_size=None, num_workers=num_workers)
+        batches = _IndexedBatches(dataset.X, dataset.y)
+        if not num_workers:   # in-process: no DataLoader machinery per batch
+            return _SampledBatches(batches, batch_sampler)
+        return DataLoader(batches, sampler=batch_sampler, batch_size=None,
+                          num_workers=num_workers)
     return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers)
+
+
+class _SampledBatches:
+    """Iterable of ``batches[idx]`` for each index list of ``sampler`` (re-iterable)."""
+
+    def __init__(self, batches, sampler):
+        self.batches = batches
+        self.sampler = sampler
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def __iter__(self):
+        for idx in self.sampler:
+            yield self.batches[idx]
 
 
 def _is_array_dataset(dataset):
@@ -982,6 +1021,13 @@ def _history_records(history):
     for row in history:
         records.append({k: v for k, v in row.items() if k != "batches"})
     return records
+
+
+def _n_rows(X):
+    """Rows of a batch (tensor, array or dict of them)."""
+    if isinstance(X, dict):
+        X = next(iter(X.values()))
+    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _n_items(X):
