@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 
 import skstc._training as engine
 from skstc import (
@@ -165,6 +166,39 @@ def test_bf16_inference_of_a_float32_trained_model():
     assert low.dtype == np.float32 and not np.array_equal(low, est.set_params(
         precision=None).transform(X))
     assert ref.shape == low.shape
+
+
+class _GradNorms(Callback):
+    """Records the squared gradient norm seen by callbacks (in a class-level log, since the
+    engine copies the estimator's callbacks)."""
+
+    log = []
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        type(self).log.append(float(sum(p.grad.pow(2).sum() for _, p in named_parameters)))
+
+
+def test_loss_scaling_path(monkeypatch):
+    # the float16 path's GradScaler (CUDA only) run with torch's CPU scaler: scaling by a
+    # power of two and unscaling is exact, so the fit equals the unscaled one, and
+    # callbacks see unscaled gradients
+    X = _data()
+    _GradNorms.log = []
+    ref = _Est(callbacks=[_GradNorms()]).fit(X)
+    ref_norms, _GradNorms.log = _GradNorms.log, []
+    scalers = []
+
+    def scaler(device, dtype):
+        scalers.append(torch.amp.GradScaler("cpu", init_scale=2.0 ** 10))
+        return scalers[-1]
+
+    monkeypatch.setattr(engine, "_grad_scaler", scaler)
+    est = _Est(callbacks=[_GradNorms()]).fit(X)
+    assert len(scalers) == 1 and scalers[0].get_scale() == 2.0 ** 10   # used, no overflow
+    assert len(ref_norms) == 16 and _GradNorms.log == ref_norms
+    for (k, a), b in zip(est.module_.state_dict().items(), ref.module_.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
+    assert [r["train_loss"] for r in est.history_] == [r["train_loss"] for r in ref.history_]
 
 
 # ---- one synchronisation per epoch --------------------------------------------------------
