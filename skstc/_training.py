@@ -1061,6 +1061,23 @@ def _device_tensor(X, device):
     return to_tensor(X, device=device)
 
 
+# outputs kept on an accelerator before one copy to the host (bytes)
+_PENDING_BYTES = 64 * 2**20
+
+
+def _batch_peak(X):
+    """Largest finite |x| of a batch's float tensors as a 0-d tensor (no synchronisation)."""
+    if isinstance(X, dict):
+        X = list(X.values())
+    if isinstance(X, (tuple, list)):
+        peaks = [_batch_peak(v) for v in X]
+        return torch.stack([p.to(peaks[0].device) for p in peaks]).max() if peaks \
+            else torch.zeros(())
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.numel() == 0:
+        return torch.zeros((), device=getattr(X, "device", "cpu"))
+    return torch.where(torch.isfinite(X), X.abs(), 0).max().float()
+
+
 def _host_array(t):
     """A model output as a numpy array; half-precision floats come back as float32."""
     t = t.detach()
@@ -1308,7 +1325,31 @@ class TorchEstimatorMixin(TransactionalFitMixin):
         if n == 0:
             raise ValueError("Cannot run the model on an empty input (0 samples).")
         # Batches are written into preallocated outputs: peak memory = one output + one batch.
+        # On an accelerator the outputs of up to ``_PENDING_BYTES`` are kept on the device
+        # and copied to the host together (one synchronisation per group of batches).
         outs, single, start = None, False, 0
+        pending, pending_bytes, peaks = [], 0, []
+        limit = _PENDING_BYTES if _keep_on_device(device) else 0
+
+        def flush():
+            nonlocal outs, start, pending, pending_bytes, peaks
+            if peaks:
+                peak = float(torch.stack(peaks).max())
+                if peak > MAX_ABS_VALUE:
+                    raise ValueError(
+                        f"the input holds values up to |x| = {peak:.3g}, too large for "
+                        f"float32 inference (at most {MAX_ABS_VALUE:.0e}); scale it as the "
+                        "training data was scaled.")
+            for res in pending:
+                parts = [_host_array(r) for r in res]
+                if outs is None:
+                    outs = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in parts]
+                stop = start + len(parts[0])
+                for out, part in zip(outs, parts):
+                    out[start:stop] = part
+                start = stop
+            pending, pending_bytes, peaks = [], 0, []
+
         try:
             with torch_threads(effective_n_threads(self.n_threads)), torch.no_grad(), \
                     cudnn_benchmark(device):
@@ -1316,12 +1357,9 @@ class TorchEstimatorMixin(TransactionalFitMixin):
                     batch = _to_batch_tensor(batch, device)
                     if channels_last:
                         batch = _to_channels_last(batch)
-                    peak = _batch_max_abs(batch)
-                    if peak > MAX_ABS_VALUE:
-                        raise ValueError(
-                            f"the input holds values up to |x| = {peak:.3g}, too large for "
-                            f"float32 inference (at most {MAX_ABS_VALUE:.0e}); scale it as "
-                            "the training data was scaled.")
+                    peaks.append(_batch_peak(batch))
+                    if not limit:   # check before running the model on the batch
+                        flush()
                     rows = _n_items(batch)
                     # Every batch is padded to ``batch_size`` rows: float32 kernels round a
                     # row differently for different batch lengths, so a fixed length makes
@@ -1329,13 +1367,12 @@ class TorchEstimatorMixin(TransactionalFitMixin):
                     with _autocast(device, dtype):
                         res = fn(module, _pad_rows(batch, batch_size))
                     single = not isinstance(res, (tuple, list))
-                    parts = [_host_array(r[:rows]) for r in ((res,) if single else res)]
-                    if outs is None:
-                        outs = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in parts]
-                    stop = start + rows
-                    for out, part in zip(outs, parts):
-                        out[start:stop] = part
-                    start = stop
+                    res = [r.detach()[:rows] for r in ((res,) if single else res)]
+                    pending.append(res)
+                    pending_bytes += sum(r.numel() * r.element_size() for r in res)
+                    if pending_bytes >= limit:
+                        flush()
+                flush()
         finally:
             module.train(was_training)
         if start != n:

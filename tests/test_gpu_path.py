@@ -254,6 +254,25 @@ def test_epoch_loss_is_the_mean_of_the_batch_losses(monkeypatch):
         assert a["recon"] == pytest.approx(b["recon"], rel=1e-6)
 
 
+def test_inference_copies_outputs_in_groups_on_an_accelerator(monkeypatch):
+    X = _data(n=200)
+    est = _Est().fit(X)
+    refs = {bs: est.set_params(batch_size=bs).transform(X) for bs in (100, 5)}
+    monkeypatch.setattr(engine, "_keep_on_device", lambda device: True)
+    counts = {}
+    for batch_size in (100, 5):     # 2 and 40 batches
+        est.set_params(batch_size=batch_size)
+        with _count_syncs() as calls:
+            Z = est.transform(X)
+        counts[batch_size] = calls["n"]
+        np.testing.assert_array_equal(Z, refs[batch_size])
+    assert counts[5] == counts[100], counts
+    bad = X.copy()
+    bad[150, 0] = 1e30
+    with pytest.raises(ValueError, match="too large for float32 inference"):
+        est.transform(bad)
+
+
 class _NaNAfter(torch.nn.Module):
     calls = 0
 
