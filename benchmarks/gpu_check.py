@@ -34,6 +34,7 @@ import torch
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # skstc from this checkout
 from _flops import counted_flops, matmul_peak  # noqa: E402
 
 _UNPICKLE = """
