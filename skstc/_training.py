@@ -817,10 +817,13 @@ class _Net(NeuralNet):
         return self
 
     def infer(self, x, **fit_params):
+        # skorch's infer with the tensor fast path
         x = _device_tensor(x, self.device)
         if self.channels_last_:
             x = _to_channels_last(x)
-        return super().infer(x, **fit_params)
+        if isinstance(x, dict):
+            return self.module_(**self._merge_x_and_fit_params(x, fit_params))
+        return self.module_(x, **fit_params)
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
