@@ -9,12 +9,15 @@ epochs), then checks that
   GPU (``CUDA_VISIBLE_DEVICES=""``);
 
 and prints training and inference samples/s and the fraction of the GPU's measured fp32
-matmul peak reached by the fit (FLOPs counted by ``torch.utils.flop_counter``). It exits 1 when
-a check fails and 0 (after saying so) on a machine without CUDA. About 3 minutes on one
-recent GPU.
+matmul peak reached by the fit (FLOPs counted by ``torch.utils.flop_counter``). On a GPU with
+bfloat16 support every estimator is then fitted again with ``precision="bf16"`` (mixed
+precision): its samples/s, its speed-up over float32 and the agreement of its GPU
+``transform`` with the same model run on the CPU in float32 (within ``--bf16-rtol``) are
+reported and checked the same way. It exits 1 when a check fails and 0 (after saying so) on
+a machine without CUDA. About 5 minutes on one recent GPU.
 
-Run: ``python benchmarks/gpu_check.py [--device cuda:0] [--quick]``; ``--quick`` uses tiny
-sizes (a smoke test of the script, also on ``--device cpu``).
+Run: ``python benchmarks/gpu_check.py [--device cuda:0] [--quick] [--bf16 auto|yes|no]``;
+``--quick`` uses tiny sizes (a smoke test of the script, also on ``--device cpu``).
 """
 
 import argparse
@@ -28,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # skstc from this checkout
 from _flops import counted_flops, matmul_peak  # noqa: E402
 
 _UNPICKLE = """
@@ -38,7 +43,7 @@ import numpy as np
 import torch
 assert not torch.cuda.is_available()
 est = pickle.load(open(sys.argv[1], "rb"))
-est.set_params(device="cpu")
+est.set_params(device="cpu", precision=None)
 X = np.load(sys.argv[2], allow_pickle=False)
 out = est.predict_proba(X) if hasattr(est, "predict_proba") else est.transform(X)
 ref = np.load(sys.argv[3])
@@ -112,8 +117,16 @@ def _infer(est, X):
     return est.predict_proba(X) if hasattr(est, "predict_proba") else est.transform(X)
 
 
-def check(name, est, X, y, n_train, device, peak, rtol, workdir):
-    est.set_params(device=device)
+def check(name, est, X, y, n_train, device, peak, rtol, workdir, precision=None):
+    """Fit on ``device`` in ``precision``, check agreement and CPU unpickling.
+
+    Returns
+    -------
+    ok : bool
+    samples_per_s : float
+        Training throughput of the fit.
+    """
+    est.set_params(device=device, precision=precision)
     # FLOPs of one fit (counted; slower), then the timed fit
     _, flops = counted_flops(est.fit, X, y)
     t0 = time.perf_counter()
@@ -129,7 +142,7 @@ def check(name, est, X, y, n_train, device, peak, rtol, workdir):
     # the same fitted model on the CPU
     cpu = pickle.loads(pickle.dumps(est))
     on_cpu = all(p.device.type == "cpu" for p in cpu.module_.parameters())
-    cpu.set_params(device="cpu")
+    cpu.set_params(device="cpu", precision=None)   # the float32 reference
     out_cpu = _infer(cpu, X)
     scale = max(float(np.abs(out_cpu).max()), 1e-12)
     err = float(np.abs(out_dev - out_cpu).max()) / scale
@@ -144,14 +157,15 @@ def check(name, est, X, y, n_train, device, peak, rtol, workdir):
                           env=env, capture_output=True, text=True, timeout=600)
     ok = on_cpu and err <= rtol and proc.returncode == 0
     rate = flops / t_fit
-    print(f"{name:30s} fit {t_fit:7.1f} s {n_train / t_fit:9.0f} samples/s  "
+    label = f"{name} [{precision or 'fp32'}]"
+    print(f"{label:37s} fit {t_fit:7.1f} s {n_train / t_fit:9.0f} samples/s  "
           f"{rate / 1e9:8.1f} GFLOP/s = {rate / peak:6.1%} of matmul peak | "
           f"inference {n_inf / t_inf:9.0f} samples/s | GPU-CPU rel. error {err:.1e} | "
           f"CPU unpickle {'ok' if proc.returncode == 0 else 'FAILED'} "
           f"-> {'PASS' if ok else 'FAIL'}", flush=True)
     if proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:], flush=True)
-    return ok
+    return ok, n_train / t_fit
 
 
 def main(argv=None):
@@ -159,21 +173,45 @@ def main(argv=None):
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rtol", type=float, default=1e-2)
+    parser.add_argument("--bf16", choices=("auto", "yes", "no"), default="auto",
+                        help="also check precision='bf16': auto = on a GPU that supports it")
+    parser.add_argument("--bf16-rtol", type=float, default=5e-2,
+                        help="GPU (bf16) vs CPU (fp32) tolerance of the outputs")
     args = parser.parse_args(argv)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("gpu_check: no CUDA device on this machine; nothing to check (run it on a GPU "
               "machine).")
         return 0
     device = args.device
+    # mixed precision is for GPUs (on a CPU bf16 is slow without native instructions)
+    precisions = [None]
     if device.startswith("cuda"):
-        torch.backends.cudnn.benchmark = True
         print(f"device: {torch.cuda.get_device_name(device)}", flush=True)
+    if args.bf16 == "yes" or (args.bf16 == "auto" and device.startswith("cuda")
+                              and torch.cuda.is_bf16_supported()):
+        precisions.append("bf16")
+    elif args.bf16 == "auto":
+        print("precision bf16: skipped (" + ("not supported by this GPU" if
+              device.startswith("cuda") else "GPU check; --bf16 yes forces it") + ")",
+              flush=True)
     peak = matmul_peak(device)
     print(f"measured fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s", flush=True)
-    results = []
+    results, speed = [], {}
     with tempfile.TemporaryDirectory() as workdir:
         for name, est, X, y, n_train in cases(args.quick):
-            results.append(check(name, est, X, y, n_train, device, peak, args.rtol, workdir))
+            for precision in precisions:
+                rtol = args.rtol if precision is None else args.bf16_rtol
+                ok, rate = check(name, clone(est), X, y, n_train, device, peak, rtol,
+                                 workdir, precision=precision)
+                results.append(ok)
+                speed[name, precision] = rate
+    if len(precisions) > 1:
+        print("samples/s per precision (training):", flush=True)
+        for (name, precision), rate in speed.items():
+            if precision == "bf16":
+                fp32 = speed[name, None]
+                print(f"  {name:30s} fp32 {fp32:9.0f}  bf16 {rate:9.0f}  bf16/fp32 "
+                      f"{rate / fp32:5.2f}x", flush=True)
     print("gpu_check:", "all checks passed" if all(results) else "FAILED", flush=True)
     return 0 if all(results) else 1
 

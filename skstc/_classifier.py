@@ -33,7 +33,7 @@ class _CrossEntropy(torch.nn.Module):
 
     def forward(self, y_pred, y_true, X):
         loss = torch.nn.functional.cross_entropy(y_pred, y_true.long())
-        self.components_ = {"cross_entropy": float(loss.detach())}
+        self.components_ = {"cross_entropy": loss.detach()}
         return loss
 
 
@@ -103,6 +103,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     <engine parameter: callbacks>
     <engine parameter: verbose>
     <engine parameter: random_state>
+    <engine parameter: precision>
 
     Attributes
     ----------
@@ -147,7 +148,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
                  embedding_dim=256, conv_channels=(16, 32, 64), lstm_hidden_size=64, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
                  lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None, device="auto",
-                 n_threads=None, num_workers=0, callbacks=None, verbose=0, random_state=None):
+                 n_threads=None, num_workers=0, callbacks=None, verbose=0, random_state=None,
+                 precision=None):
         self.encoder = encoder
         self.freeze_encoder = freeze_encoder
         self.spatial_shape = spatial_shape
@@ -169,6 +171,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.precision = precision
 
     def _shape(self):
         src = self.encoder if self.encoder is not None else self

@@ -189,6 +189,7 @@ class DECTargetUpdates(Callback):
         if self.iteration_ % self.update_interval == 0:
             self._update(net, check=True)
             if self.converged_:
+                getattr(net, "flush_batch_losses", lambda: None)()
                 losses = [b["train_loss"] for b in net.history[-1]["batches"]
                           if "train_loss" in b]
                 net.history.record("train_loss", float(np.mean(losses)))
@@ -223,7 +224,10 @@ class DECTargetUpdates(Callback):
             self.delta_ = float(np.mean(labels != self.labels))
             self.converged_ = self.delta_ < self.tol
         self.labels[:] = labels
-        self.p[:] = dec_targets(q).astype(self.p.dtype)
+        if isinstance(self.p, torch.Tensor):  # targets kept on the training device
+            self.p.copy_(torch.as_tensor(dec_targets(q), dtype=self.p.dtype))
+        else:
+            self.p[:] = dec_targets(q).astype(self.p.dtype)
         self.n_updates_ += 1
         _emit(int(self.verbose or 0), logging.DEBUG,
                f"  target update {self.n_updates_} (iteration {self.iteration_}): changed "

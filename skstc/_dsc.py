@@ -20,7 +20,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._dec import DECTargetUpdates, init_centers, min_cluster_size
-from ._training import TorchEstimatorMixin, document_engine_params, resolve_device
+from ._training import (
+    TorchEstimatorMixin,
+    document_engine_params,
+    fits_on_device,
+    resolve_device,
+)
 from .losses import DSCLoss
 from .nn._dsc import CNNLSTMAutoencoder, DenseAutoencoder
 from .utils._inputs import (
@@ -72,13 +77,17 @@ def _float64(module, device):
 class _FieldWindows(torch.utils.data.Dataset):
     """Samples = centred windows of ``window`` steps of ``fields`` (edges repeated).
 
-    ``p`` (the DEC targets, a float32 array of shape (n_times, n_clusters), or None for
-    inference) is held by reference so that target updates made in place are seen by the
-    next batches. ``batch(idx)`` builds a whole training batch with one gather.
+    ``p`` (the DEC targets, a float32 array or tensor of shape (n_times, n_clusters), or
+    None for inference) is held by reference so that target updates made in place are seen
+    by the next batches. ``batch(idx)`` builds a whole training batch with one gather.
+    With ``device`` the fields are moved there once and the windows are gathered there
+    (``p`` should then be a tensor on that device).
     """
 
-    def __init__(self, fields, p, window):
+    def __init__(self, fields, p, window, device="cpu"):
         self.fields = torch.from_numpy(np.ascontiguousarray(fields, dtype=np.float32))
+        if torch.device(device).type != "cpu":
+            self.fields = self.fields.to(device)
         self.p = p
         self.offsets = torch.arange(window) - window // 2
         self.n = len(fields)
@@ -89,10 +98,14 @@ class _FieldWindows(torch.utils.data.Dataset):
     def windows(self, idx):
         """Windows of the time steps ``idx``: (len(idx), window, channels, lat, lon)."""
         steps = (idx[:, None] + self.offsets[None, :]).clamp_(0, self.n - 1)
-        return self.fields[steps]
+        return self.fields[steps.to(self.fields.device, non_blocking=True)]
 
     def batch(self, idx):
-        return {"x": self.windows(idx), "p": torch.from_numpy(self.p[idx.numpy()])}
+        if isinstance(self.p, torch.Tensor):
+            p = self.p[idx.to(self.p.device, non_blocking=True)]
+        else:
+            p = torch.from_numpy(self.p[idx.numpy()])
+        return {"x": self.windows(idx), "p": p}
 
     def __getitem__(self, i):
         b = self.batch(torch.tensor([i]))
@@ -262,6 +275,7 @@ default="cnn_lstm_ae"
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order and k-means through local generators; the
         global numpy and torch RNG states are left unchanged.
+    <engine parameter: precision>
 
     Attributes
     ----------
@@ -344,7 +358,8 @@ default="cnn_lstm_ae"
                  variable_dim="variable", max_epochs=100, batch_size=32,
                  lr=1e-3, optimizer="adam", tol=1e-3, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0,
-                 random_state=None):
+                 random_state=None,
+                 precision=None):
         self.n_clusters = n_clusters
         self.embedding_dim = embedding_dim
         self.window = window
@@ -379,6 +394,7 @@ default="cnn_lstm_ae"
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.precision = precision
 
     # ---- validation ---------------------------------------------------------------------
     def _check_params(self):
@@ -542,7 +558,13 @@ default="cnn_lstm_ae"
             dtype=torch.float32)
         self.area_weights_ = rows
         p = np.full((n, self.n_clusters), 1.0 / self.n_clusters, dtype=np.float32)
-        dataset = _FieldWindows(X, p, self.window)
+        device = resolve_device(self.device)
+        if fits_on_device(X.nbytes // X.itemsize * 4 + p.nbytes, device, self.num_workers):
+            # fields and targets live on the device for the whole fit
+            p = torch.from_numpy(p).to(device)
+        else:
+            device = "cpu"
+        dataset = _FieldWindows(X, p, self.window, device=device)
         history = []
         if self.pretrain_epochs and module.use_decoder:
             module, hist = self._train_module(

@@ -98,7 +98,9 @@ class _ConstraintSchedule(Callback):
                 module.cluster_centers.copy_(torch.as_tensor(centers))
         with torch.no_grad():
             q = student_t_assignment(z, module.cluster_centers.detach().cpu(), self.dec_alpha)
-        crit.target = torch.as_tensor(dec_targets(q), dtype=q.dtype)
+        # on the training device, indexed there by each batch's sample indices
+        crit.target = torch.as_tensor(dec_targets(q), dtype=q.dtype).to(
+            module.cluster_centers.device)
         crit.centers = module.cluster_centers
 
 
@@ -380,6 +382,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order, pair sampling and k-means through local
         generators; the global numpy and torch RNG states are left unchanged.
+    <engine parameter: precision>
 
     Attributes
     ----------
@@ -484,7 +487,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
                  dec_alpha=1.0, eps=1e-8, min_steps_per_epoch=8, clusterer=None, max_epochs=60,
                  batch_size=256, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
-                 random_state=None):
+                 random_state=None,
+                 precision=None):
         self.n_clusters = n_clusters
         self.spatial_shape = spatial_shape
         self.embedding_dim = embedding_dim
@@ -525,6 +529,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.precision = precision
 
     # ---- validation -------------------------------------------------------------------------
     def _check_params(self):

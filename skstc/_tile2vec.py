@@ -213,6 +213,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, triplet sampling and K-means through local generators;
         the global numpy and torch RNG states are left unchanged.
+    <engine parameter: precision>
 
     Attributes
     ----------
@@ -330,7 +331,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                  clusterer=None, series_shape=None, tile_grid_shape=None, max_epochs=5,
                  batch_size=64, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
-                 random_state=None):
+                 random_state=None,
+                 precision=None):
         self.n_clusters = n_clusters
         self.tile_size = tile_size
         self.neighborhood = neighborhood
@@ -364,6 +366,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.precision = precision
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,8 +8,16 @@ Public estimators inherit :class:`TorchEstimatorMixin` (never skorch's ``NeuralN
 
 The engine parameters every deep estimator exposes, with scikit-learn/skorch names, are
 ``max_epochs``, ``batch_size``, ``lr``, ``optimizer``, ``tol``, ``n_iter_no_change``,
-``device``, ``n_threads``, ``num_workers``, ``callbacks``, ``verbose`` and ``random_state``.
-They are documented once here and referenced from each estimator's docstring.
+``device``, ``n_threads``, ``num_workers``, ``callbacks``, ``verbose``, ``random_state`` and
+``precision``. They are documented once here and referenced from each estimator's docstring.
+
+On a GPU the engine keeps array training data (and its targets) on the device for the whole
+fit when it takes at most half of the free device memory, indexes batches there, and keeps
+the batch losses and loss components on the device until the end of each epoch (one host
+synchronisation per epoch instead of several per batch). ``torch.backends.cudnn.benchmark``
+is switched on around CUDA fits and inference (every batch but the last has one shape) and
+restored afterwards, and modules with 2-D convolutions run in the channels-last memory
+format.
 
 Criterion protocol
 ------------------
@@ -36,10 +44,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, Options
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
-from skorch.utils import to_tensor
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator, to_tensor
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 
 from ._distributed import distributed_net_class, local_device
@@ -56,6 +65,7 @@ __all__ = [
     "document_engine_params",
     "effective_n_threads",
     "resolve_device",
+    "resolve_precision",
 ]
 
 _OPTIMIZERS = {
@@ -93,7 +103,16 @@ verbose : int, default=0
 random_state : int, RandomState instance or None, default=None
     Seeds weight initialisation, data order and sampling through local generators; the
     global numpy and torch RNG states are left unchanged. None draws fresh OS entropy
-    (never numpy's global RNG)."""
+    (never numpy's global RNG).
+precision : {"fp32", "bf16", "fp16"} or None, default=None
+    Numerical precision of the forward pass and the loss, in training and inference. None
+    and "fp32" compute in float32. "bf16" and "fp16" run them under ``torch.autocast``
+    (mixed precision: weights, optimizer state and returned outputs stay float32), which
+    is faster on GPUs with tensor cores; "fp16" adds dynamic loss scaling
+    (``torch.amp.GradScaler``) on CUDA. Both are for accelerators: on a CPU "fp16" is
+    refused (no half-precision arithmetic units, about 100x slower than float32) and
+    "bf16" warns, since it is fast only on CPUs with native bfloat16 instructions
+    (AVX512-BF16, AMX)."""
 
 
 def _split_param_docs(text):
@@ -176,6 +195,10 @@ class _DivergenceGuard(Callback):
     grew past ``weight_factor`` times their largest initial magnitude (floored at 1): with
     batch or L2 normalisation a diverged network can keep a bounded loss (dead units, all
     embeddings equal) while its weights explode.
+
+    On the CPU each batch's loss is checked as it comes. On an accelerator reading a loss
+    waits for the device, so the losses of an epoch are kept there and checked together at
+    its end (the error then names the first bad batch of the epoch).
     """
 
     def __init__(self, lr, factor=1e6, weight_factor=1e4):
@@ -191,8 +214,11 @@ class _DivergenceGuard(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.initial_weight_ = _max_abs_weight(net.module_)
+        self.deferred_ = _keep_on_device(net.device)
+        self.pending_ = []
 
     def on_epoch_end(self, net, **kwargs):
+        self._check_pending(net)
         peak = _max_abs_weight(net.module_)
         limit = self.weight_factor * max(self.initial_weight_ or 0.0, 1.0)
         if np.isfinite(peak) and peak <= limit:
@@ -205,12 +231,30 @@ class _DivergenceGuard(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         self.batch_ = 0
+        self.pending_ = []
+
+    def on_train_end(self, net, **kwargs):
+        self._check_pending(net)
 
     def on_batch_end(self, net, batch=None, training=True, loss=None, **kwargs):
         if not training or loss is None:
             return
         self.batch_ += 1
+        if getattr(self, "deferred_", False) and isinstance(loss, torch.Tensor):
+            self.pending_.append(loss.detach().float())
+            return
         value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        self._check_value(net, value, self.batch_, batch)
+
+    def _check_pending(self, net):
+        pending, self.pending_ = getattr(self, "pending_", []), []
+        if not pending:
+            return
+        first = self.batch_ - len(pending) + 1
+        for i, value in enumerate(torch.stack(pending).tolist()):  # one synchronisation
+            self._check_value(net, value, first + i, None)
+
+    def _check_value(self, net, value, batch_number, batch):
         if self.first_loss_ is None and np.isfinite(value):
             self.first_loss_ = value
         limit = self.factor * max(abs(self.first_loss_ or 0.0), 1.0)
@@ -220,19 +264,20 @@ class _DivergenceGuard(Callback):
         what = ("is not finite" if not np.isfinite(value) else
                 f"exploded (more than {self.factor:g} x the first batch's loss "
                 f"{self.first_loss_:.3g})")
-        peak = _batch_max_abs(batch[0] if isinstance(batch, (tuple, list)) else batch)
         hint = ""
-        if peak > 1e3:
-            hint = f" The input of this batch reaches |x| = {peak:.3g}: it looks unscaled."
+        if batch is not None:
+            peak = _batch_max_abs(batch[0] if isinstance(batch, (tuple, list)) else batch)
+            if peak > 1e3:
+                hint = f" The input of this batch reaches |x| = {peak:.3g}: it looks unscaled."
         raise TrainingDivergedError(
-            f"Training diverged at epoch {epoch}, batch {self.batch_}: the training loss "
+            f"Training diverged at epoch {epoch}, batch {batch_number}: the training loss "
             f"{what} (loss={value:.3g}).{hint} " + _FIXES.format(lr=self.lr))
 
 
 def _max_abs_weight(module):
-    peaks = [float(p.detach().abs().max()) for p in module.parameters()
+    peaks = [p.detach().abs().max() for p in module.parameters()
              if p.requires_grad and p.numel()]
-    return max(peaks, default=0.0)
+    return float(torch.stack(peaks).max()) if peaks else 0.0   # one synchronisation
 
 
 def _check_finite_weights(module, lr):
@@ -350,6 +395,151 @@ def torch_threads(n):
             torch.set_num_threads(previous)
 
 
+_PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_precision(precision, device, warn=False):
+    """Autocast dtype of ``precision`` on ``device`` (None: plain float32), validated.
+
+    Parameters
+    ----------
+    precision : {"fp32", "bf16", "fp16"} or None
+        The estimator's ``precision``.
+    device : str
+        A resolved device name.
+    warn : bool, default=False
+        Warn when bfloat16 is requested on a CPU (checked once per fit).
+
+    Returns
+    -------
+    dtype : torch.dtype or None
+    """
+    if precision is None:
+        return None
+    if not isinstance(precision, str) or precision not in _PRECISIONS:
+        raise ValueError(f"precision must be None, 'fp32', 'bf16' or 'fp16', got "
+                         f"{precision!r}.")
+    dtype = _PRECISIONS[precision]
+    if dtype is None or torch.device(device).type != "cpu":
+        return dtype
+    if dtype is torch.float16:
+        raise ValueError(
+            "precision='fp16' needs a GPU: CPUs have no float16 arithmetic units (it runs "
+            "about 100x slower than float32 there) and float16 training needs loss scaling. "
+            "Use precision=None on the CPU, or 'bf16' on a CPU with native bfloat16 "
+            "instructions (AVX512-BF16, AMX).")
+    if warn:
+        warnings.warn(
+            "precision='bf16' on the CPU: bfloat16 is fast only on CPUs with native "
+            "bfloat16 instructions (AVX512-BF16, AMX); elsewhere it can be much slower than "
+            "float32 (about 1.2 GFLOP/s for a matrix product on an AVX2 CPU) and it is less "
+            "accurate. precision=None (float32) is the CPU default.",
+            UserWarning, stacklevel=_caller_stacklevel())
+    return dtype
+
+
+def _autocast(device, dtype):
+    """``torch.autocast`` on the device's type to ``dtype``; no-op for None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)
+
+
+def _grad_scaler(device, dtype):
+    """Dynamic loss scaling for float16 on CUDA, else None."""
+    if dtype is torch.float16 and torch.device(device).type == "cuda":
+        return torch.amp.GradScaler("cuda")
+    return None
+
+
+@contextlib.contextmanager
+def cudnn_benchmark(device):
+    """Switch ``torch.backends.cudnn.benchmark`` on for CUDA work, restore it afterwards.
+
+    cuDNN then times its convolution algorithms once per input shape and keeps the fastest;
+    the engine's batches have one shape (inference pads the last batch, training has at
+    most one shorter last batch), so the search is paid once. Other devices are untouched.
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
+
+
+def _use_channels_last(device, module):
+    """Channels-last memory format on CUDA for modules with 2-D convolutions."""
+    return torch.device(device).type == "cuda" and any(
+        isinstance(m, torch.nn.Conv2d) for m in module.modules())
+
+
+def _to_channels_last(X):
+    """4-D float tensors (of a batch, dict or tuple) in the channels-last memory format."""
+    if isinstance(X, dict):
+        return {k: _to_channels_last(v) for k, v in X.items()}
+    if isinstance(X, (tuple, list)):
+        return type(X)(_to_channels_last(v) for v in X)
+    if isinstance(X, torch.Tensor) and X.dim() == 4 and X.is_floating_point():
+        return X.contiguous(memory_format=torch.channels_last)
+    return X
+
+
+def _keep_on_device(device):
+    """Whether ``device`` is an accelerator, for which the engine keeps training data there
+    and reads batch losses once per epoch (on the CPU both are free)."""
+    return torch.device(device).type != "cpu"
+
+
+def _device_bytes_free(device):
+    if torch.device(device).type == "cuda":
+        return torch.cuda.mem_get_info(torch.device(device))[0]
+    return None
+
+
+def _nbytes(X):
+    if X is None:
+        return 0
+    if isinstance(X, dict):
+        return sum(_nbytes(v) for v in X.values())
+    return int(getattr(X, "nbytes", 0))
+
+
+def _to_device(X, device):
+    """numpy arrays (or a dict of them) as tensors on ``device``; other objects unchanged."""
+    if isinstance(X, dict):
+        return {k: _to_device(v, device) for k, v in X.items()}
+    if isinstance(X, np.ndarray):
+        return torch.as_tensor(np.ascontiguousarray(X)).to(device)
+    return X
+
+
+def fits_on_device(nbytes, device, num_workers=0):
+    """Whether training data of ``nbytes`` bytes should live on ``device`` for a whole fit.
+
+    True on an accelerator when the data takes at most half of its free memory (and no
+    data-loading workers are used); always False on the CPU, where the data already is.
+    """
+    if num_workers or not _keep_on_device(device):
+        return False
+    free = _device_bytes_free(device)
+    return free is None or nbytes <= free // 2
+
+
+def _resident_data(X, y, device, num_workers):
+    """``(X, y)`` moved to the training device once when they fit in half its free memory.
+
+    Batches are then indexed on the device: no host-to-device copy per batch. Data that
+    does not fit, data-loading workers and the CPU keep the arrays on the host.
+    """
+    if not fits_on_device(_nbytes(X) + _nbytes(y), device, num_workers):
+        return X, y
+    return _to_device(X, device), _to_device(y, device)
+
+
 class _ComponentLog(Callback):
     """Record epoch means of the criterion's ``components_`` in the history."""
 
@@ -362,11 +552,13 @@ class _ComponentLog(Callback):
             return
         self._count += 1
         for key, val in comps.items():
-            self._sums[key] = self._sums.get(key, 0.0) + float(val)
+            # tensors are summed where they live and read once per epoch
+            val = val.detach().float() if isinstance(val, torch.Tensor) else float(val)
+            self._sums[key] = self._sums.get(key, 0.0) + val
 
     def on_epoch_end(self, net, **kwargs):
         for key, total in self._sums.items():
-            net.history.record(key, total / max(self._count, 1))
+            net.history.record(key, float(total) / max(self._count, 1))
 
 
 logger = logging.getLogger("skstc")
@@ -582,7 +774,17 @@ class _Net(NeuralNet):
 
     skorch's own printing (``PrintLog``, which colours its table with ANSI codes) is not
     used: the engine's :class:`_Progress` callback prints plain text.
+
+    The forward pass and the loss run under ``autocast_dtype_`` (mixed precision) when set,
+    with ``grad_scaler_`` scaling float16 losses. Batch losses stay on the device until the
+    end of the epoch (or until :meth:`flush_batch_losses`), so a GPU is not synchronised
+    with the host at every batch; 4-D inputs are made channels-last when
+    ``channels_last_`` is set.
     """
+
+    autocast_dtype_ = None
+    grad_scaler_ = None
+    channels_last_ = False
 
     @property
     def _default_callbacks(self):
@@ -594,9 +796,112 @@ class _Net(NeuralNet):
         return cbs
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)
-        X = to_tensor(X, device=self.device)
+        y_true = _device_tensor(y_true, self.device)
+        X = _device_tensor(X, self.device)
         return self.criterion_(y_pred, y_true, X)
+
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch; ``Module.train`` walks every submodule,
+        # so within an epoch it is called again only when the mode changes
+        if not getattr(self, "mode_set_", False) or self.module_.training != training:
+            super()._set_training(training)
+            self.mode_set_ = True
+
+    def initialize_module(self):
+        super().initialize_module()
+        # channels-last is requested for CUDA and applies to modules with 2-D convolutions
+        self.channels_last_ = bool(self.channels_last_) and _use_channels_last(
+            self.device, self.module_)
+        if self.channels_last_:
+            self.module_.to(memory_format=torch.channels_last)
+        return self
+
+    def infer(self, x, **fit_params):
+        # skorch's infer with the tensor fast path
+        x = _device_tensor(x, self.device)
+        if self.channels_last_:
+            x = _to_channels_last(x)
+        if isinstance(x, dict):
+            return self.module_(**self._merge_x_and_fit_params(x, fit_params))
+        return self.module_(x, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        with _autocast(self.device, self.autocast_dtype_):
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler = self.grad_scaler_
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        scaler = self.grad_scaler_
+        if scaler is None:
+            return super().train_step(batch, **fit_params)
+        # float16: gradients are unscaled before the callbacks see them; the step is
+        # skipped (and the scale lowered) when they overflowed
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        scaler.unscale_(self.optimizer_)
+        self.notify("on_grad_computed",
+                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch, training=True)
+        scaler.step(self.optimizer_)
+        scaler.update()
+        return step
+
+    def notify(self, method_name, **cb_kwargs):
+        # skorch's notify, skipping the callbacks that do not override the hook (most
+        # callbacks have no batch hooks, which run twice per batch)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in self._hooked(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _hooked(self, method_name):
+        callbacks = self.callbacks_
+        cache = getattr(self, "hooked_", None)
+        if cache is None or cache[0] is not callbacks:
+            cache = self.hooked_ = (callbacks, {})
+        found = cache[1].get(method_name)
+        if found is None:
+            base = getattr(Callback, method_name, None)
+            found = cache[1][method_name] = [
+                cb for _, cb in callbacks
+                if base is None or getattr(type(cb), method_name, None) is not base
+                or method_name in vars(cb)]
+        return found
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop with the batch losses kept on the device (see the class docstring)
+        if iterator is None:
+            return
+        self.pending_losses_ = []
+        self.mode_set_ = False
+        batch_count = 0
+        try:
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                row = self.history[-1]["batches"][-1]
+                self.pending_losses_.append((row, prefix + "_loss", step["loss"].detach()))
+                Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
+                self.history.record_batch(prefix + "_batch_size", _n_rows(Xi))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+        finally:
+            self.flush_batch_losses()
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    def flush_batch_losses(self):
+        """Write the batch losses held on the device into the history (one synchronisation)."""
+        pending = getattr(self, "pending_losses_", None)
+        if not pending:
+            return
+        values = torch.stack([loss.float() for _, _, loss in pending]).tolist()
+        for (row, key, _), value in zip(pending, values):
+            row[key] = value
+        self.pending_losses_ = []
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
@@ -630,6 +935,8 @@ class _IndexedBatches(Dataset):
 def _take(X, idx):
     if isinstance(X, dict):
         return {k: _take(v, idx) for k, v in X.items()}
+    if isinstance(X, torch.Tensor):  # device-resident data: the batch is gathered there
+        return X[torch.from_numpy(idx).to(X.device, non_blocking=True)]
     return torch.as_tensor(np.ascontiguousarray(X[idx]))
 
 
@@ -650,9 +957,27 @@ def batch_loader(dataset, batch_sampler, num_workers=0):
         Data-loading worker processes.
     """
     if _is_array_dataset(dataset):
-        return DataLoader(_IndexedBatches(dataset.X, dataset.y), sampler=batch_sampler,
-                          batch_size=None, num_workers=num_workers)
+        batches = _IndexedBatches(dataset.X, dataset.y)
+        if not num_workers:   # in-process: no DataLoader machinery per batch
+            return _SampledBatches(batches, batch_sampler)
+        return DataLoader(batches, sampler=batch_sampler, batch_size=None,
+                          num_workers=num_workers)
     return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=num_workers)
+
+
+class _SampledBatches:
+    """Iterable of ``batches[idx]`` for each index list of ``sampler`` (re-iterable)."""
+
+    def __init__(self, batches, sampler):
+        self.batches = batches
+        self.sampler = sampler
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def __iter__(self):
+        for idx in self.sampler:
+            yield self.batches[idx]
 
 
 def _is_array_dataset(dataset):
@@ -662,8 +987,9 @@ def _is_array_dataset(dataset):
         return False
     X = dataset.X
     arrays = X.values() if isinstance(X, dict) else [X]
-    return all(isinstance(a, np.ndarray) for a in arrays) and (
-        dataset.y is None or isinstance(dataset.y, np.ndarray))
+    kinds = (np.ndarray, torch.Tensor)
+    return all(isinstance(a, kinds) for a in arrays) and (
+        dataset.y is None or isinstance(dataset.y, kinds))
 
 
 class _LoaderFactory:
@@ -700,6 +1026,13 @@ def _history_records(history):
     return records
 
 
+def _n_rows(X):
+    """Rows of a batch (tensor, array or dict of them)."""
+    if isinstance(X, dict):
+        X = next(iter(X.values()))
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 def _n_items(X):
     if isinstance(X, dict):
         return len(next(iter(X.values())))
@@ -720,6 +1053,40 @@ def _pad_rows(X, size):
     if missing <= 0:
         return X
     return torch.cat([X, X.new_zeros((missing,) + tuple(X.shape[1:]))])
+
+
+def _device_tensor(X, device):
+    """skorch's ``to_tensor`` with a fast path for tensors (and dicts of them)."""
+    if isinstance(X, torch.Tensor):
+        return X.to(device)
+    if isinstance(X, dict) and all(isinstance(v, torch.Tensor) for v in X.values()):
+        return {k: v.to(device) for k, v in X.items()}
+    return to_tensor(X, device=device)
+
+
+# outputs kept on an accelerator before one copy to the host (bytes)
+_PENDING_BYTES = 64 * 2**20
+
+
+def _batch_peak(X):
+    """Largest finite |x| of a batch's float tensors as a 0-d tensor (no synchronisation)."""
+    if isinstance(X, dict):
+        X = list(X.values())
+    if isinstance(X, (tuple, list)):
+        peaks = [_batch_peak(v) for v in X]
+        return torch.stack([p.to(peaks[0].device) for p in peaks]).max() if peaks \
+            else torch.zeros(())
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.numel() == 0:
+        return torch.zeros((), device=getattr(X, "device", "cpu"))
+    return torch.where(torch.isfinite(X), X.abs(), 0).max().float()
+
+
+def _host_array(t):
+    """A model output as a numpy array; half-precision floats come back as float32."""
+    t = t.detach()
+    if t.dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    return t.cpu().numpy()
 
 
 def _to_batch_tensor(X, device):
@@ -759,6 +1126,7 @@ class TorchEstimatorMixin(TransactionalFitMixin):
         "callbacks": [list, tuple, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "precision": [StrOptions({"fp32", "bf16", "fp16"}), None],
     }
 
     def __sklearn_tags__(self):
@@ -773,13 +1141,15 @@ class TorchEstimatorMixin(TransactionalFitMixin):
         """Semantic checks of the engine hyper-parameters that constraints cannot express.
 
         Types and ranges are declared in ``_engine_parameter_constraints`` and validated by
-        ``_fit_context``; here: the optimizer name (case-insensitive) and the device.
+        ``_fit_context``; here: the optimizer name (case-insensitive), the device, and the
+        precision on that device (float16 is refused on a CPU, bfloat16 warns there).
         """
         if isinstance(self.optimizer, str) and self.optimizer.lower() not in _OPTIMIZERS:
             raise ValueError(
                 f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch optimizer "
                 f"class, got {self.optimizer!r}.")
-        resolve_device(self.device)
+        resolve_precision(getattr(self, "precision", None), resolve_device(self.device),
+                          warn=True)
 
     def _optimizer_class(self):
         if isinstance(self.optimizer, str):
@@ -874,6 +1244,7 @@ class TorchEstimatorMixin(TransactionalFitMixin):
                                     else f"the training data {key!r}")
             if y is None:
                 y = np.full(_n_items(X), -1, dtype=np.int64)
+            X, y = _resident_data(X, y, device, self.num_workers)
         module_kwargs = {}
         if isinstance(module, torch.nn.Module):
             if module_params:
@@ -897,8 +1268,12 @@ class TorchEstimatorMixin(TransactionalFitMixin):
             **module_kwargs,
             **criterion_kwargs,
         )
+        dtype = resolve_precision(getattr(self, "precision", None), device)
+        net.autocast_dtype_ = dtype
+        net.grad_scaler_ = _grad_scaler(device, dtype)
+        net.channels_last_ = torch.device(device).type == "cuda"
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch_threads(effective_n_threads(self.n_threads)), \
+        with torch_threads(effective_n_threads(self.n_threads)), cudnn_benchmark(device), \
                 torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             net.fit(X, y)
@@ -935,6 +1310,12 @@ class TorchEstimatorMixin(TransactionalFitMixin):
         batch_size = batch_size or self.batch_size
         _check_finite_weights(module, self.lr)
         module.to(device)
+        channels_last = _use_channels_last(device, module)
+        if channels_last:
+            module.to(memory_format=torch.channels_last)
+        # float64 modules (exact inference) are never autocast
+        dtype = None if next(module.parameters(), torch.empty(0)).dtype == torch.float64 \
+            else resolve_precision(getattr(self, "precision", None), device)
         was_training = module.training
         module.eval()
         if isinstance(X, Dataset):
@@ -947,31 +1328,54 @@ class TorchEstimatorMixin(TransactionalFitMixin):
         if n == 0:
             raise ValueError("Cannot run the model on an empty input (0 samples).")
         # Batches are written into preallocated outputs: peak memory = one output + one batch.
+        # On an accelerator the outputs of up to ``_PENDING_BYTES`` are kept on the device
+        # and copied to the host together (one synchronisation per group of batches).
         outs, single, start = None, False, 0
+        pending, pending_bytes, peaks = [], 0, []
+        limit = _PENDING_BYTES if _keep_on_device(device) else 0
+
+        def flush():
+            nonlocal outs, start, pending, pending_bytes, peaks
+            if peaks:
+                peak = float(torch.stack(peaks).max())
+                if peak > MAX_ABS_VALUE:
+                    raise ValueError(
+                        f"the input holds values up to |x| = {peak:.3g}, too large for "
+                        f"float32 inference (at most {MAX_ABS_VALUE:.0e}); scale it as the "
+                        "training data was scaled.")
+            for res in pending:
+                parts = [_host_array(r) for r in res]
+                if outs is None:
+                    outs = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in parts]
+                stop = start + len(parts[0])
+                for out, part in zip(outs, parts):
+                    out[start:stop] = part
+                start = stop
+            pending, pending_bytes, peaks = [], 0, []
+
         try:
-            with torch_threads(effective_n_threads(self.n_threads)), torch.no_grad():
+            with torch_threads(effective_n_threads(self.n_threads)), torch.no_grad(), \
+                    cudnn_benchmark(device):
                 for batch in batches:
                     batch = _to_batch_tensor(batch, device)
-                    peak = _batch_max_abs(batch)
-                    if peak > MAX_ABS_VALUE:
-                        raise ValueError(
-                            f"the input holds values up to |x| = {peak:.3g}, too large for "
-                            f"float32 inference (at most {MAX_ABS_VALUE:.0e}); scale it as "
-                            "the training data was scaled.")
+                    if channels_last:
+                        batch = _to_channels_last(batch)
+                    peaks.append(_batch_peak(batch))
+                    if not limit:   # check before running the model on the batch
+                        flush()
                     rows = _n_items(batch)
                     # Every batch is padded to ``batch_size`` rows: float32 kernels round a
                     # row differently for different batch lengths, so a fixed length makes
                     # each sample's output independent of its neighbours and of the order.
-                    res = fn(module, _pad_rows(batch, batch_size))
+                    with _autocast(device, dtype):
+                        res = fn(module, _pad_rows(batch, batch_size))
                     single = not isinstance(res, (tuple, list))
-                    parts = [r.detach()[:rows].cpu().numpy()
-                             for r in ((res,) if single else res)]
-                    if outs is None:
-                        outs = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in parts]
-                    stop = start + rows
-                    for out, part in zip(outs, parts):
-                        out[start:stop] = part
-                    start = stop
+                    res = [r.detach()[:rows] for r in ((res,) if single else res)]
+                    pending.append(res)
+                    pending_bytes += sum(r.numel() * r.element_size() for r in res)
+                    if pending_bytes >= limit:
+                        flush()
+                flush()
         finally:
             module.train(was_training)
         if start != n:

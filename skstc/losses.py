@@ -225,8 +225,22 @@ def embedding_collapse(z):
     -------
     collapse : float
     """
+    return float(_collapse(z))
+
+
+def _collapse(z):
+    """:func:`embedding_collapse` as a 0-d tensor on ``z``'s device (no synchronisation)."""
     u = F.normalize(z.detach(), dim=-1, eps=1e-12)
-    return float(u.mean(dim=0).pow(2).sum())
+    return u.mean(dim=0).pow(2).sum()
+
+
+def _on(owner, name, value, like):
+    """``value`` as a tensor of ``like``'s dtype and device, converted once and cached."""
+    cached = owner.__dict__.get(name)
+    if cached is None or cached.device != like.device or cached.dtype != like.dtype:
+        cached = torch.as_tensor(value, dtype=like.dtype, device=like.device)
+        owner.__dict__[name] = cached
+    return cached
 
 
 def supervised_contrastive_loss(z, y, temperature=0.1):
@@ -316,15 +330,15 @@ class _MultimodalLoss(nn.Module):
             if key not in y_pred:
                 continue
             rec = reconstruction_error(y_pred[key], X[target], self.reconstruction, scale)
-            comps[f"recon_{name}"] = float(rec.detach())
+            comps[f"recon_{name}"] = rec.detach()
             if keep_rec:
                 comps[f"weighted_{name}"] = weight * comps[f"recon_{name}"]
                 loss = loss + weight * rec
         z = y_pred["z"]
-        comps["collapse"] = embedding_collapse(z)
+        comps["collapse"] = _collapse(z)
         if with_term:
             extra = self._clustering_term(z, y_true, X, comps)
-            comps["constraint"] = float(extra.detach())
+            comps["constraint"] = extra.detach()
             comps["weighted_constraint"] = self.constraint_weight * comps["constraint"]
             loss = loss + self.constraint_weight * extra
         self._step += 1
@@ -350,8 +364,8 @@ class _MultimodalLoss(nn.Module):
         else:
             ml = cl = None
         ml_loss, cl_loss = pairwise_constraint_loss(q, ml, cl, eps=self.eps)
-        comps["must_link"] = float(ml_loss.detach())
-        comps["cannot_link"] = float(cl_loss.detach())
+        comps["must_link"] = ml_loss.detach()
+        comps["cannot_link"] = cl_loss.detach()
         if self.pairwise_schedule == "joint":
             return kl + ml_loss + cl_loss
         # alternate: clustering step, then constraint step
@@ -440,7 +454,7 @@ class TripletLoss(nn.Module):
         """Return the scalar loss of a batch of triplet embeddings."""
         za, zn, zd = y_pred
         loss, parts = tile2vec_triplet_loss(za, zn, zd, margin=self.margin, l2=self.l2)
-        self.components_ = {k: float(v.detach()) for k, v in parts.items()}
+        self.components_ = {k: v.detach() for k, v in parts.items()}
         return loss
 
 
@@ -531,28 +545,27 @@ class DSCLoss(nn.Module):
         if self.clustering_weight:
             kl = kl_clustering_loss(X["p"], y_pred["q"])
             loss = loss + self.clustering_weight * kl
-            comps["kl"] = float(kl.detach())
+            comps["kl"] = kl.detach()
         if self.reconstruction_weight and "recon" in y_pred:
             x = X["x"]
             if x.dim() == 5:
                 x = x[:, x.shape[1] // 2]
             recon = y_pred["recon"].reshape(x.shape)
             if self.value_weights is not None:
-                w = torch.as_tensor(self.value_weights, dtype=x.dtype, device=x.device).sqrt()
+                w = _on(self, "_value_weights", self.value_weights, x).sqrt()
                 recon, x = recon * w, x * w
             mse = reconstruction_error(recon, x, reduction=self.reduction)
             loss = loss + self.reconstruction_weight * mse
-            comps["recon"] = float(mse.detach())
+            comps["recon"] = mse.detach()
         if self.geometry_weight:
             x = X["x"]
             if x.dim() == 5:
                 x = x[:, x.shape[1] // 2]
             x = x.flatten(1)
             if self.geometry_scale is not None:
-                x = x * torch.as_tensor(self.geometry_scale, dtype=x.dtype,
-                                        device=x.device).flatten()
+                x = x * _on(self, "_geometry_scale", self.geometry_scale, x).flatten()
             geo = geometry_loss(y_pred["z"], x)
             loss = loss + self.geometry_weight * geo
-            comps["geometry"] = float(geo.detach())
+            comps["geometry"] = geo.detach()
         self.components_ = comps
         return loss

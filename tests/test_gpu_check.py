@@ -28,3 +28,13 @@ def test_gpu_check_quick_script_path_on_cpu(capsys):
     assert gpu_check.main(["--device", "cpu", "--quick"]) == 0
     out = capsys.readouterr().out
     assert out.count("PASS") == 4 and "all checks passed" in out
+
+
+@pytest.mark.slow
+def test_gpu_check_bf16_branch_on_cpu(capsys):
+    # the mixed-precision rows and the per-precision table, forced on the CPU
+    with pytest.warns(UserWarning, match="precision='bf16' on the CPU"):
+        assert gpu_check.main(["--device", "cpu", "--quick", "--bf16", "yes"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("[fp32]") == 4 and out.count("[bf16]") == 4
+    assert out.count("PASS") == 8 and "bf16/fp32" in out and "all checks passed" in out
