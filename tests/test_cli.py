@@ -166,6 +166,30 @@ def test_tiles_errors(image_file, tmp_path):
     assert (tmp_path / "o").is_dir()
 
 
+def test_precision_option(fields_file, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    res = run(["regimes", fields_file, tmp_path / "o", "--precision", "fp16", *TINY_DSC])
+    assert res.exit_code == 2 and "precision='fp16' needs a GPU" in res.output
+    assert not (tmp_path / "o").exists()          # refused before any work
+    res = run(["regimes", fields_file, tmp_path / "o", "--precision", "half"])
+    assert res.exit_code == 2 and "'half' is not one of" in res.output
+    from skstc.cli import _commands
+
+    seen = {}
+    real = _commands._engine_params
+
+    def spy(*args):
+        seen.update(real(*args))
+        return seen
+
+    monkeypatch.setattr(_commands, "_engine_params", spy)
+    res = run(["regimes", fields_file, tmp_path / "o", "--precision", "fp32", *TINY_DSC])
+    assert res.exit_code == 0, res.output
+    assert seen["precision"] == "fp32"
+
+
 # ---- regimes -------------------------------------------------------------------------------
 def test_regimes_end_to_end(fields_file, tmp_path):
     out = tmp_path / "out"

@@ -37,13 +37,16 @@ SETTINGS_FILE = "model.json"
 # shared helpers
 # --------------------------------------------------------------------------------------------
 def _engine_options(fn):
-    """Options shared by the training commands: seed, device, threads, verbosity."""
+    """Options shared by the training commands: seed, device, precision, threads, verbosity."""
     options = [
         click.option("--seed", type=int, default=0, show_default=True,
                      help="random_state of the estimator (same seed, same result on CPU)."),
         click.option("--device", default=None,
                      help="torch device ('cpu', 'cuda', 'cuda:1', 'auto'); default: the "
                           "estimator's ('auto': a GPU when available)."),
+        click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default=None,
+                     help="training/inference precision; bf16 and fp16 are for GPUs "
+                          "(default: fp32)."),
         click.option("--threads", type=click.IntRange(min=1), default=None,
                      help="torch threads during fit/predict (default: OMP_NUM_THREADS or "
                           "torch's default)."),
@@ -56,10 +59,18 @@ def _engine_options(fn):
     return fn
 
 
-def _engine_params(seed, device, threads, verbose):
+def _engine_params(seed, device, threads, verbose, precision=None):
     params = {"random_state": seed, "verbose": min(int(verbose), 2)}
     if device is not None:
         params["device"] = device
+    if precision is not None:
+        from .._training import resolve_device, resolve_precision
+
+        try:  # refused before any data is read (fp16 on a CPU, an unknown device)
+            resolve_precision(precision, resolve_device(device or "auto"))
+        except (ValueError, RuntimeError) as exc:
+            raise click.UsageError(str(exc), ctx=click.get_current_context(silent=True)) from exc
+        params["precision"] = precision
     if threads is not None:
         params["n_threads"] = threads
     return params
@@ -218,7 +229,8 @@ def _echo_written(paths):
 @_engine_options
 def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, truth_var,
           truth_ignore, n_clusters, tile_size, embedding_dim, n_blocks, base_width, epochs,
-          triplets, refine_epochs, no_refine, embeddings, fmt, seed, device, threads, verbose):
+          triplets, refine_epochs, no_refine, embeddings, fmt, seed, device, precision, threads,
+          verbose):
     """Cluster the tiles of an image time series (Tile2VecSeriesKMeans).
 
     IN is a netCDF file, a zarr store, a GeoTIFF or a folder of GeoTIFFs (one per date; needs
@@ -274,7 +286,8 @@ def tiles(in_path, out, variables, time_dim, band_dim, y_dim, x_dim, valid_var, 
                     n_triplets=triplets, refine_epochs=refine_epochs)
     if no_refine:
         params["refine"] = False
-    model = Tile2VecSeriesKMeans(**params, **_engine_params(seed, device, threads, verbose))
+    model = Tile2VecSeriesKMeans(**params,
+                                 **_engine_params(seed, device, threads, verbose, precision))
     click.echo(f"Tile2VecSeriesKMeans on {', '.join(variables)} {dict(images.sizes)}")
     try:
         model.fit(images)
@@ -429,8 +442,8 @@ def _tiles_png(maps, truth_tiles, path, model):
 @_engine_options
 def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_weighting,
             n_clusters,
-            embedding_dim, epochs, pretrain_epochs, batch_size, conv_channels, lstm_hidden_size, fmt,
-            seed, device, threads, verbose):
+            embedding_dim, epochs, pretrain_epochs, batch_size, conv_channels, lstm_hidden_size,
+            fmt, seed, device, precision, threads, verbose):
     """Cluster the time steps of gridded fields into regimes (DeepSpatiotemporalClustering).
 
     IN is a netCDF file or zarr store of fields over (time, latitude, longitude), read with
@@ -479,8 +492,8 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_
     params = _given(n_clusters=n_clusters, embedding_dim=embedding_dim, max_epochs=epochs,
                     pretrain_epochs=pretrain_epochs, batch_size=batch_size,
                     conv_channels=conv_channels, lstm_hidden_size=lstm_hidden_size)
-    model = DeepSpatiotemporalClustering(**params,
-                                         **_engine_params(seed, device, threads, verbose))
+    engine = _engine_params(seed, device, threads, verbose, precision)
+    model = DeepSpatiotemporalClustering(**params, **engine)
     click.echo(f"DeepSpatiotemporalClustering on {', '.join(names)} {dict(fields.sizes)}")
     try:
         model.fit(X)
@@ -646,8 +659,8 @@ def _object_outputs(model, inputs, out_dir, attrs, y=None):
               help="k-means clusters of LabelAugmenter (default: the estimator's).")
 @_engine_options
 def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedding_dim,
-                conv_channels, lstm_hidden_size, epochs, augment_clusters, seed, device, threads,
-                verbose):
+                conv_channels, lstm_hidden_size, epochs, augment_clusters, seed, device,
+                precision, threads, verbose):
     """Fit on objects with a few labels; save the model and the results in OUT.
 
     OUT receives model.skstc (embedder + label augmenter + classifier, written by
@@ -684,7 +697,7 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
         **_given(n_clusters=n_clusters, embedding_dim=embedding_dim,
                  conv_channels=conv_channels, lstm_hidden_size=lstm_hidden_size,
                  max_epochs=epochs),
-        spatial_shape=spatial_shape, **_engine_params(seed, device, threads, verbose))
+        spatial_shape=spatial_shape, **_engine_params(seed, device, threads, verbose, precision))
     aug = LabelAugmenter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
                          **_given(n_clusters=augment_clusters), random_state=seed)
     model = Pipeline([("embed", ae), ("augment", aug)])
@@ -718,8 +731,8 @@ def objects_fit(in_path, out, map_var, series_var, label_var, n_clusters, embedd
 def objects_apply(model_path, in_path, out, map_var, series_var):
     """Embed and classify new objects with a model saved by `skstc objects fit`.
 
-    MODEL is the model.skstc written by fit (loading it never runs code). OUT receives embeddings.nc and labels.csv (predicted
-    class and cluster per object).
+    MODEL is the model.skstc written by fit (loading it never runs code). OUT receives
+    embeddings.nc and labels.csv (predicted class and cluster per object).
     """
     from sklearn.pipeline import Pipeline
 
