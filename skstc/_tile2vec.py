@@ -287,9 +287,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     row. This is what lets scikit-learn's checks, cross-validation and grid search slice rows.
 
     Memory: ``fit`` loads the training regions into memory (triplets are cut at random
-    positions); ``transform`` and ``predict`` read numpy, memory-mapped or dask-backed input
-    ``batch_size`` tiles at a time, so embedding a region larger than memory is bounded by
-    ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``).
+    positions); ``transform`` and ``predict`` read numpy or memory-mapped input
+    ``batch_size`` tiles at a time. Dask-backed input (e.g. ``xr.open_zarr``) gives lazy
+    results with one task per spatial chunk: the chunks are aligned to whole tiles (rounded
+    to multiples of ``tile_size`` when they are not) and each task holds all dates and bands
+    of its chunk, so memory is bounded by the spatial chunk size times the number of
+    dask threads, not by the region's size; choose spatial chunks accordingly
+    (``benchmarks/bench_out_of_core.py`` labels a 16 GB zarr stack this way).
 
     Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
     NaN; tiles with more than ``max_nan_fraction`` missing pixels are never used in training
