@@ -107,13 +107,15 @@ class Scene:
             inside = zmap == z
             if inside.any():
                 tex[inside] = _t2v_textures(z % 4, yy[inside], xx[inside], self.tex_phase[z])
-        # a per-window noise stream, reproducible from the scene seed and the position:
-        # uniform integer noise of +-22 DN (standard deviation 13 DN = ``noise`` * 255)
+        # uniform integer noise of +-22 DN (standard deviation 13 DN = ``noise`` * 255): each
+        # (date, band) plane takes a random slice of a pool drawn once per window, from a
+        # stream reproducible from the scene seed and the window's position
         rng = np.random.default_rng([self.seed, y0, x0])
         half = int(round(self.noise * 255 * np.sqrt(3)))
-        noise = rng.integers(-half, half + 1, size=(self.n_times, self.n_bands) + zmap.shape,
-                             dtype=np.int8)
-        out = np.empty(noise.shape, np.uint8)
+        n_px = zmap.size
+        pool = rng.integers(-half, half + 1, size=2 * n_px, dtype=np.int8)
+        starts = rng.integers(0, n_px, size=(self.n_times, self.n_bands))
+        out = np.empty((self.n_times, self.n_bands) + zmap.shape, np.uint8)
         v = np.empty(zmap.shape, np.float32)
         for t in range(self.n_times):
             for b in range(self.n_bands):
@@ -121,7 +123,7 @@ class Scene:
                 lut_amp = 255 * self.tex_amp[:, t, b]
                 np.multiply(lut_amp[zmap], tex, out=v)
                 v += lut_mean[zmap]
-                v += noise[t, b]
+                v += pool[starts[t, b]:starts[t, b] + n_px].reshape(zmap.shape)
                 np.clip(v, 0, 255, out=v)
                 out[t, b] = v
         return out
@@ -278,7 +280,7 @@ def main(argv=None):
             joblib.dump((model, baseline), work / "models.joblib")
 
         # label-time estimate from a small window through the same lazy path
-        e = min(S, 4 * args.chunk)
+        e = min(S, 2 * args.chunk)
         with phase("estimate"):
             small = model.predict_label_maps(da[:, :, :e, :e])[0].compute()
         estimate = times["estimate"] * (S / e) ** 2
