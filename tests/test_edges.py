@@ -325,6 +325,24 @@ def test_tile2vec_dask_region_is_lazy_and_blockwise(t2v):
     np.testing.assert_allclose(series.values, model.transform(images), rtol=1e-5, atol=1e-6)
 
 
+def test_tile2vec_zarr_region_to_zarr_label_map(t2v, tmp_path):
+    # a region opened lazily from a zarr store is labelled lazily and written chunk by chunk
+    pytest.importorskip("zarr")
+    from skstc.io import to_zarr
+
+    model, images, da = t2v
+    da.isel(region=0).rename("reflectance").to_dataset().chunk({"y": 16, "x": 16}).to_zarr(
+        tmp_path / "stack.zarr")
+    opened = xr.open_zarr(tmp_path / "stack.zarr")["reflectance"]
+    label_map = model.predict_label_maps(opened)[0]
+    assert label_map.chunks == ((2, 2), (2, 2, 1))
+    to_zarr(label_map, tmp_path / "labels.zarr", estimator=model)
+    store = xr.open_zarr(tmp_path / "labels.zarr")
+    np.testing.assert_array_equal(store["cluster"].values,
+                                  model.predict_label_maps(images[0])[0])
+    assert store.attrs["skstc_estimator"] == "Tile2VecSeriesKMeans"
+
+
 @pytest.mark.parametrize("chunks, expected", [
     ((16, 16, 8), (16, 16, 8)),          # already on tile boundaries: kept
     ((12, 12, 12, 4), (16, 16, 8)),      # rounded to whole tiles
