@@ -6,6 +6,9 @@ while a block runs::
     with PeakRSS() as mem:
         model.transform(big)
     mem.base, mem.peak, mem.extra   # bytes: before, highest seen, highest minus before
+
+``PeakRSS(tree=True)`` samples the sum over this process and all its descendants (e.g. the
+worker processes of a ``distributed.LocalCluster``), with ``tree_rss()``.
 """
 
 import os
@@ -26,6 +29,20 @@ def rss():
         return psutil.Process().memory_info().rss
 
 
+def tree_rss():
+    """Resident set size of this process plus all its descendant processes, in bytes."""
+    import psutil
+
+    proc = psutil.Process()
+    total = proc.memory_info().rss
+    for child in proc.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.Error:  # exited between listing and reading
+            pass
+    return total
+
+
 class PeakRSS:
     """Context manager recording the resident set size before and at its peak inside.
 
@@ -33,13 +50,17 @@ class PeakRSS:
     ----------
     interval : float, default=0.002
         Seconds between two samples.
+    tree : bool, default=False
+        Sample this process and its descendants together (:func:`tree_rss`).
     """
 
-    def __init__(self, interval=0.002):
+    def __init__(self, interval=0.002, tree=False):
         self.interval = interval
+        self.tree = tree
+        self._read = tree_rss if tree else rss
 
     def __enter__(self):
-        self.base = self.peak = rss()
+        self.base = self.peak = self._read()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -47,13 +68,13 @@ class PeakRSS:
 
     def _sample(self):
         while not self._done.is_set():
-            self.peak = max(self.peak, rss())
+            self.peak = max(self.peak, self._read())
             time.sleep(self.interval)
 
     def __exit__(self, *exc):
         self._done.set()
         self._thread.join()
-        self.peak = max(self.peak, rss())
+        self.peak = max(self.peak, self._read())
         return False
 
     @property

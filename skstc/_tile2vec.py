@@ -79,8 +79,28 @@ class _OnTheFlyTriplets:
                    torch.zeros(size, dtype=torch.float32))
 
 
-def _call_on_region(fn, region):
-    return fn([region])
+def _tile_aligned_chunks(chunks, tile_size):
+    """Chunk sizes along a spatial axis whose boundaries fall between tiles.
+
+    ``chunks`` cover a whole number of tiles. Boundaries already on multiples of
+    ``tile_size`` are kept; otherwise regular chunks of the first chunk's size rounded to a
+    multiple of ``tile_size`` (at least one tile) are used.
+    """
+    bounds = np.cumsum(chunks)
+    if not (bounds % tile_size).any():
+        return tuple(int(c) for c in chunks)
+    total = int(bounds[-1])
+    size = max(tile_size, int(round(chunks[0] / tile_size)) * tile_size)
+    n_full, rest = divmod(total, size)
+    return (size,) * n_full + ((rest,) if rest else ())
+
+
+def _tile_block(block, fn, tile_size, out_shape):
+    """``fn`` on one block ``(time, band, h, w)`` of whole tiles -> ``(h / ts, w / ts, ...)``."""
+    block = np.asarray(block)
+    out = np.asarray(fn([ImageRegion(block)]))
+    return out.reshape((block.shape[2] // tile_size, block.shape[3] // tile_size)
+                       + tuple(out_shape))
 
 
 class _Count(torch.utils.data.Dataset):
@@ -268,9 +288,13 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     row. This is what lets scikit-learn's checks, cross-validation and grid search slice rows.
 
     Memory: ``fit`` loads the training regions into memory (triplets are cut at random
-    positions); ``transform`` and ``predict`` read numpy, memory-mapped or dask-backed input
-    ``batch_size`` tiles at a time, so embedding a region larger than memory is bounded by
-    ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``).
+    positions); ``transform`` and ``predict`` read numpy or memory-mapped input
+    ``batch_size`` tiles at a time. Dask-backed input (e.g. ``xr.open_zarr``) gives lazy
+    results with one task per spatial chunk: the chunks are aligned to whole tiles (rounded
+    to multiples of ``tile_size`` when they are not) and each task holds all dates and bands
+    of its chunk, so memory is bounded by the spatial chunk size times the number of
+    dask threads, not by the region's size; choose spatial chunks accordingly
+    (``benchmarks/bench_out_of_core.py`` labels a 16 GB zarr stack this way).
 
     Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
     NaN; tiles with more than ``max_nan_fraction`` missing pixels are never used in training
@@ -566,24 +590,51 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
     # ---- inference ----------------------------------------------------------------------
     def _per_region(self, X, fn, out_shape, dtype):
-        """``fn(regions)`` on the regions of ``X``; lazy (one task per region) for dask input.
+        """``fn(regions)`` on the regions of ``X``; lazy and block-wise for dask input.
 
-        The dask tasks read their region tile row by tile row when computed, as the eager
-        path does.
+        ``fn`` maps a list of regions to per-tile outputs ``(n_tiles, *out_shape)``. For dask
+        input the result is :meth:`_lazy_tile_grids` flattened, tile by tile in ``fn``'s
+        order (region by region, row-major).
         """
         regions, _ = self._regions(X, fitting=False)
         self._check_regions(regions, fitting=False)
         if not any(is_dask(r.data) for r in regions):
             return fn(regions)
+        import dask.array as dsa
+
+        grids = self._lazy_tile_grids(regions, fn, out_shape, dtype)
+        return dsa.concatenate([g.reshape((-1,) + tuple(out_shape)) for g in grids])
+
+    def _lazy_tile_grids(self, regions, fn, out_shape, dtype):
+        """Per region, a lazy dask array ``(n_tile_rows, n_tile_cols, *out_shape)`` of ``fn``.
+
+        Each region is cut to its tile grid and rechunked so that a block holds all dates and
+        bands of whole tiles (:func:`_tile_aligned_chunks`; a no-op when the spatial chunks
+        are already multiples of ``tile_size``); one task per block computes ``fn`` on it, so
+        memory is bounded by the block size, not by the region's, and the blocks run in
+        parallel on the active scheduler. The fitted model is one task of the graph, sent
+        once to each worker.
+        """
         import dask
         import dask.array as dsa
 
         ts = self.tile_size
-        shipped = dask.delayed(fn, pure=False)  # one task: sent once to each worker
-        parts = [dsa.from_delayed(dask.delayed(_call_on_region, pure=False)(shipped, r),
-                                  shape=((r.shape[2] // ts) * (r.shape[3] // ts),) + out_shape,
-                                  dtype=dtype) for r in regions]
-        return dsa.concatenate(parts)
+        shipped = dask.delayed(fn, pure=False)
+        out_shape = tuple(int(s) for s in out_shape)
+        grids = []
+        for r in regions:
+            gh, gw = r.shape[2] // ts, r.shape[3] // ts
+            data = r.data if is_dask(r.data) else dsa.from_array(r.data)
+            data = data[:, :, :gh * ts, :gw * ts]
+            data = data.rechunk({0: -1, 1: -1, 2: _tile_aligned_chunks(data.chunks[2], ts),
+                                 3: _tile_aligned_chunks(data.chunks[3], ts)})
+            chunks = (tuple(c // ts for c in data.chunks[2]),
+                      tuple(c // ts for c in data.chunks[3])) + tuple((s,) for s in out_shape)
+            grids.append(data.map_blocks(
+                _tile_block, shipped, ts, out_shape, dtype=dtype, chunks=chunks,
+                drop_axis=[0, 1], new_axis=list(range(2, 2 + len(out_shape))) or None,
+                meta=np.empty((0,) * (2 + len(out_shape)), dtype=dtype)))
+        return grids
 
     def _region_series(self, regions, module):
         series, _ = self._tile_series(regions, module)
@@ -681,8 +732,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         -------
         labels : ndarray of shape (n_tiles,)
             A DataArray on a ``tile`` dim (``region``/``row``/``col``, centre ``y``/``x``
-            coordinates) for xarray input, dask-backed (one task per region, computed when
-            asked) for dask input; :meth:`predict_label_maps` gives maps.
+            coordinates) for xarray input; for dask input lazy (one task per tile-aligned
+            spatial chunk, holding all dates and bands of that chunk), computed when asked;
+            :meth:`predict_label_maps` gives maps.
         """
         check_is_fitted(self, "labels_")
         labels = self._per_region(X, self._predict_regions, (), np.int64)
@@ -693,7 +745,23 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         return self.fit(X).labels_
 
     def predict_label_maps(self, X):
-        """Cluster maps of the regions of ``X``, one 2-D array (or DataArray) per region."""
-        labels = np.asarray(self.predict(X))
+        """Cluster maps of the regions of ``X``, one 2-D array (or DataArray) per region.
+
+        Parameters
+        ----------
+        X : array-like, list of arrays or xarray.DataArray
+
+        Returns
+        -------
+        label_maps : list of ndarray of shape (n_tile_rows, n_tile_cols)
+            DataArrays on the tile-centre ``y``/``x`` coordinates for xarray input; for dask
+            input lazy, chunked like the input's tile-aligned spatial chunks (one task per
+            chunk), computed or written (e.g. :func:`skstc.io.to_zarr`) when asked.
+        """
+        check_is_fitted(self, "labels_")
         regions, is_2d = self._regions(X, fitting=False)
-        return self._label_maps(labels, regions, is_2d)
+        if not any(is_dask(r.data) for r in regions):
+            return self._label_maps(np.asarray(self.predict(X)), regions, is_2d)
+        self._check_regions(regions, fitting=False)
+        grids = self._lazy_tile_grids(regions, self._predict_regions, (), np.int64)
+        return self._label_maps(grids, regions, is_2d)

@@ -284,6 +284,76 @@ def test_tile2vec_xarray_and_dask_out(t2v):
     np.testing.assert_allclose(lazy_da.values, Z.values, rtol=1e-5)
 
 
+def _counted_region(images, chunks, reads):
+    """``images`` as a dask array built from ``chunks`` blocks, counting the block reads."""
+    dsa = pytest.importorskip("dask.array")
+
+    def read(block_info=None):
+        reads.append(1)
+        sl = tuple(slice(a, b) for a, b in block_info[None]["array-location"])
+        return images[sl]
+
+    lazy = dsa.from_array(images, chunks=chunks)
+    return dsa.map_blocks(read, dtype=images.dtype, chunks=lazy.chunks,
+                          meta=np.empty((0,) * images.ndim, images.dtype))
+
+
+def test_tile2vec_dask_region_is_lazy_and_blockwise(t2v):
+    dsa = pytest.importorskip("dask.array")
+    model, images, da = t2v
+    reads = []
+    # 5-D (region, time, band, y, x) in chunks of one date and band, 16 x 16 pixels
+    lazy_in = da.copy(data=_counted_region(images, (1, 1, 1, 16, 16), reads))
+    n_chunks = lazy_in.data.npartitions
+    labels = model.predict(lazy_in)
+    series = model.transform(lazy_in)
+    maps = model.predict_label_maps(lazy_in)
+    assert reads == []                      # nothing computed before asked
+    assert isinstance(labels.data, dsa.Array) and isinstance(series.data, dsa.Array)
+    assert all(isinstance(m.data, dsa.Array) for m in maps)
+    # one task per 16-pixel spatial chunk (2 x 2 tiles of 8), not one per region
+    assert maps[0].data.chunks == ((2, 2), (2, 2, 1))
+    computed = [m.compute() for m in maps]
+    # each stored chunk is read once per computation (no strip-wise re-reads)
+    assert len(reads) == n_chunks
+    expected = model.predict_label_maps(da)
+    for got, ref in zip(computed, expected):
+        np.testing.assert_array_equal(got.values, ref.values)
+        np.testing.assert_array_equal(got.y.values, ref.y.values)
+        assert got.attrs["crs"] == "EPSG:32633"
+    np.testing.assert_array_equal(labels.values, model.predict(images))
+    np.testing.assert_allclose(series.values, model.transform(images), rtol=1e-5, atol=1e-6)
+
+
+def test_tile2vec_zarr_region_to_zarr_label_map(t2v, tmp_path):
+    # a region opened lazily from a zarr store is labelled lazily and written chunk by chunk
+    pytest.importorskip("zarr")
+    from skstc.io import to_zarr
+
+    model, images, da = t2v
+    da.isel(region=0).rename("reflectance").to_dataset().chunk({"y": 16, "x": 16}).to_zarr(
+        tmp_path / "stack.zarr")
+    opened = xr.open_zarr(tmp_path / "stack.zarr")["reflectance"]
+    label_map = model.predict_label_maps(opened)[0]
+    assert label_map.chunks == ((2, 2), (2, 2, 1))
+    to_zarr(label_map, tmp_path / "labels.zarr", estimator=model)
+    store = xr.open_zarr(tmp_path / "labels.zarr")
+    np.testing.assert_array_equal(store["cluster"].values,
+                                  model.predict_label_maps(images[0])[0])
+    assert store.attrs["skstc_estimator"] == "Tile2VecSeriesKMeans"
+
+
+@pytest.mark.parametrize("chunks, expected", [
+    ((16, 16, 8), (16, 16, 8)),          # already on tile boundaries: kept
+    ((12, 12, 12, 4), (16, 16, 8)),      # rounded to whole tiles
+    ((3,) * 13 + (1,), (8,) * 5),        # smaller than a tile: one tile per chunk
+])
+def test_tile_aligned_chunks(chunks, expected):
+    from skstc._tile2vec import _tile_aligned_chunks
+
+    assert _tile_aligned_chunks(chunks, 8) == expected
+
+
 # ---- scikit-learn API ----------------------------------------------------------------------
 def test_score_is_negative_inertia(ds, dsc, t2v):
     z = dsc.transform(ds).values

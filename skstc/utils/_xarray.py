@@ -196,14 +196,19 @@ def wrap_tiles(values, regions, tile_size, *, feature_dim=None, name=None, attrs
 def tile_label_maps(labels, regions, tile_size, is_2d):
     """One ``(n_tile_rows, n_tile_cols)`` label map per region (regions in fit order).
 
-    A DataArray on tile-centre ``y``/``x`` coordinates when the region came from xarray (and
-    not from 2-D rows), else a numpy array.
+    ``labels`` holds every tile's label (region by region, row-major), or is a list of one
+    ``(n_tile_rows, n_tile_cols)`` array per region (numpy or lazy dask). A DataArray on
+    tile-centre ``y``/``x`` coordinates, with the input's attributes, when the region came
+    from xarray (and not from 2-D rows), else the array.
     """
     ts = tile_size
     maps, offset = [], 0
-    for region in regions:
+    for i, region in enumerate(regions):
         gh, gw = region.shape[2] // ts, region.shape[3] // ts
-        lm = labels[offset:offset + gh * gw].reshape(gh, gw)
+        if isinstance(labels, list):
+            lm = labels[i]
+        else:
+            lm = labels[offset:offset + gh * gw].reshape(gh, gw)
         offset += gh * gw
         if region.y is not None and region.x is not None and not is_2d:
             import xarray as xr
@@ -213,6 +218,6 @@ def tile_label_maps(labels, regions, tile_size, is_2d):
             xc = region.x[:gw * ts].reshape(gw, ts).mean(axis=1) if np.issubdtype(
                 region.x.dtype, np.number) else region.x[ts // 2::ts][:gw]
             lm = xr.DataArray(lm, dims=("y", "x"), coords={"y": yc, "x": xc},
-                              name="cluster")
+                              name="cluster", attrs=dict(region.attrs or {}))
         maps.append(lm)
     return maps
