@@ -142,8 +142,10 @@ def to_netcdf(obj, path, *, estimator=None, attrs=None):
     return path
 
 
-def to_zarr(obj, path, *, estimator=None, attrs=None):
+def to_zarr(obj, path, *, estimator=None, attrs=None, zarr_format=2):
     """Write a DataArray or Dataset to a zarr store with the provenance attributes.
+
+    Dask-backed data is computed and written chunk by chunk.
 
     Parameters
     ----------
@@ -152,6 +154,9 @@ def to_zarr(obj, path, *, estimator=None, attrs=None):
         Store to write (overwritten).
     estimator : estimator or None, default=None
     attrs : dict or None, default=None
+    zarr_format : {2, 3}, default=2
+        Zarr storage format. Format 2 with consolidated metadata is read by zarr-python 2 and 3
+        and by :func:`xarray.open_zarr` without warnings; format 3 stores need zarr-python 3.
 
     Returns
     -------
@@ -164,7 +169,9 @@ def to_zarr(obj, path, *, estimator=None, attrs=None):
             from exc
     path = Path(path)
     out = _with_attrs(obj, estimator, attrs, as_dataset=True)
-    out.to_zarr(path, mode="w")
+    if zarr_format not in (2, 3):
+        raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}.")
+    out.to_zarr(path, mode="w", zarr_format=zarr_format)
     return path
 
 

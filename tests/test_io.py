@@ -96,6 +96,25 @@ def test_zarr_round_trip(tmp_path):
     assert back.attrs["skstc_estimator"] == "KMeans"
 
 
+def test_zarr_store_opens_without_warnings(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = to_zarr(label_map(), tmp_path / "m.zarr")
+        back = xr.open_zarr(path)
+    np.testing.assert_array_equal(back["cluster"], label_map())
+    assert zarr.open_group(str(path), mode="r").metadata.zarr_format == 2
+    if int(zarr.__version__.split(".")[0]) >= 3:
+        with warnings.catch_warnings():  # zarr 3 says consolidated metadata is not in spec 3
+            warnings.simplefilter("ignore")
+            to_zarr(label_map(), tmp_path / "m3.zarr", zarr_format=3)
+        assert zarr.open_group(str(tmp_path / "m3.zarr"), mode="r").metadata.zarr_format == 3
+    with pytest.raises(ValueError, match="zarr_format must be 2 or 3"):
+        to_zarr(label_map(), tmp_path / "bad.zarr", zarr_format=4)
+
+
 def test_geotiff_round_trip_keeps_crs(tmp_path):
     pytest.importorskip("rioxarray")
     path = to_geotiff(label_map(), tmp_path / "m.tif", crs="EPSG:32633", estimator=KMeans(3))
