@@ -357,7 +357,7 @@ def part_memory(args):
 
 
 # ---- the baseline ladder ------------------------------------------------------------------
-LADDER_NET = dict(conv_channels=(16, 32, 64, 128))  # everything else: estimator defaults
+LADDER_NET = {}  # the estimator's defaults; --dsc-params overrides them in every DSC row
 
 
 def ladder_sets():
@@ -442,6 +442,7 @@ def part_ladder(args):
             variants = {n: v for n, v in LADDER_VARIANTS.items()
                         if args.variants is not None
                         and (not args.variants or any(w in n for w in args.variants))}
+            variants.update(json.loads(args.ladder_models or "{}"))
             for model_name, model in ladder_models(k, lat, seed, args.threads, variants,
                                                    default=not args.skip_default).items():
                 t = time.perf_counter()
@@ -491,6 +492,11 @@ def main(argv=None):
     parser.add_argument("--variants", nargs="*", default=None,
                         help="ladder: add the DSC variants (area weighting, geometry "
                              "pretraining), or those whose name contains one of these words")
+    parser.add_argument("--ladder-models", default=None,
+                        help='ladder: JSON {"row name": {DSC parameters}} of extra DSC rows')
+    parser.add_argument("--dsc-params", default=None,
+                        help="ladder: JSON {DSC parameters} applied to every DSC row (e.g. "
+                             "a smaller epoch budget)")
     parser.add_argument("--skip-default", action="store_true",
                         help="ladder: leave out the default DSC (when it was run already)")
     parser.add_argument("--seeds", type=int, default=5)
@@ -503,6 +509,7 @@ def main(argv=None):
                         help="python of an environment with clustpy (default: this one)")
     args = parser.parse_args(argv)
     NET["lstm_hidden_size"] = args.lstm_hidden
+    LADDER_NET.update(json.loads(args.dsc_params or "{}"))
     parts = selected_parts(parser, args)
     for part in parts:
         t = time.perf_counter()

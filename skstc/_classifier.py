@@ -72,11 +72,13 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         Keep the encoder fixed (only with an ``encoder``).
     spatial_shape : tuple of int (height, width), default=(64, 64)
         Map shape, used when ``encoder`` is None.
-    embedding_dim : int, default=256
-        Embedding size, used when ``encoder`` is None.
-    conv_channels : tuple of int, default=(16, 32, 64)
+    embedding_dim : int, default=32
+        Embedding size, used when ``encoder`` is None (the defaults of the encoder are
+        those of :class:`MultimodalConstrainedAE`, sized for a CPU; the paper's are in
+        :meth:`paper_params`).
+    conv_channels : tuple of int, default=(8, 16, 32)
         Convolution channels, used when ``encoder`` is None.
-    lstm_hidden_size : int, default=64
+    lstm_hidden_size : int, default=32
         LSTM hidden size, used when ``encoder`` is None.
     hidden_units : int, default=64
         Width of the first fully connected layer.
@@ -126,6 +128,36 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     (40, 4)
     """
 
+    @classmethod
+    def paper_params(cls):
+        """Parameters of the published classifier (encoder size and training).
+
+        The defaults are sized for a CPU; these values give the published network when
+        trained from scratch (``encoder=None``): the encoder of
+        :meth:`MultimodalConstrainedAE.paper_params` (branch embeddings of 256,
+        convolutions of 16, 32 and 64 channels, an LSTM of 64 units), the plain head
+        (``standardize=False``) and batches of 256 of Adam at 1e-3. With an ``encoder``,
+        its own parameters give the architecture: build it with
+        :meth:`MultimodalConstrainedAE.paper_params`.
+
+        Returns
+        -------
+        params : dict
+            Parameter names and values, a new dict at each call; pass them to the
+            constructor or to :meth:`set_params`.
+
+        Examples
+        --------
+        >>> from skstc import MultimodalClassifier
+        >>> clf = MultimodalClassifier(spatial_shape=(64, 64))
+        >>> clf = clf.set_params(**MultimodalClassifier.paper_params())
+        >>> clf.embedding_dim, clf.conv_channels, clf.lstm_hidden_size
+        (256, (16, 32, 64), 64)
+        """
+        return {"embedding_dim": 256, "conv_channels": (16, 32, 64), "lstm_hidden_size": 64,
+                "hidden_units": 64, "standardize": False, "batch_size": 256,
+                "min_steps_per_epoch": 1, "lr": 1e-3, "optimizer": "adam"}
+
     _parameter_constraints: dict = {
         **TorchEstimatorMixin._engine_parameter_constraints,
         "encoder": [MultimodalConstrainedAE, None],
@@ -144,7 +176,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
                         "batch_size")
 
     def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
-                 embedding_dim=256, conv_channels=(16, 32, 64), lstm_hidden_size=64, hidden_units=64,
+                 embedding_dim=32, conv_channels=(8, 16, 32), lstm_hidden_size=32, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
                  lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0, random_state=None):
