@@ -360,6 +360,14 @@ def part_memory(args):
 LADDER_NET = {}  # the estimator's defaults; --dsc-params overrides them in every DSC row
 
 
+def _scaled(fields):
+    """Fields min-max scaled per variable, as a float32 (time, variable, lat, lon) array."""
+    scaled = FieldMinMaxScaler().fit_transform(fields)
+    if hasattr(scaled, "to_dataarray"):  # xarray in, xarray out
+        scaled = scaled.to_dataarray("variable").transpose("time", "variable", "lat", "lon")
+    return np.asarray(scaled, dtype=np.float32)
+
+
 def ladder_sets():
     """(name, X scaled float32, latitudes, k, truth or None, time-ordered) of every set."""
     X, y = make_climate_fields(n_times=240, n_regimes=4, n_variables=3, grid_shape=(24, 24),
@@ -372,23 +380,23 @@ def ladder_sets():
         return
     ds = era5_sector()
     yield ("ERA5 DJF msl+vo850 N-Atlantic (360 x 2 x 21 x 41)",
-           FieldMinMaxScaler().fit_transform(ds).astype(np.float32), ds["lat"].values, 7,
+           _scaled(ds), ds["lat"].values, 7,
            None, True)
     uk = load_era5(DATA / "era5_t2m_uk_2019-03_hourly.nc")
     daily = uk.resample(time="1D").mean()
     yield ("ERA5 UK t2m daily means (31 x 1 x 33 x 49)",
-           FieldMinMaxScaler().fit_transform(daily).astype(np.float32), uk["lat"].values, 3,
+           _scaled(daily), uk["lat"].values, 3,
            None, True)
     six_h = uk.isel(time=slice(0, None, 6))
     hours = six_h["time"].dt.hour.values
     yield ("ERA5 UK t2m 6-hourly, truth = hour of the day (124 x 1 x 33 x 49)",
-           FieldMinMaxScaler().fit_transform(six_h).astype(np.float32), uk["lat"].values, 4,
+           _scaled(six_h), uk["lat"].values, 4,
            hours // 6, True)
     ens = load_era5(DATA / "era5_levels_members_2017-01.nc")
     dates = np.unique(ens["time"].values, return_inverse=True)[1].ravel()
     yield ("ERA5 ensemble z+t at 850/500 hPa, 10 members x 4 dates, truth = date "
            "(40 x 4 x 61 x 120)",
-           FieldMinMaxScaler().fit_transform(ens).astype(np.float32), ens["lat"].values, 4,
+           _scaled(ens), ens["lat"].values, 4,
            dates, False)
 
 
