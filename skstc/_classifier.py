@@ -72,13 +72,12 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         Keep the encoder fixed (only with an ``encoder``).
     spatial_shape : tuple of int (height, width), default=(64, 64)
         Map shape, used when ``encoder`` is None.
-    embedding_dim : int, default=32
-        Embedding size, used when ``encoder`` is None (the defaults of the encoder are
-        those of :class:`MultimodalConstrainedAE`, sized for a CPU; the paper's are in
-        :meth:`paper_params`).
-    conv_channels : tuple of int, default=(8, 16, 32)
+    embedding_dim : int, default=256
+        Embedding size, used when ``encoder`` is None (the encoder's defaults are those of
+        :class:`MultimodalConstrainedAE`; the paper's training is :meth:`paper_params`).
+    conv_channels : tuple of int, default=(16, 32, 64)
         Convolution channels, used when ``encoder`` is None.
-    lstm_hidden_size : int, default=32
+    lstm_hidden_size : int, default=64
         LSTM hidden size, used when ``encoder`` is None.
     hidden_units : int, default=64
         Width of the first fully connected layer.
@@ -132,8 +131,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     def paper_params(cls):
         """Parameters of the published classifier (encoder size and training).
 
-        The defaults are sized for a CPU; these values give the published network when
-        trained from scratch (``encoder=None``): the encoder of
+        The defaults have the published encoder; these values give the published network
+        and training when trained from scratch (``encoder=None``): the encoder of
         :meth:`MultimodalConstrainedAE.paper_params` (branch embeddings of 256,
         convolutions of 16, 32 and 64 channels, an LSTM of 64 units), the plain head
         (``standardize=False``) and batches of 256 of Adam at 1e-3. With an ``encoder``,
@@ -176,7 +175,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
                         "batch_size")
 
     def __init__(self, encoder=None, *, freeze_encoder=False, spatial_shape=(64, 64),
-                 embedding_dim=32, conv_channels=(8, 16, 32), lstm_hidden_size=32, hidden_units=64,
+                 embedding_dim=256, conv_channels=(16, 32, 64), lstm_hidden_size=64, hidden_units=64,
                  standardize=True, min_steps_per_epoch=8, max_epochs=100, batch_size=256,
                  lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None, device="auto",
                  n_threads=None, num_workers=0, callbacks=None, verbose=0, random_state=None):

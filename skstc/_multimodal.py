@@ -222,10 +222,11 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     and training choices (``reconstruction="sum"`` with ``spatial_weight=0.01``,
     ``map_pooling="flatten"``, ``series_readout="last"``, ``fusion="sum"``,
     ``decoders="shared"``, ``balanced_batches="always"``, ``early_stopping=False``,
-    ``clustering_loss="constrained"``, ``constraint_center=False``) on a network and a
-    budget sized for a CPU (branch embeddings of 32, convolutions of 8, 16 and 32
-    channels, an LSTM of 32 units, 60 epochs); :meth:`paper_params` gives the published
-    configuration (embeddings of 256, 2000 epochs, for a GPU). Each deviation found
+    ``clustering_loss="constrained"``, ``constraint_center=False``) and the published
+    network with a CPU budget (60 epochs of at least ``min_steps_per_epoch`` steps);
+    :meth:`paper_params` gives the published configuration (2000 epochs of batches of
+    256, for a GPU). Narrower networks were cheaper but lost few-label macro-F1 on the
+    real object sets (``benchmarks/results/defaults.md``). Each deviation found
     in an audit of the published form is a parameter: scale-free reconstruction terms
     (``reconstruction="normalized"``), early stopping on held-out rows, global pooling of
     the map, a read-out pooled over all steps, concatenation and per-branch decoders,
@@ -266,12 +267,11 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     spatial_shape : tuple of int (height, width), default=(64, 64)
         Shape of the maps: the first ``height * width`` columns of ``X`` are the flattened
         map, the rest is the series.
-    embedding_dim : int, default=32
+    embedding_dim : int, default=256
         Size of each branch's embedding (and of the fused embedding with
-        ``fusion="sum"``; twice that with ``"concat"``). The paper: 256 (see
-        :meth:`paper_params`); on the real object sets of
-        ``benchmarks/results/defaults.md`` 32 scored as well as 256 in few-label macro-F1
-        at a fraction of the cost.
+        ``fusion="sum"``; twice that with ``"concat"``); the paper's. Embeddings of 32
+        lost few-label macro-F1 on the real object sets of
+        ``benchmarks/results/defaults.md`` (Slovenia 0.50 against 0.56).
     modalities : {"both", "spatial", "temporal"}, default="both"
         Which branches are used (SAE: "spatial", TAE: "temporal").
     clustering_loss : {"constrained", "contrastive", "dec", "idec", "pairwise"} or None, \
@@ -309,12 +309,12 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         start and cannot be met by collapse).
     temperature : float, default=0.1
         Temperature of ``clustering_loss="contrastive"``.
-    conv_channels : tuple of int, default=(8, 16, 32)
-        Convolution channels of the spatial encoder (reversed in the decoder); the paper:
-        (16, 32, 64).
-    lstm_hidden_size : int, default=32
-        LSTM hidden size (the paper: 64). The recurrent steps dominate the cost of a fit
-        on long series.
+    conv_channels : tuple of int, default=(16, 32, 64)
+        Convolution channels of the spatial encoder (reversed in the decoder).
+    lstm_hidden_size : int, default=64
+        LSTM hidden size. The recurrent steps dominate the cost of a fit on long series
+        (32 units take about half the time, and lost macro-F1 in
+        ``benchmarks/results/defaults.md``).
     bidirectional : bool, default=True
         Bidirectional LSTM encoder (False: forward direction only).
     activation : {"relu", "linear"}, default="relu"
@@ -441,8 +441,8 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     def paper_params(cls):
         """Parameters of the published configuration (network size, loss and training).
 
-        The defaults keep the published loss and training choices but are sized for a CPU
-        (a narrower network, fewer epochs); these values give the published model: branch
+        The defaults keep the published loss, training choices and network with a CPU
+        budget (fewer epochs); these values give the published model: branch
         embeddings of 256, convolutions of 16, 32 and 64 channels, a bidirectional LSTM of
         64 units, the constrained term with the per-sample summed reconstruction errors
         (``spatial_weight=0.01``, set for 64 x 64 maps), class-balanced batches of 256 and
@@ -511,11 +511,11 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
     _fit_time_params = ("max_epochs", "conv_channels", "lstm_hidden_size", "embedding_dim",
                         "batch_size")
 
-    def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=32,
+    def __init__(self, n_clusters=4, *, spatial_shape=(64, 64), embedding_dim=256,
                  modalities="both", clustering_loss="constrained", pairwise_schedule="joint",
                  spatial_weight=0.01, temporal_weight=1.0, constraint_weight=1.0,
                  reconstruction="sum", constraint_start=0.5, constraint_center=False,
-                 temperature=0.1, conv_channels=(8, 16, 32), lstm_hidden_size=32, bidirectional=True,
+                 temperature=0.1, conv_channels=(16, 32, 64), lstm_hidden_size=64, bidirectional=True,
                  activation="relu", map_pooling="flatten", series_readout="last",
                  fusion="sum", decoders="shared", balanced_batches="always",
                  early_stopping=False, validation_fraction=0.1,
