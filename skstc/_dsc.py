@@ -78,7 +78,8 @@ class _FieldWindows(torch.utils.data.Dataset):
     """
 
     def __init__(self, fields, p, window):
-        self.fields = torch.from_numpy(np.ascontiguousarray(fields, dtype=np.float32))
+        # a writable copy when the input is read-only (e.g. a memory-mapped netCDF variable)
+        self.fields = torch.from_numpy(np.require(fields, np.float32, ["C", "W"]))
         self.p = p
         self.offsets = torch.arange(window) - window // 2
         self.n = len(fields)

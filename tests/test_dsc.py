@@ -514,3 +514,13 @@ def test_geometry_pretraining_brings_code_distances_to_the_inputs(fields):
             for name, est in (("geo", geo), ("plain", plain))}
     # measured: 0.75 with the term, 0.52 without
     assert corr["geo"] > corr["plain"] + 0.1 and corr["geo"] > 0.65
+
+
+def test_read_only_input_needs_no_copy_by_the_user(fields):
+    X, _ = fields
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*not writable.*")
+        est = DeepSpatiotemporalClustering(3, **dict(TINY, max_epochs=1)).fit(X)
+    assert est.labels_.shape == (60,) and not X.flags.writeable
