@@ -277,9 +277,10 @@ SNIPPETS.update({
     "sinop_modis_2000_2017.nc (objects)": ("MultimodalConstrainedAE + LabelAugmenter", {
         "load": _OBJECTS_IMPORTS + """
 ds = xr.open_dataset("sinop_modis_2000_2017.nc")
-ndvi = ds["ndvi"].where(ds["ndvi"] != -3000).interpolate_na("time") * 1e-4
+ndvi = ds["ndvi"].where(ds["ndvi"] != -3000) * 1e-4         # scaled integers, no data -> NaN
+ndvi = ndvi.interpolate_na("time").fillna(ndvi.mean("time"))  # gaps, then series ends
 rows, cols = np.mgrid[4:36:3, 4:36:3].reshape(2, -1)        # an object every 3rd pixel
-maps, series = cut_objects(ndvi.bfill("time").ffill("time"), np.c_[rows, cols], window=9)
+maps, series = cut_objects(ndvi, np.c_[rows, cols], window=9)
 classes, y = np.unique(ds["svm_class"].isel(season=0).values[rows, cols],
                        return_inverse=True)
 y_few = np.where(np.random.default_rng(0).random(len(y)) < 0.1, y, -1)  # 10 % labelled
@@ -297,7 +298,7 @@ plot_label_confusion(y, model.predict(X), class_names=list(classes))
         "load": _OBJECTS_IMPORTS + """
 ds = xr.open_dataset("sentinel2_slovenia_ndvi.nc")
 ndvi = ds["ndvi"].where((ds["is_valid"] == 1) & (ds["cloud_mask"] == 0))
-ndvi = ndvi.interpolate_na("time").bfill("time").ffill("time")
+ndvi = ndvi.interpolate_na("time").fillna(ndvi.mean("time"))  # gaps, then series ends
 rows, cols = np.mgrid[4:97:3, 4:96:3].reshape(2, -1)        # an object every 3rd pixel
 keep = ds["lulc"].values[rows, cols] > 0                     # land use 0 = no data
 rows, cols = rows[keep], cols[keep]

@@ -313,7 +313,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         Convolution channels of the spatial encoder (reversed in the decoder).
     lstm_hidden_size : int, default=64
         LSTM hidden size. The recurrent steps dominate the cost of a fit on long series
-        (32 units take about half the time, and lost macro-F1 in
+        (32 units take less than half the time, and lost macro-F1 in
         ``benchmarks/results/defaults.md``).
     bidirectional : bool, default=True
         Bidirectional LSTM encoder (False: forward direction only).
