@@ -143,7 +143,7 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         params : dict
             Parameter names and values, a new dict at each call; pass them to the
-            constructor or to :meth:`set_params`.
+            constructor or to ``set_params``.
 
         Examples
         --------

@@ -486,7 +486,7 @@ default="cnn_lstm_ae"
         -------
         params : dict
             Parameter names and values, a new dict at each call; pass them to the
-            constructor or to :meth:`set_params`.
+            constructor or to ``set_params``.
 
         Examples
         --------

@@ -453,7 +453,7 @@ class MultimodalConstrainedAE(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMix
         -------
         params : dict
             Parameter names and values, a new dict at each call; pass them to the
-            constructor or to :meth:`set_params`.
+            constructor or to ``set_params``.
 
         Examples
         --------

@@ -309,7 +309,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         -------
         params : dict
             Parameter names and values, a new dict at each call; pass them to the
-            constructor or to :meth:`set_params`.
+            constructor or to ``set_params``.
 
         Examples
         --------
