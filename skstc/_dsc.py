@@ -447,7 +447,7 @@ default="cnn_lstm_ae"
         anomalies_sd = np.where(anomalies_sd > 0, anomalies_sd, 1.0)
         with torch.no_grad():
             if isinstance(module, DenseAutoencoder):
-                spread = np.broadcast_to(anomalies_sd[:, None, None], mean.shape)
+                spread = np.broadcast_to(anomalies_sd[:, None, None], mean.shape).copy()
                 module.shift.copy_(torch.as_tensor(mean.ravel(), dtype=torch.float32))
                 module.spread.copy_(torch.as_tensor(spread.ravel(), dtype=torch.float32))
             else:

@@ -523,4 +523,7 @@ def test_read_only_input_needs_no_copy_by_the_user(fields):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*not writable.*")
         est = DeepSpatiotemporalClustering(3, **dict(TINY, max_epochs=1)).fit(X)
-    assert est.labels_.shape == (60,) and not X.flags.writeable
+        rows = X.reshape(len(X), -1)[:, :12]  # 2-D rows: variables on a 1 x 1 grid
+        dec = DeepSpatiotemporalClustering(3, architecture="dec", dense_units=(8,),
+                                           **dict(TINY, max_epochs=1)).fit(rows)
+    assert est.labels_.shape == dec.labels_.shape == (60,) and not X.flags.writeable
