@@ -357,7 +357,15 @@ def part_memory(args):
 
 
 # ---- the baseline ladder ------------------------------------------------------------------
-LADDER_NET = dict(conv_channels=(16, 32, 64, 128))  # everything else: estimator defaults
+LADDER_NET = {}  # the estimator's defaults; --dsc-params overrides them in every DSC row
+
+
+def _scaled(fields):
+    """Fields min-max scaled per variable, as a float32 (time, variable, lat, lon) array."""
+    scaled = FieldMinMaxScaler().fit_transform(fields)
+    if hasattr(scaled, "to_dataarray"):  # xarray in, xarray out
+        scaled = scaled.to_dataarray("variable").transpose("time", "variable", "lat", "lon")
+    return np.asarray(scaled, dtype=np.float32)
 
 
 def ladder_sets():
@@ -372,23 +380,23 @@ def ladder_sets():
         return
     ds = era5_sector()
     yield ("ERA5 DJF msl+vo850 N-Atlantic (360 x 2 x 21 x 41)",
-           FieldMinMaxScaler().fit_transform(ds).astype(np.float32), ds["lat"].values, 7,
+           _scaled(ds), ds["lat"].values, 7,
            None, True)
     uk = load_era5(DATA / "era5_t2m_uk_2019-03_hourly.nc")
     daily = uk.resample(time="1D").mean()
     yield ("ERA5 UK t2m daily means (31 x 1 x 33 x 49)",
-           FieldMinMaxScaler().fit_transform(daily).astype(np.float32), uk["lat"].values, 3,
+           _scaled(daily), uk["lat"].values, 3,
            None, True)
     six_h = uk.isel(time=slice(0, None, 6))
     hours = six_h["time"].dt.hour.values
     yield ("ERA5 UK t2m 6-hourly, truth = hour of the day (124 x 1 x 33 x 49)",
-           FieldMinMaxScaler().fit_transform(six_h).astype(np.float32), uk["lat"].values, 4,
+           _scaled(six_h), uk["lat"].values, 4,
            hours // 6, True)
     ens = load_era5(DATA / "era5_levels_members_2017-01.nc")
     dates = np.unique(ens["time"].values, return_inverse=True)[1].ravel()
     yield ("ERA5 ensemble z+t at 850/500 hPa, 10 members x 4 dates, truth = date "
            "(40 x 4 x 61 x 120)",
-           FieldMinMaxScaler().fit_transform(ens).astype(np.float32), ens["lat"].values, 4,
+           _scaled(ens), ens["lat"].values, 4,
            dates, False)
 
 
@@ -442,6 +450,7 @@ def part_ladder(args):
             variants = {n: v for n, v in LADDER_VARIANTS.items()
                         if args.variants is not None
                         and (not args.variants or any(w in n for w in args.variants))}
+            variants.update(json.loads(args.ladder_models or "{}"))
             for model_name, model in ladder_models(k, lat, seed, args.threads, variants,
                                                    default=not args.skip_default).items():
                 t = time.perf_counter()
@@ -491,6 +500,11 @@ def main(argv=None):
     parser.add_argument("--variants", nargs="*", default=None,
                         help="ladder: add the DSC variants (area weighting, geometry "
                              "pretraining), or those whose name contains one of these words")
+    parser.add_argument("--ladder-models", default=None,
+                        help='ladder: JSON {"row name": {DSC parameters}} of extra DSC rows')
+    parser.add_argument("--dsc-params", default=None,
+                        help="ladder: JSON {DSC parameters} applied to every DSC row (e.g. "
+                             "a smaller epoch budget)")
     parser.add_argument("--skip-default", action="store_true",
                         help="ladder: leave out the default DSC (when it was run already)")
     parser.add_argument("--seeds", type=int, default=5)
@@ -503,6 +517,7 @@ def main(argv=None):
                         help="python of an environment with clustpy (default: this one)")
     args = parser.parse_args(argv)
     NET["lstm_hidden_size"] = args.lstm_hidden
+    LADDER_NET.update(json.loads(args.dsc_params or "{}"))
     parts = selected_parts(parser, args)
     for part in parts:
         t = time.perf_counter()

@@ -73,7 +73,8 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     spatial_shape : tuple of int (height, width), default=(64, 64)
         Map shape, used when ``encoder`` is None.
     embedding_dim : int, default=256
-        Embedding size, used when ``encoder`` is None.
+        Embedding size, used when ``encoder`` is None (the encoder's defaults are those of
+        :class:`MultimodalConstrainedAE`; the paper's training is :meth:`paper_params`).
     conv_channels : tuple of int, default=(16, 32, 64)
         Convolution channels, used when ``encoder`` is None.
     lstm_hidden_size : int, default=64
@@ -126,6 +127,36 @@ class MultimodalClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> clf.predict_proba(X).shape
     (40, 4)
     """
+
+    @classmethod
+    def paper_params(cls):
+        """Parameters of the published classifier (encoder size and training).
+
+        The defaults have the published encoder; these values give the published network
+        and training when trained from scratch (``encoder=None``): the encoder of
+        :meth:`MultimodalConstrainedAE.paper_params` (branch embeddings of 256,
+        convolutions of 16, 32 and 64 channels, an LSTM of 64 units), the plain head
+        (``standardize=False``) and batches of 256 of Adam at 1e-3. With an ``encoder``,
+        its own parameters give the architecture: build it with
+        :meth:`MultimodalConstrainedAE.paper_params`.
+
+        Returns
+        -------
+        params : dict
+            Parameter names and values, a new dict at each call; pass them to the
+            constructor or to ``set_params``.
+
+        Examples
+        --------
+        >>> from skstc import MultimodalClassifier
+        >>> clf = MultimodalClassifier(spatial_shape=(64, 64))
+        >>> clf = clf.set_params(**MultimodalClassifier.paper_params())
+        >>> clf.embedding_dim, clf.conv_channels, clf.lstm_hidden_size
+        (256, (16, 32, 64), 64)
+        """
+        return {"embedding_dim": 256, "conv_channels": (16, 32, 64), "lstm_hidden_size": 64,
+                "hidden_units": 64, "standardize": False, "batch_size": 256,
+                "min_steps_per_epoch": 1, "lr": 1e-3, "optimizer": "adam"}
 
     _parameter_constraints: dict = {
         **TorchEstimatorMixin._engine_parameter_constraints,

@@ -318,6 +318,37 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     (16, 24)
     """
 
+    @classmethod
+    def paper_params(cls):
+        """Parameters of the published configuration (encoder size and training budget).
+
+        The defaults are sized for a CPU; these values give the published ResNet-18
+        TileNet (``n_blocks=(2, 2, 2, 2, 2)``, ``base_width=64``, 512-d embeddings)
+        trained with Tile2Vec's triplet loss (margin 50, ``l2=0.01``) on 10 000 triplets
+        per epoch for 10 epochs and refined for 5, on tiles of 100 pixels whose
+        neighbours lie up to one tile away (``neighborhood=100``; with another
+        ``tile_size``, set ``neighborhood`` to it too). A fit with these values is sized
+        for a GPU.
+
+        Returns
+        -------
+        params : dict
+            Parameter names and values, a new dict at each call; pass them to the
+            constructor or to ``set_params``.
+
+        Examples
+        --------
+        >>> from skstc import Tile2VecSeriesKMeans
+        >>> model = Tile2VecSeriesKMeans(n_clusters=5)
+        >>> model = model.set_params(**Tile2VecSeriesKMeans.paper_params())
+        >>> model.n_blocks, model.base_width, model.embedding_dim
+        ((2, 2, 2, 2, 2), 64, 512)
+        """
+        return {"tile_size": 100, "neighborhood": 100, "embedding_dim": 512,
+                "n_blocks": (2, 2, 2, 2, 2), "base_width": 64, "n_triplets": 10000,
+                "max_epochs": 10, "refine": True, "refine_epochs": 5, "margin": 50.0,
+                "l2": 0.01}
+
     _parameter_constraints: dict = {
         **TorchEstimatorMixin._engine_parameter_constraints,
         "n_clusters": [Interval(Integral, 1, None, closed="left")],

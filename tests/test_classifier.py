@@ -78,3 +78,39 @@ def test_classifier_standardizes_the_embedding(small):
     assert (plain.module_.embedding_mean == 0).all()
     assert (plain.module_.embedding_scale == 1).all()
 
+
+
+def test_paper_params_give_the_published_network():
+    import torch
+    from skorch.callbacks import Callback
+
+    from skstc.datasets import make_water_bodies
+
+    params = MultimodalClassifier.paper_params()
+    assert params is not MultimodalClassifier.paper_params()  # a fresh dict
+    enc_params = MultimodalConstrainedAE.paper_params()
+    for name in ("embedding_dim", "conv_channels", "lstm_hidden_size"):
+        assert params[name] == enc_params[name]
+    X, y = make_water_bodies(40, n_timesteps=12, map_size=16, random_state=0)
+    sizes = []
+
+    class Batches(Callback):
+        def on_batch_begin(self, net, batch=None, **kwargs):
+            sizes.append(len(batch[1]))
+
+    clf = MultimodalClassifier(spatial_shape=(16, 16), max_epochs=1, n_threads=1,
+                               random_state=0).set_params(**params, callbacks=[Batches()])
+    clf.fit(X, y)
+    ae = clf.module_.autoencoder
+    convs = [c for c in ae.spatial_encoder.conv if isinstance(c, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [16, 32, 64]
+    assert ae.temporal_encoder.lstm.hidden_size == 64
+    assert ae.fused_dim == 256 and clf.module_.head[0].in_features == 256
+    assert torch.all(clf.module_.embedding_mean == 0)  # the paper's plain head
+    assert sizes and max(sizes) == 40  # batches of 256, not capped
+
+
+def test_defaults_share_the_autoencoder_encoder():
+    ae, clf = MultimodalConstrainedAE().get_params(), MultimodalClassifier().get_params()
+    for name in ("spatial_shape", "embedding_dim", "conv_channels", "lstm_hidden_size"):
+        assert clf[name] == ae[name], name

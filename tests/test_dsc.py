@@ -395,26 +395,53 @@ def test_verbose_progress(fields, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_published_preset_trains_with_sgd_momentum_and_eq7(fields):
+def test_paper_params_give_the_published_network_and_training():
     import torch
     from skorch.callbacks import Callback
 
-    X, _ = fields
+    X, _ = make_climate_fields(n_times=20, n_regimes=2, n_variables=2, grid_shape=(16, 16),
+                               random_state=0)
+    X = FieldMinMaxScaler().fit_transform(X).astype(np.float32)
     seen = []
 
     class Optim(Callback):
         def on_train_begin(self, net, **kwargs):
             seen.append(net.optimizer_)
 
-    est = DeepSpatiotemporalClustering.published(
-        3, **dict(TINY, callbacks=[Optim()], pretrain_epochs=0))
+    params = DeepSpatiotemporalClustering.paper_params()
+    assert params is not DeepSpatiotemporalClustering.paper_params()  # a fresh dict
+    est = DeepSpatiotemporalClustering(2, max_epochs=1, batch_size=16, n_init=2, n_threads=1,
+                                       random_state=0, callbacks=[Optim()])
+    est.set_params(**params)
     assert est.reconstruction_reduction == "sum" and est.pretrain_epochs == 0
     assert est.get_params()["lr"] == 1e-5
     est.fit(X)
+    convs = [m for m in est.module_.conv if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [64, 64, 128, 256, 512]
+    assert est.module_.lstm.hidden_size == 256 and est.module_.lstm.num_layers == 1
+    assert est.module_.to_latent.out_features == 256
+    assert est.cluster_centers_.shape == (2, 256)
     assert seen and all(isinstance(o, torch.optim.SGD) for o in seen)
     assert all(g["momentum"] == 0.9 for o in seen for g in o.param_groups)
-    assert DeepSpatiotemporalClustering.published(3, lr=0.1).lr == 0.1
     clone(est)  # the preset's optimizer is a clonable parameter
+
+
+def test_defaults_are_cpu_sized_against_the_paper_network():
+    """A time step of a global 2.5 degree grid costs the default network a small fraction
+    of the published network's operations."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def flops(est):
+        est.input_shape_ = (2, 73, 144)
+        module = est._build_module(0)
+        with FlopCounterMode(display=False) as counter:
+            module(torch.zeros(1, 1, 2, 73, 144))
+        return counter.get_total_flops()
+
+    default = flops(DeepSpatiotemporalClustering(7))
+    paper = flops(DeepSpatiotemporalClustering(7, **DeepSpatiotemporalClustering.paper_params()))
+    assert default * 10 < paper, (default, paper)
 
 
 def test_reconstruction_reduction_sum_is_eq7_scale(fields):
@@ -487,3 +514,16 @@ def test_geometry_pretraining_brings_code_distances_to_the_inputs(fields):
             for name, est in (("geo", geo), ("plain", plain))}
     # measured: 0.75 with the term, 0.52 without
     assert corr["geo"] > corr["plain"] + 0.1 and corr["geo"] > 0.65
+
+
+def test_read_only_input_needs_no_copy_by_the_user(fields):
+    X, _ = fields
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*not writable.*")
+        est = DeepSpatiotemporalClustering(3, **dict(TINY, max_epochs=1)).fit(X)
+        rows = X.reshape(len(X), -1)[:, :12]  # 2-D rows: variables on a 1 x 1 grid
+        dec = DeepSpatiotemporalClustering(3, architecture="dec", dense_units=(8,),
+                                           **dict(TINY, max_epochs=1)).fit(rows)
+    assert est.labels_.shape == dec.labels_.shape == (60,) and not X.flags.writeable

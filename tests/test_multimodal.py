@@ -576,10 +576,10 @@ def test_dec_decoder_is_frozen_after_pretraining(small60):
 def test_small_reconstruction_term_warns(small60):
     X, y, _ = small60
     # the published per-sample sums: lambda = 0.001 leaves the map term at ~1 % of the loss
-    published = dict(MultimodalConstrainedAE.PUBLISHED_PARAMS, clustering_loss=None,
-                     spatial_weight=0.001)
+    published = dict(MultimodalConstrainedAE.paper_params(), **OPTIONS_TINY,
+                     clustering_loss=None, spatial_weight=0.001, max_epochs=1)
     with pytest.warns(UserWarning, match="map reconstruction term is"):
-        MultimodalConstrainedAE(4, max_epochs=1, **published, **OPTIONS_TINY).fit(X)
+        MultimodalConstrainedAE(4, **published).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MultimodalConstrainedAE(4, clustering_loss=None, max_epochs=1,
@@ -633,18 +633,49 @@ def test_branch_embeddings_and_concat_fusion(small60):
         MultimodalConstrainedAE(4, decoders="per_branch", **OPTIONS_TINY).fit(X)
 
 
-def test_published_params_reproduce_the_published_model(small60):
-    X, y, y_few = small60
-    pub = MultimodalConstrainedAE(4, max_epochs=2, **MultimodalConstrainedAE.PUBLISHED_PARAMS,
-                                  **OPTIONS_TINY)
+def test_paper_params_reproduce_the_published_model():
+    params = MultimodalConstrainedAE.paper_params()
+    assert params is not MultimodalConstrainedAE.paper_params()  # a fresh dict
+    X16, _ = make_water_bodies(40, n_timesteps=12, map_size=16, random_state=0)
+    y16 = np.full(len(X16), -1)
+    y16[:8] = np.repeat(np.arange(4), 2)
+    sizes = []
+
+    class Batches(Callback):
+        def on_batch_begin(self, net, batch=None, **kwargs):
+            sizes.append(len(batch[1]))
+
+    pub = MultimodalConstrainedAE(4, spatial_shape=(16, 16), n_threads=1, random_state=0)
+    pub.set_params(**params)
+    assert pub.max_epochs == 2000
+    pub.set_params(max_epochs=1, callbacks=[Batches()])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pub.fit(X, y_few)
+        pub.fit(X16, y16)
     m = pub.module_
+    convs = [c for c in m.spatial_encoder.conv if isinstance(c, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [16, 32, 64]
+    assert m.spatial_encoder.project.linear.out_features == 256
+    lstm = m.temporal_encoder.lstm
+    assert lstm.hidden_size == 64 and lstm.bidirectional
+    assert m.temporal_encoder.project.linear.out_features == 256
+    assert pub.transform(X16).shape == (40, 256)
     assert m.spatial_encoder.pooling == "flatten"
     assert m.temporal_encoder.readout == "last"
     assert m.fusion == "sum" and m.decoders == "shared"
     assert not any("valid_recon" in r for r in pub.history_)
+    # batches of 256, not capped to ceil(40 / min_steps_per_epoch) = 5 rows
+    assert sizes and max(sizes) > 5
+
+
+def test_defaults_are_the_paper_network_with_a_cpu_budget():
+    """The defaults keep the published network and loss; only the budget is smaller."""
+    params = MultimodalConstrainedAE.paper_params()
+    default = MultimodalConstrainedAE().get_params()
+    budget = {"max_epochs", "min_steps_per_epoch"}
+    assert {k: v for k, v in params.items() if k not in budget} == \
+        {k: default[k] for k in params if k not in budget}
+    assert default["max_epochs"] * 10 < params["max_epochs"]
 
 
 def test_synthetic_recovery_with_the_new_options():

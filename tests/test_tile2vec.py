@@ -348,3 +348,25 @@ def test_half_tile_neighbourhood_recovers_zones_stably_across_model_seeds():
     scores = [adjusted_rand_score(truth[pure], lab) for lab in runs]
     assert min(scores) > 0.9, scores
     assert min(adjusted_rand_score(a, b) for a, b in combinations(runs, 2)) > 0.9
+
+
+def test_paper_params_give_the_published_tilenet():
+    import torch
+
+    params = Tile2VecSeriesKMeans.paper_params()
+    assert params is not Tile2VecSeriesKMeans.paper_params()  # a fresh dict
+    assert params["neighborhood"] == params["tile_size"] == 100
+    images, _ = make_image_sequence(n_regions=1, n_times=2, n_bands=2, height=48, width=48,
+                                    random_state=0)
+    model = Tile2VecSeriesKMeans(3, n_threads=1, random_state=0).set_params(**params)
+    assert (model.n_triplets, model.max_epochs, model.refine_epochs) == (10000, 10, 5)
+    # the paper's network and loss on small tiles and a tiny budget
+    model.set_params(tile_size=16, neighborhood=16, n_triplets=16, batch_size=16,
+                     max_epochs=1, refine_epochs=1)
+    model.fit(images)
+    net = model.module_
+    assert [len(stage) for stage in net.stages] == [2, 2, 2, 2, 2]
+    convs = [m for m in net.stem if isinstance(m, torch.nn.Conv2d)]
+    assert convs[0].out_channels == 64
+    assert net.encode(torch.zeros(1, 2, 16, 16)).shape == (1, 512)
+    assert model.margin == 50.0 and model.l2 == 0.01
