@@ -78,10 +78,14 @@ def cases(quick):
         idx = np.flatnonzero(yw == c)
         keep = idx[:max(2, len(idx) // 10)]
         y_few[keep] = yw[keep]
+    if not quick:   # the published networks (the defaults are CPU-sized), a short budget
+        small = {k: v for k, v in MultimodalConstrainedAE.paper_params().items()
+                 if k != "max_epochs"}
     out.append(("MultimodalConstrainedAE",
                 MultimodalConstrainedAE(4, max_epochs=epochs, random_state=0, **small),
                 Xw, y_few, len(Xw) * epochs))
-    clf_small = dict(small, hidden_units=8) if quick else {}
+    clf_small = (dict(small, hidden_units=8) if quick
+                 else MultimodalClassifier.paper_params())
     out.append(("MultimodalClassifier",
                 MultimodalClassifier(max_epochs=epochs, random_state=0, **clf_small),
                 Xw, yw, len(Xw) * epochs))
@@ -94,7 +98,8 @@ def cases(quick):
     else:   # the paper's TileNet (5 residual stages, 512-d) on 100 x 100 px tiles
         images, _ = make_image_sequence(n_regions=1, n_times=12, n_bands=4, height=1000,
                                         width=1000, random_state=0)
-        t2v = dict(n_triplets=10000, max_epochs=1, refine_epochs=1, n_refine_triplets=2000)
+        t2v = dict(Tile2VecSeriesKMeans.paper_params(), max_epochs=1, refine_epochs=1,
+                   n_refine_triplets=2000)
     est = Tile2VecSeriesKMeans(n_clusters=5, random_state=0, **t2v)
     n_trip = t2v["n_triplets"] * t2v["max_epochs"] + t2v.get(
         "n_refine_triplets", t2v["n_triplets"]) * t2v["refine_epochs"]
@@ -106,7 +111,7 @@ def cases(quick):
                    dense_units=(16,), pretrain_epochs=1, max_epochs=1)
     else:   # the published CNN-LSTM autoencoder on 10 years of daily 24 x 24 fields
         Xc, _ = make_climate_fields(n_times=3650, random_state=0)
-        dsc = dict(pretrain_epochs=2, max_epochs=2)
+        dsc = dict(DeepSpatiotemporalClustering.paper_params(), pretrain_epochs=2, max_epochs=2)
     est = DeepSpatiotemporalClustering(tol=0.0, random_state=0, **dsc)
     out.append(("DeepSpatiotemporalClustering", est, Xc, None,
                 len(Xc) * (dsc["pretrain_epochs"] + dsc["max_epochs"])))
