@@ -456,8 +456,7 @@ def regimes(in_path, out, variables, time_dim, lat_dim, lon_dim, resample, area_
 
     \b
     Example:
-      skstc regimes era5.nc out/ --variable msl --variable vo850 -k 4 \\
-          --resample 1D --conv-channels 16,32,64 --embedding-dim 32 --epochs 10
+      skstc regimes era5.nc out/ --variable msl --variable vo850 -k 4 --resample 1D
     """
     import numpy as np
     import xarray as xr
