@@ -625,7 +625,7 @@ class _Progress(Callback):
 
     When ``fit_epochs`` is given, the duration of the whole fit is projected from the first
     epoch (or from its first batches when the epoch is long) as ``fit_epochs`` times the
-    time of one epoch; a projection longer than ``_LONG_FIT_SECONDS`` warns once, naming the
+    time of one epoch, an upper bound when early stopping ends the fit sooner; a projection longer than ``_LONG_FIT_SECONDS`` warns once, naming the
     parameters that shorten the fit.
     """
 
@@ -693,9 +693,10 @@ class _Progress(Callback):
             return
         params = ", ".join(f"{name}={value!r}" for name, value in self.speed_params)
         warnings.warn(
-            f"{self.owner}.fit is projected to take about {format_seconds(total)} on "
-            f"{self.device} ({measured}, about {self.fit_epochs:.3g} epochs in all). To "
-            f"shorten it, lower {params}. verbose=1 shows the progress.",
+            f"{self.owner}.fit is projected to take up to about {format_seconds(total)} on "
+            f"{self.device} ({measured}, at most {self.fit_epochs:.3g} epochs in all; early "
+            f"stopping can end it sooner). To shorten it, lower {params}. verbose=1 shows "
+            f"the progress.",
             UserWarning, stacklevel=_caller_stacklevel())
 
     # ---- skorch hooks -------------------------------------------------------------------
