@@ -7,6 +7,8 @@ it is fitted, where its labels and centres come from and how the result is score
 here once.
 """
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.cluster import KMeans
@@ -16,12 +18,13 @@ from .utils._random import draw_seed
 from .utils._validation import negative_inertia
 
 
-def build_clusterer(clusterer, n_clusters, random_state):
+def build_clusterer(clusterer, n_clusters, random_state, *, default=None):
     """Unfitted clone of the latent-space clusterer.
 
-    The rule is the same for every estimator: ``None`` is ``KMeans(n_clusters, n_init=10)``;
-    otherwise ``clusterer`` is cloned, and the clone gets ``n_clusters`` when it has that
-    parameter and a seed drawn from ``random_state`` when it has a ``random_state`` parameter.
+    The rule is the same for every estimator: ``None`` is ``KMeans(n_clusters, n_init=10)``
+    (or ``default(n_clusters)``); otherwise ``clusterer`` is cloned, and the clone gets
+    ``n_clusters`` when it has that parameter and a seed drawn from ``random_state`` when it
+    has a ``random_state`` parameter.
 
     Parameters
     ----------
@@ -31,19 +34,113 @@ def build_clusterer(clusterer, n_clusters, random_state):
         The ``n_clusters`` hyper-parameter.
     random_state : numpy.random.RandomState
         Local random state of the fit; one seed is drawn from it.
+    default : callable or None, default=None
+        ``default(n_clusters)`` builds the clusterer used for ``clusterer=None``
+        (e.g. :func:`series_kmeans`); None is ``KMeans(n_clusters, n_init=10)``.
 
     Returns
     -------
     clusterer : estimator
         The clone, not fitted.
     """
-    est = KMeans(n_clusters=n_clusters, n_init=10) if clusterer is None else clone(clusterer)
+    if clusterer is not None:
+        est = clone(clusterer)
+    elif default is not None:
+        est = default(n_clusters)
+    else:
+        est = KMeans(n_clusters=n_clusters, n_init=10)
     params = est.get_params()
     if "n_clusters" in params:
         est.set_params(n_clusters=n_clusters)
     if "random_state" in params:
         est.set_params(random_state=draw_seed(random_state))
     return est
+
+
+def kmeans_plusplus_float32(X, n_clusters, random_state, *, sample_size=None):
+    """Greedy k-means++ seeds computed in the dtype of ``X`` (no float64 copy).
+
+    The algorithm of :func:`sklearn.cluster.kmeans_plusplus` (``2 + log(n_clusters)`` local
+    trials per seed, the candidate lowering the potential most kept), with the squared
+    distances computed as ``||x||^2 - 2 x.c + ||c||^2`` by one matrix product in the dtype
+    of ``X``. scikit-learn's own seeding converts float32 data to float64 block by block
+    for every seed, which dominates a K-means fit of long float32 series; the seeding only
+    draws samples with probability proportional to these distances, so float32 precision
+    is enough. Usable as ``KMeans(init=kmeans_plusplus_float32)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_clusters : int
+    random_state : numpy.random.RandomState
+    sample_size : int or None, default=None
+        Seed from this many rows drawn at random without replacement (as
+        :class:`~sklearn.cluster.MiniBatchKMeans` seeds from ``init_size`` rows); None or
+        a size ``>= n_samples`` uses every row.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        Rows of ``X``, in ``X``'s dtype.
+    """
+    if sample_size is not None and sample_size < X.shape[0]:
+        rows = np.sort(random_state.choice(X.shape[0], max(int(sample_size), n_clusters),
+                                           replace=False))
+        X = X[rows]
+    n = X.shape[0]
+    n_trials = 2 + int(np.log(n_clusters))
+    x_sq = np.einsum("ij,ij->i", X, X)
+    centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
+
+    def sq_dist(rows):
+        d = X @ X[rows].T                    # (n_samples, n_rows), in X's dtype
+        d *= -2
+        d += x_sq[:, None]
+        d += x_sq[rows][None, :]
+        np.maximum(d, 0, out=d)
+        return d.T
+
+    first = random_state.choice(n)
+    centers[0] = X[first]
+    closest = sq_dist([first])[0]
+    potential = closest.sum(dtype=np.float64)
+    for c in range(1, n_clusters):
+        draws = random_state.uniform(size=n_trials) * potential
+        cand = np.searchsorted(np.cumsum(closest, dtype=np.float64), draws)
+        np.clip(cand, None, n - 1, out=cand)
+        dist = np.minimum(closest[None, :], sq_dist(cand))
+        pots = dist.sum(axis=1, dtype=np.float64)
+        best = int(np.argmin(pots))
+        potential, closest = pots[best], dist[best]
+        centers[c] = X[cand[best]]
+    return centers
+
+
+# rows the k-means++ seeds of a series K-means are drawn from: MiniBatchKMeans's default
+# ``init_size`` (3 * batch_size)
+SEED_SAMPLE_SIZE = 3072
+
+
+def series_kmeans(n_clusters):
+    """The K-means of long float32 series (the default clusterer of tile series).
+
+    ``KMeans(n_clusters, n_init=10)`` (Lloyd, ``tol=1e-4``, ``max_iter=300``) with two
+    changes that keep a fit on float32 series in float32 and free of copies of the whole
+    array: the k-means++ seeds are computed in float32 from :data:`SEED_SAMPLE_SIZE` rows
+    drawn at random (:func:`kmeans_plusplus_float32`), and ``copy_x=False`` (the series
+    are the estimator's own array: scikit-learn centres it in place and restores it,
+    within float32 rounding, instead of copying it).
+
+    Parameters
+    ----------
+    n_clusters : int
+
+    Returns
+    -------
+    kmeans : sklearn.cluster.KMeans
+    """
+    return KMeans(n_clusters=n_clusters, n_init=10, copy_x=False,
+                  init=partial(kmeans_plusplus_float32, sample_size=SEED_SAMPLE_SIZE))
 
 
 def effective_n_clusters(clusterer, n_clusters):
@@ -95,3 +192,90 @@ def clusterer_score(clusterer, Z):
         raise AttributeError(f"{type(clusterer).__name__} has neither score nor "
                              "cluster_centers_: the clustering cannot be scored.")
     return negative_inertia(Z, centers)
+
+
+def _row_reader(rows):
+    """``rows`` as a callable ``idx -> 2-D float ndarray`` (a callable is returned as is;
+    arrays, memory maps and dask arrays are indexed by row and computed chunk by chunk)."""
+    if callable(rows):
+        return rows
+
+    def read(idx):
+        part = rows[np.asarray(idx)]
+        part = part.compute() if hasattr(part, "compute") else part
+        return np.asarray(part)
+    return read
+
+
+def stream_fit_clusterer(clusterer, rows, n_samples, *, n_passes, chunk_size, random_state,
+                         n_threads=None):
+    """Fit a clusterer with ``partial_fit`` on chunks of rows, never holding all rows.
+
+    Each of the ``n_passes`` passes visits every row once, in a fresh random order drawn
+    from ``random_state``, ``chunk_size`` rows at a time; every chunk is one
+    ``clusterer.partial_fit`` call. A last pass, in row order, labels every row with
+    ``clusterer.predict`` and sums the squared distances of the rows to their centre.
+    At most one chunk of rows is in memory at a time.
+
+    Parameters
+    ----------
+    clusterer : estimator with ``partial_fit`` and ``predict``
+        E.g. :class:`~sklearn.cluster.MiniBatchKMeans`; fitted in place.
+    rows : callable or array-like of shape (n_samples, n_features)
+        ``rows(idx)`` returns the rows ``idx`` (an int array) as a 2-D array, e.g. by
+        embedding those tiles; an array, memory map or dask array is indexed instead.
+    n_samples : int
+    n_passes : int
+        Passes of ``partial_fit`` over all rows.
+    chunk_size : int
+        Rows per chunk.
+    random_state : numpy.random.RandomState
+        Draws the order of every pass.
+    n_threads : int or None, default=None
+        Bounds the clusterer's OpenMP/BLAS threads (the engine parameter).
+
+    Returns
+    -------
+    labels : ndarray of int64 of shape (n_samples,)
+    centers : ndarray of shape (n_clusters, n_features)
+        ``clusterer.cluster_centers_``, or the mean row of each label when it has none.
+    inertia : float
+        Sum of squared distances of the rows to ``centers[labels]``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    read = _row_reader(rows)
+    chunk_size = max(1, int(chunk_size))
+    labels = np.empty(n_samples, dtype=np.int64)
+    with threadpool_limits(effective_n_threads(n_threads)):
+        for _ in range(int(n_passes)):
+            order = random_state.permutation(n_samples)
+            for start in range(0, n_samples, chunk_size):
+                clusterer.partial_fit(read(order[start:start + chunk_size]))
+        centers = getattr(clusterer, "cluster_centers_", None)
+        sums, counts, sq_norms, inertia = None, None, 0.0, 0.0
+        for start in range(0, n_samples, chunk_size):
+            idx = np.arange(start, min(n_samples, start + chunk_size))
+            Z = read(idx)
+            lab = np.asarray(clusterer.predict(Z)).astype(np.int64)
+            labels[idx] = lab
+            if centers is not None:
+                diff = Z.astype(np.float64) - centers[lab]
+                inertia += float(np.einsum("ij,ij->", diff, diff))
+                continue
+            # no centres: the means, and the inertia from sum ||x||^2 - sum_k n_k ||m_k||^2
+            k = int(lab.max()) + 1
+            if sums is None or k > len(sums):
+                grown = np.zeros((k, Z.shape[1]))
+                grown_counts = np.zeros(k)
+                if sums is not None:
+                    grown[:len(sums)], grown_counts[:len(counts)] = sums, counts
+                sums, counts = grown, grown_counts
+            Z64 = Z.astype(np.float64)
+            np.add.at(sums, lab, Z64)
+            counts += np.bincount(lab, minlength=len(counts))
+            sq_norms += float(np.einsum("ij,ij->", Z64, Z64))
+    if centers is None:
+        centers = sums / np.maximum(counts, 1)[:, None]
+        inertia = sq_norms - float((counts * np.einsum("ij,ij->i", centers, centers)).sum())
+    return labels, np.asarray(centers), max(inertia, 0.0)
