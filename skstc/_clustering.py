@@ -86,22 +86,30 @@ def kmeans_plusplus_float32(X, n_clusters, random_state, *, sample_size=None):
     if sample_size is not None and sample_size < X.shape[0]:
         rows = np.sort(random_state.choice(X.shape[0], max(int(sample_size), n_clusters),
                                            replace=False))
-        X = X[rows]
-    n = X.shape[0]
+    else:
+        rows = np.arange(X.shape[0])
+    n = len(rows)
     n_trials = 2 + int(np.log(n_clusters))
-    x_sq = np.einsum("ij,ij->i", X, X)
+    # the sampled rows are read in blocks of about 4 MB, never gathered into one copy
+    step = max(1, (1 << 20) // max(1, X.shape[1]))
+    blocks = [rows[s:s + step] for s in range(0, n, step)]
+    x_sq = np.concatenate([np.einsum("ij,ij->i", X[b], X[b]) for b in blocks])
     centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
 
-    def sq_dist(rows):
-        d = X @ X[rows].T                    # (n_samples, n_rows), in X's dtype
+    def sq_dist(cand):
+        """Squared distances ``(len(cand), n)`` of the sampled rows to the rows ``cand``
+        (positions in the sample)."""
+        C = X[rows[cand]]
+        c_sq = x_sq[cand][:, None]
+        d = np.concatenate([C @ X[b].T for b in blocks], axis=1)   # in X's dtype
         d *= -2
-        d += x_sq[:, None]
-        d += x_sq[rows][None, :]
+        d += x_sq[None, :]
+        d += c_sq
         np.maximum(d, 0, out=d)
-        return d.T
+        return d
 
     first = random_state.choice(n)
-    centers[0] = X[first]
+    centers[0] = X[rows[first]]
     closest = sq_dist([first])[0]
     potential = closest.sum(dtype=np.float64)
     for c in range(1, n_clusters):
@@ -112,7 +120,7 @@ def kmeans_plusplus_float32(X, n_clusters, random_state, *, sample_size=None):
         pots = dist.sum(axis=1, dtype=np.float64)
         best = int(np.argmin(pots))
         potential, closest = pots[best], dist[best]
-        centers[c] = X[cand[best]]
+        centers[c] = X[rows[cand[best]]]
     return centers
 
 
@@ -124,12 +132,14 @@ SEED_SAMPLE_SIZE = 3072
 def series_kmeans(n_clusters):
     """The K-means of long float32 series (the default clusterer of tile series).
 
-    ``KMeans(n_clusters, n_init=10)`` (Lloyd, ``tol=1e-4``, ``max_iter=300``) with two
-    changes that keep a fit on float32 series in float32 and free of copies of the whole
-    array: the k-means++ seeds are computed in float32 from :data:`SEED_SAMPLE_SIZE` rows
-    drawn at random (:func:`kmeans_plusplus_float32`), and ``copy_x=False`` (the series
-    are the estimator's own array: scikit-learn centres it in place and restores it,
-    within float32 rounding, instead of copying it).
+    ``KMeans(n_clusters, n_init=10)`` (Lloyd, ``max_iter=300``) with three changes that
+    keep a fit on float32 series in float32 and free of temporaries as large as the
+    series: the k-means++ seeds are computed in float32 from :data:`SEED_SAMPLE_SIZE` rows
+    drawn at random (:func:`kmeans_plusplus_float32`); ``copy_x=False`` (the series are
+    the estimator's own array: scikit-learn centres it in place and restores it, within
+    float32 rounding, instead of copying it); and ``tol=0``: Lloyd iterations stop when no
+    series changes cluster (scikit-learn's relative ``tol > 0`` is scaled by the features'
+    variance, whose computation makes a temporary copy of the whole array).
 
     Parameters
     ----------
@@ -139,7 +149,7 @@ def series_kmeans(n_clusters):
     -------
     kmeans : sklearn.cluster.KMeans
     """
-    return KMeans(n_clusters=n_clusters, n_init=10, copy_x=False,
+    return KMeans(n_clusters=n_clusters, n_init=10, tol=0.0, copy_x=False,
                   init=partial(kmeans_plusplus_float32, sample_size=SEED_SAMPLE_SIZE))
 
 
@@ -208,14 +218,18 @@ def _row_reader(rows):
 
 
 def stream_fit_clusterer(clusterer, rows, n_samples, *, n_passes, chunk_size, random_state,
-                         n_threads=None):
+                         init_size=None, n_threads=None):
     """Fit a clusterer with ``partial_fit`` on chunks of rows, never holding all rows.
 
     Each of the ``n_passes`` passes visits every row once, in a fresh random order drawn
     from ``random_state``, ``chunk_size`` rows at a time; every chunk is one
-    ``clusterer.partial_fit`` call. A last pass, in row order, labels every row with
-    ``clusterer.predict`` and sums the squared distances of the rows to their centre.
-    At most one chunk of rows is in memory at a time.
+    ``clusterer.partial_fit`` call, except that the first call gets ``init_size`` rows:
+    :class:`~sklearn.cluster.MiniBatchKMeans` seeds itself (k-means++) on the rows of its
+    first call, and seeds drawn from a few chunks are markedly better than from one (its
+    ``fit`` seeds from ``init_size = 3 * batch_size`` rows likewise). A last pass, in row
+    order, labels every row with ``clusterer.predict`` and sums the squared distances of
+    the rows to their centre. At most ``max(chunk_size, init_size)`` rows are in memory
+    at a time.
 
     Parameters
     ----------
@@ -231,6 +245,8 @@ def stream_fit_clusterer(clusterer, rows, n_samples, *, n_passes, chunk_size, ra
         Rows per chunk.
     random_state : numpy.random.RandomState
         Draws the order of every pass.
+    init_size : int or None, default=None
+        Rows of the first ``partial_fit`` call; None is ``chunk_size``.
     n_threads : int or None, default=None
         Bounds the clusterer's OpenMP/BLAS threads (the engine parameter).
 
@@ -248,9 +264,12 @@ def stream_fit_clusterer(clusterer, rows, n_samples, *, n_passes, chunk_size, ra
     chunk_size = max(1, int(chunk_size))
     labels = np.empty(n_samples, dtype=np.int64)
     with threadpool_limits(effective_n_threads(n_threads)):
-        for _ in range(int(n_passes)):
+        for p in range(int(n_passes)):
             order = random_state.permutation(n_samples)
-            for start in range(0, n_samples, chunk_size):
+            # the first call seeds the clusterer: give it init_size rows (as fit would)
+            first = max(chunk_size, int(init_size or 0)) if p == 0 else chunk_size
+            clusterer.partial_fit(read(order[:first]))
+            for start in range(first, n_samples, chunk_size):
                 clusterer.partial_fit(read(order[start:start + chunk_size]))
         centers = getattr(clusterer, "cluster_centers_", None)
         sums, counts, sq_norms, inertia = None, None, 0.0, 0.0

@@ -15,6 +15,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.cluster import BisectingKMeans, KMeans, MiniBatchKMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -198,7 +199,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
         set. None is :func:`~skstc._clustering.series_kmeans`: ``KMeans(n_clusters,
         n_init=10)`` kept in float32 and free of copies of the series (k-means++ seeds
-        computed in float32 from 3072 random tiles, ``copy_x=False``); with
+        computed in float32 from 3072 random tiles, ``copy_x=False``, iterations until no
+        tile changes cluster); with
         ``streaming_passes`` it is ``MiniBatchKMeans(n_clusters, batch_size=1024)``.
     streaming_passes : int or None, default=None
         None clusters the series in memory: the ``(n_tiles, n_times * embedding_dim)``
@@ -206,7 +208,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         them instead, for tile series that do not fit in memory: the tiles are embedded
         ``batch_size`` tile-dates at a time and their series fed in chunks of the
         clusterer's ``batch_size`` tiles (1024 when it has none) to ``clusterer.partial_fit``,
-        ``streaming_passes`` times over all tiles in a fresh random order, then labelled in
+        ``streaming_passes`` times over all tiles in a fresh random order (the first call,
+        which seeds the clusterer, gets its ``init_size`` tiles, by default 3 chunks, as
+        :class:`~sklearn.cluster.MiniBatchKMeans` seeds itself in ``fit``), then labelled in
         one more pass; at most one chunk of series is in memory. The clusterer must have
         ``partial_fit`` (e.g. :class:`~sklearn.cluster.MiniBatchKMeans`). Each pass runs
         the encoder over every tile, so the clustering takes ``streaming_passes + 1``
@@ -443,20 +447,23 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         est = build_clusterer(self.clusterer, self.n_clusters, rng, default=series_kmeans)
         labels = fit_clusterer(est, series, self.n_threads)
         centers = cluster_centers(est, series, labels, self.n_clusters)
-        inertia = kmeans_error(series, labels, centers) * len(series)
+        if isinstance(est, (KMeans, MiniBatchKMeans, BisectingKMeans)):
+            inertia = float(est.inertia_)   # of labels_ and cluster_centers_: no extra pass
+        else:
+            inertia = kmeans_error(series, labels, centers) * len(series)
         return est, labels, np.asarray(centers, np.float32), inertia
 
     def _stream_clusterer(self, rows, n_tiles, rng):
         """The streaming K-means step: ``partial_fit`` on chunks of ``rows(idx)`` (the series
         of the tiles ``idx``), ``streaming_passes`` passes, then a labelling pass."""
-        from sklearn.cluster import MiniBatchKMeans
-
         est = build_clusterer(self.clusterer, self.n_clusters, rng,
                               default=lambda k: MiniBatchKMeans(n_clusters=k, batch_size=1024))
-        chunk = est.get_params().get("batch_size", 1024)
+        params = est.get_params()
+        chunk = params.get("batch_size", 1024)
         labels, centers, inertia = stream_fit_clusterer(
             est, rows, n_tiles, n_passes=self.streaming_passes, chunk_size=chunk,
-            random_state=rng, n_threads=self.n_threads)
+            init_size=params.get("init_size") or 3 * chunk, random_state=rng,
+            n_threads=self.n_threads)
         return est, labels, np.asarray(centers, np.float32), inertia
 
     def _series_rows(self, images, module):

@@ -407,7 +407,7 @@ def kmeans_error(X, labels, centers=None, *, metric="euclidean", n_times=None):
     return total / n
 
 
-def _row_chunks(X, n_values=1 << 21):
+def _row_chunks(X, n_values=1 << 17):
     """``(slice, rows as float64)`` over consecutive row blocks of ``X`` of about
     ``n_values`` values each: one block is converted at a time, never the whole array."""
     step = max(1, n_values // max(1, X.shape[1]))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+from sklearn.metrics import adjusted_rand_score
 
 from skstc import MultimodalConstrainedAE, Tile2VecSeriesKMeans
 from skstc._clustering import build_clusterer, cluster_centers, clusterer_score, fit_clusterer
@@ -76,3 +77,145 @@ def test_tile2vec_clusterer_gets_n_clusters_and_n_iter_counts_epochs():
                                random_state=0).fit(images[0])
     assert est.clusterer_.n_clusters == 3 and est.cluster_centers_.shape[0] == 3
     assert est.n_iter_ == len(est.history_) == 2 + est.refine_epochs  # encoder + refinement
+
+
+# ---- series K-means: float32, copy-free seeding and fit ------------------------------------
+def _blobs(n_per, n_clusters, dim, seed, scale=10.0, dtype=np.float32):
+    rng = np.random.RandomState(seed)
+    means = rng.normal(0, scale, (n_clusters, dim))
+    truth = np.repeat(np.arange(n_clusters), n_per)
+    X = (means[truth] + rng.normal(0, 1, (len(truth), dim))).astype(dtype)
+    perm = rng.permutation(len(truth))
+    return X[perm], truth[perm]
+
+
+def test_kmeans_plusplus_float32_seeds_one_row_per_blob_in_float32():
+    from skstc._clustering import kmeans_plusplus_float32
+
+    X, truth = _blobs(100, 5, 40, 0)
+    for sample_size in (None, 120):
+        centers = kmeans_plusplus_float32(X, 5, np.random.RandomState(1),
+                                          sample_size=sample_size)
+        assert centers.dtype == np.float32 and centers.shape == (5, 40)
+        # every seed is a row of X, and the well separated blobs get one seed each
+        rows = [np.flatnonzero((X == c).all(axis=1)) for c in centers]
+        assert all(len(r) >= 1 for r in rows)
+        assert sorted(truth[r[0]] for r in rows) == list(range(5))
+        again = kmeans_plusplus_float32(X, 5, np.random.RandomState(1),
+                                        sample_size=sample_size)
+        np.testing.assert_array_equal(centers, again)
+    other = kmeans_plusplus_float32(X, 5, np.random.RandomState(2))
+    assert not np.array_equal(other, centers)
+
+
+def test_series_kmeans_keeps_float32_and_makes_no_copy_of_the_series():
+    import tracemalloc
+
+    from skstc._clustering import series_kmeans
+    from skstc.metrics import kmeans_error
+
+    X, truth = _blobs(500, 6, 2048, 0)              # 24 MB of float32 series
+    original = X.copy()
+    model = Tile2VecSeriesKMeans(6, n_threads=1)
+    tracemalloc.start()
+    try:
+        est, labels, centers, inertia = model._fit_clusterer(X, np.random.RandomState(0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # neither a copy of X (copy_x, a float64 seeding) nor X-sized temporaries (the inertia,
+    # the variance behind a relative tol): well under the size of X
+    assert peak < 0.5 * X.nbytes, peak / X.nbytes
+    assert est.get_params()["copy_x"] is False and est.tol == 0
+    assert est.cluster_centers_.dtype == np.float32 and centers.dtype == np.float32
+    assert adjusted_rand_score(truth, labels) == 1.0
+    np.testing.assert_allclose(X, original, atol=1e-4)   # centred in place and restored
+    assert inertia == pytest.approx(kmeans_error(original, labels) * len(X), rel=1e-5)
+    assert isinstance(series_kmeans(3), KMeans) and series_kmeans(3).n_init == 10
+
+
+def test_kmeans_error_never_converts_the_whole_array():
+    import tracemalloc
+
+    from skstc.metrics import kmeans_error
+
+    X, truth = _blobs(1000, 4, 2048, 1)             # 32 MB float32; float64 would be 64 MB
+    expected = kmeans_error(X.astype(np.float64), truth)
+    tracemalloc.start()
+    try:
+        got = kmeans_error(X, truth)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got == pytest.approx(expected, rel=1e-10)
+    assert peak < 0.5 * X.nbytes
+
+
+# ---- streaming (partial_fit on chunks) ------------------------------------------------
+class _CountingRows:
+    """A row source that records every request (the streaming step may only ask chunks)."""
+
+    def __init__(self, X):
+        self.X, self.sizes = X, []
+
+    def __call__(self, idx):
+        self.sizes.append(len(idx))
+        return self.X[np.asarray(idx)]
+
+
+@pytest.fixture(scope="module")
+def overlapping():
+    # 6 planted clusters in 64 dims that overlap a little: K-means has work to do
+    return _blobs(500, 6, 64, 3, scale=0.6)
+
+
+def test_stream_fit_clusterer_close_to_full_kmeans_in_chunks(overlapping):
+    from sklearn.cluster import MiniBatchKMeans
+
+    from skstc._clustering import stream_fit_clusterer
+    from skstc.metrics import kmeans_error
+
+    X, truth = overlapping
+    full = KMeans(6, n_init=10, random_state=0).fit(X)
+    rows = _CountingRows(X)
+    mbk = MiniBatchKMeans(6, batch_size=256, random_state=0)
+    labels, centers, inertia = stream_fit_clusterer(
+        mbk, rows, len(X), n_passes=3, chunk_size=256, init_size=768,
+        random_state=np.random.RandomState(0), n_threads=1)
+    # only chunks were requested: 3 shuffled passes (the first one starting with the
+    # 768 seeding rows) and 1 labelling pass, each of ceil(3000 / 256) chunks
+    assert max(rows.sizes) == 768 and sum(rows.sizes) == 4 * len(X)
+    assert rows.sizes[:2] == [768, 256] and len(rows.sizes) == 10 + 3 * 12
+    assert labels.dtype == np.int64 and labels.shape == (len(X),)
+    np.testing.assert_array_equal(labels, mbk.predict(X))
+    assert inertia == pytest.approx(kmeans_error(X, labels, centers) * len(X), rel=1e-6)
+    # stated tolerance: the streamed partition's inertia within 2 % of full K-means'
+    assert inertia <= 1.02 * full.inertia_
+    assert adjusted_rand_score(full.labels_, labels) > 0.9
+
+
+def test_stream_fit_clusterer_dask_array_seeded_and_without_centres(overlapping):
+    import dask.array as da
+    from sklearn.cluster import Birch, MiniBatchKMeans
+
+    from skstc._clustering import stream_fit_clusterer
+    from skstc.metrics import kmeans_error
+
+    X, _ = overlapping
+
+    def run(rows, seed):
+        return stream_fit_clusterer(MiniBatchKMeans(6, batch_size=300, random_state=seed),
+                                    rows, len(X), n_passes=2, chunk_size=300,
+                                    random_state=np.random.RandomState(seed))
+    lazy = da.from_array(X, chunks=(250, -1))
+    a, b, c = run(lazy, 0), run(X, 0), run(X, 1)
+    np.testing.assert_array_equal(a[0], b[0])           # dask and numpy: same stream
+    np.testing.assert_allclose(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])               # the seed decides the stream
+    # a clusterer without cluster_centers_: centres are the cluster means
+    labels, centers, inertia = stream_fit_clusterer(
+        Birch(n_clusters=6), X, len(X), n_passes=1, chunk_size=500,
+        random_state=np.random.RandomState(0))
+    for k in np.unique(labels):
+        np.testing.assert_allclose(centers[k], X[labels == k].mean(0), rtol=1e-4, atol=1e-5)
+    assert inertia == pytest.approx(kmeans_error(X, labels) * len(X), rel=1e-6)

@@ -1,0 +1,255 @@
+"""Series K-means of Tile2VecSeriesKMeans: speed against tslearn, and the streaming variant.
+
+Data: planted tile series, ``--n`` tiles x ``--n-times`` dates x ``--dim`` embedding dims
+(default 10,000 x 20 x 512, 410 MB of float32): ``--k`` zones, each a mean series
+``base_k + amp_k * sin(2 pi t / T + phase_k)`` (``base``, ``amp`` of scale ``--spread`` per
+dim), plus unit Gaussian noise per tile, date and dim. Row ``i`` is generated from its own
+seed, so the same rows can be produced all at once (in-memory path) or chunk by chunk
+(streaming path).
+
+Parts (``--parts``):
+
+* ``speed``   the estimator's own in-memory K-means step
+  (``Tile2VecSeriesKMeans._cluster_series`` on the precomputed series, default clusterer
+  ``skstc._clustering.series_kmeans``) vs ``tslearn.clustering.TimeSeriesKMeans(
+  metric="euclidean")`` on the same series as ``(n, T, D)``, with the same ``n_init``,
+  ``max_iter`` and stopping rule (until no label changes: scikit-learn ``tol=0``, tslearn
+  ``tol=1e-9`` on the change of its mean inertia, exactly 0 once labels are stable) and
+  one thread on both sides (``threadpoolctl`` limits,
+  ``OMP_NUM_THREADS``). Also the previous default (``KMeans(n_init)``: float64 k-means++
+  seeding, a copy of the series) and Elkan's algorithm. Inertia of every partition by one
+  function, ``skstc.metrics.kmeans_error(series, labels) * n`` (cluster means, float64
+  sums), next to each library's own report. Time: best of ``--repeats`` runs.
+* ``stream``  the streaming step (``Tile2VecSeriesKMeans._stream_clusterer``,
+  ``streaming_passes`` passes of ``MiniBatchKMeans.partial_fit`` on chunks of 1024 rows
+  generated on the fly) vs the in-memory step (series generated whole), each in a fresh
+  process: peak RSS growth over the step (generation included) and the inertia of the
+  partition by the same function, as a ratio to the in-memory K-means.
+
+tslearn is not a dependency: run the ``speed`` part in a separate environment, e.g.::
+
+    python -m venv --system-site-packages /tmp/bench_tslearn
+    /tmp/bench_tslearn/bin/pip install tslearn
+    OMP_NUM_THREADS=1 /tmp/bench_tslearn/bin/python benchmarks/bench_series_kmeans.py
+
+(from the repository root, so that ``skstc`` is this checkout).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._cli import add_parts_argument, selected_parts  # noqa: E402
+
+
+def planted_series(n, n_times, dim, n_clusters, seed, spread=0.1):
+    """``rows(idx)`` giving the flattened planted series of the tiles ``idx``, and the zones."""
+    rng = np.random.default_rng([seed, 10 ** 6])
+    base = rng.normal(0, spread, (n_clusters, 1, dim))
+    amp = rng.normal(0, spread, (n_clusters, 1, dim))
+    phase = rng.uniform(0, 2 * np.pi, (n_clusters, 1, 1))
+    t = np.arange(n_times)[None, :, None]
+    profiles = (base + amp * np.sin(2 * np.pi * t / n_times + phase)).astype(np.float32)
+    zones = rng.integers(0, n_clusters, n)
+
+    def rows(idx):
+        out = np.empty((len(idx), n_times * dim), np.float32)
+        for j, i in enumerate(np.asarray(idx)):
+            noise = np.random.default_rng([seed, int(i)]).standard_normal((n_times, dim),
+                                                                          dtype=np.float32)
+            out[j] = (profiles[zones[i]] + noise).ravel()
+        return out
+    return rows, zones
+
+
+def _best(fn, repeats, before=None):
+    best, out = np.inf, None
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def part_speed(args):
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    from skstc import Tile2VecSeriesKMeans
+    from skstc._clustering import series_kmeans
+    from skstc.metrics import kmeans_error
+
+    try:
+        from tslearn.clustering import TimeSeriesKMeans
+    except ImportError:
+        print("== speed: tslearn not installed (see the module docstring), skipped")
+        return None
+    import tslearn
+
+    n, T, D, K = args.n, args.n_times, args.dim, args.k
+    rows, _ = planted_series(n, T, D, K, args.data_seed, args.spread)
+    pristine = rows(np.arange(n))
+    S = pristine.copy()
+    restore = (lambda: np.copyto(S, pristine))   # copy_x=False rounds S in place
+    print(f"== series K-means, {n} tiles x {T} dates x {D} dims ({S.nbytes / 1e6:.0f} MB "
+          f"{S.dtype}), K={K}, max_iter={args.max_iter}, tol={args.tol} (tslearn "
+          f"{args.tslearn_tol}), "
+          f"{args.threads} thread(s); tslearn {tslearn.__version__}; time = best of "
+          f"{args.repeats}")
+    print("| n_init | seed | side | time (s) | n_iter | inertia (shared) | inertia (own) | "
+          "vs tslearn: time ratio | inertia diff |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    out = []
+    for n_init, seeds in ((1, args.seeds), (10, args.seeds[:1])):
+        for seed in seeds:
+            sides = {}
+
+            def skstc_step(clusterer):
+                model = Tile2VecSeriesKMeans(K, clusterer=clusterer, n_threads=args.threads)
+
+                def run():
+                    return model._cluster_series(S, np.random.RandomState(seed), "precomputed")
+                return run
+
+            configs = [
+                ("skstc (series_kmeans, lloyd)",
+                 series_kmeans(K).set_params(n_init=n_init, max_iter=args.max_iter,
+                                             tol=args.tol)),
+                ("skstc, elkan", series_kmeans(K).set_params(
+                    n_init=n_init, max_iter=args.max_iter, tol=args.tol, algorithm="elkan")),
+                ("skstc, plain KMeans (float64 seeding, copy)", KMeans(K, n_init=n_init,
+                                                          max_iter=args.max_iter,
+                                                          tol=args.tol)),
+            ]
+            if n_init > 1 and not args.all_variants:
+                configs = configs[:1]
+            for name, clusterer in configs:
+                with threadpool_limits(args.threads):
+                    dt, res = _best(skstc_step(clusterer), args.repeats, restore)
+                est, labels, _, own = res
+                sides[name] = (dt, est.n_iter_, labels, own)
+            ts_model = TimeSeriesKMeans(K, metric="euclidean", n_init=n_init,
+                                        max_iter=args.max_iter, tol=args.tslearn_tol,
+                                        random_state=seed)
+            restore()
+            with threadpool_limits(args.threads):
+                dt, fitted = _best(lambda: ts_model.fit(S.reshape(n, T, D)), args.repeats)
+            sides["tslearn TimeSeriesKMeans"] = (dt, fitted.n_iter_, fitted.labels_,
+                                                 fitted.inertia_ * n)
+            ref_t = sides["tslearn TimeSeriesKMeans"][0]
+            ref_i = kmeans_error(pristine, sides["tslearn TimeSeriesKMeans"][2]) * n
+            for name, (dt, n_iter, labels, own) in sides.items():
+                shared = kmeans_error(pristine, labels) * n
+                print(f"| {n_init} | {seed} | {name} | {dt:.2f} | {n_iter} | {shared:.6g} | "
+                      f"{own:.6g} | {ref_t / dt:.1f}x | {(shared - ref_i) / ref_i:+.3%} |",
+                      flush=True)
+                out.append(dict(n_init=n_init, seed=seed, side=name, time=dt, n_iter=n_iter,
+                                inertia=shared, own=own, ratio=ref_t / dt))
+    return out
+
+
+_STREAM_CHILD = r"""
+import sys, time, json
+import numpy as np
+sys.path.insert(0, {root!r})
+from benchmarks._memory import PeakRSS
+from benchmarks.bench_series_kmeans import planted_series
+from skstc import Tile2VecSeriesKMeans
+n, T, D, K, data_seed, spread, passes, threads, out = sys.argv[1:]
+n, T, D, K, data_seed, passes, threads = map(int, (n, T, D, K, data_seed, passes, threads))
+rows, _ = planted_series(n, T, D, K, data_seed, float(spread))
+model = Tile2VecSeriesKMeans(K, n_threads=threads,
+                             streaming_passes=passes if passes > 0 else None)
+rng = np.random.RandomState(0)
+rows(np.arange(2))   # warm-up: imports and first allocations before the baseline
+with PeakRSS() as mem:
+    t0 = time.perf_counter()
+    if passes > 0:
+        est, labels, centers, inertia = model._stream_clusterer(rows, n, rng)
+    else:
+        S = rows(np.arange(n))
+        est, labels, centers, inertia = model._cluster_series(S, rng, "in-memory")
+    dt = time.perf_counter() - t0
+np.save(out, labels)
+print(json.dumps(dict(base=mem.base, peak=mem.peak, time=dt, inertia=inertia)))
+"""
+
+
+def part_stream(args):
+    from skstc.metrics import kmeans_error
+
+    n, T, D, K = args.n, args.n_times, args.dim, args.k
+    print(f"== streaming vs in-memory K-means step, {n} tiles x {T} dates x {D} dims "
+          f"({n * T * D * 4 / 1e6:.0f} MB float32), K={K}, fresh process each; series "
+          "generated inside the step (whole for in-memory, 1024-row chunks for streaming)")
+    code = _STREAM_CHILD.format(root=str(ROOT))
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for passes in [0] + list(args.passes):
+            path = os.path.join(tmp, f"labels_{passes}.npy")
+            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+            line = subprocess.run(
+                [sys.executable, "-c", code, str(n), str(T), str(D), str(K),
+                 str(args.data_seed), str(args.spread), str(passes), str(args.threads), path],
+                capture_output=True, text=True, check=True, env=env).stdout.strip()
+            res[passes] = dict(json.loads(line.splitlines()[-1]), labels=np.load(path))
+        rows, _ = planted_series(n, T, D, K, args.data_seed, args.spread)
+        S = rows(np.arange(n))
+    print("| path | time (s) | peak RSS growth (MB) | inertia (shared) | inertia / in-memory |")
+    print("|---|---|---|---|---|")
+    ref = kmeans_error(S, res[0]["labels"]) * n
+    for passes, r in res.items():
+        shared = kmeans_error(S, r["labels"]) * n
+        r["inertia_shared"], r["ratio"] = shared, shared / ref
+        name = ("in-memory KMeans (series_kmeans)" if passes == 0 else
+                f"streaming MiniBatchKMeans, {passes} pass(es)")
+        print(f"| {name} | {r['time']:.1f} | {(r['peak'] - r['base']) / 2 ** 20:.0f} | "
+              f"{shared:.6g} | {shared / ref:.4f} |", flush=True)
+    return res
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_parts_argument(parser, ["speed", "stream"], default=["speed", "stream"])
+    parser.add_argument("--n", type=int, default=10_000, help="tiles")
+    parser.add_argument("--n-times", type=int, default=20)
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--k", type=int, default=8, help="zones and clusters")
+    parser.add_argument("--spread", type=float, default=0.1)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="random_state of both sides (n_init=10 uses the first)")
+    parser.add_argument("--max-iter", type=int, default=300)
+    parser.add_argument("--tol", type=float, default=0.0,
+                        help="scikit-learn's tol (0: until no label changes)")
+    parser.add_argument("--tslearn-tol", type=float, default=1e-9,
+                        help="tslearn's tol, an absolute change of the mean inertia (tiny: "
+                             "until no label changes, where the change is exactly 0)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--all-variants", action="store_true",
+                        help="also run the elkan and previous-default rows at n_init=10")
+    parser.add_argument("--passes", type=int, nargs="+", default=[1, 3],
+                        help="streaming_passes values of the stream part")
+    args = parser.parse_args(argv)
+    results = {}
+    for part in selected_parts(parser, args):
+        results[part] = globals()[f"part_{part}"](args)
+    return results
+
+
+if __name__ == "__main__":
+    main()
