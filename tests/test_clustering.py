@@ -219,3 +219,21 @@ def test_stream_fit_clusterer_dask_array_seeded_and_without_centres(overlapping)
     for k in np.unique(labels):
         np.testing.assert_allclose(centers[k], X[labels == k].mean(0), rtol=1e-4, atol=1e-5)
     assert inertia == pytest.approx(kmeans_error(X, labels) * len(X), rel=1e-6)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_series_kmeans_openmp_threads_follow_n_threads(n_threads):
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    from skstc._clustering import kmeans_plusplus_float32, series_kmeans
+
+    seen = []
+
+    def init(X, n_clusters, random_state):      # runs inside KMeans.fit
+        seen.append(_openmp_effective_n_threads())
+        return kmeans_plusplus_float32(X, n_clusters, random_state)
+    X, _ = _blobs(50, 3, 8, 0)
+    before = _openmp_effective_n_threads()
+    fit_clusterer(series_kmeans(3).set_params(init=init, n_init=2), X, n_threads=n_threads)
+    assert seen == [n_threads, n_threads]
+    assert _openmp_effective_n_threads() == before      # restored afterwards
