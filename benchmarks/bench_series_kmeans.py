@@ -23,10 +23,12 @@ Parts (``--parts``):
   of the process (the work, at one thread) and wall time (also the waits for a core on a
   shared machine).
 * ``stream``  the streaming step (``Tile2VecSeriesKMeans._stream_clusterer``,
-  ``streaming_passes`` passes of ``MiniBatchKMeans.partial_fit`` on chunks of 1024 rows
-  generated on the fly) vs the in-memory step (series generated whole), each in a fresh
-  process: peak RSS growth over the step (generation included) and the inertia of the
-  partition by the same function, as a ratio to the in-memory K-means.
+  ``streaming_passes`` passes of ``MiniBatchKMeans(batch_size=1024).partial_fit`` on chunks
+  of 1024 rows generated on the fly, the first call with ``init_size`` = 3072 rows) vs the
+  in-memory step (series generated whole), each in a fresh process: peak RSS growth over
+  the step (generation included; the generator stands for the encoder), CPU and wall time,
+  and the inertia of the partition by the same function, as a ratio to the in-memory
+  K-means.
 
 tslearn is not a dependency: run the ``speed`` part in a separate environment, e.g.::
 
@@ -183,15 +185,15 @@ model = Tile2VecSeriesKMeans(K, n_threads=threads,
 rng = np.random.RandomState(0)
 rows(np.arange(2))   # warm-up: imports and first allocations before the baseline
 with PeakRSS() as mem:
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     if passes > 0:
         est, labels, centers, inertia = model._stream_clusterer(rows, n, rng)
     else:
         S = rows(np.arange(n))
         est, labels, centers, inertia = model._cluster_series(S, rng, "in-memory")
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
 np.save(out, labels)
-print(json.dumps(dict(base=mem.base, peak=mem.peak, time=dt, inertia=inertia)))
+print(json.dumps(dict(base=mem.base, peak=mem.peak, time=dt, cpu=cpu, inertia=inertia)))
 """
 
 
@@ -215,15 +217,17 @@ def part_stream(args):
             res[passes] = dict(json.loads(line.splitlines()[-1]), labels=np.load(path))
         rows, _ = planted_series(n, T, D, K, args.data_seed, args.spread)
         S = rows(np.arange(n))
-    print("| path | time (s) | peak RSS growth (MB) | inertia (shared) | inertia / in-memory |")
-    print("|---|---|---|---|---|")
+    print("| path | CPU time (s) | wall time (s) | peak RSS growth (MiB) | inertia (shared) | "
+          "inertia / in-memory |")
+    print("|---|---|---|---|---|---|")
     ref = kmeans_error(S, res[0]["labels"]) * n
     for passes, r in res.items():
         shared = kmeans_error(S, r["labels"]) * n
         r["inertia_shared"], r["ratio"] = shared, shared / ref
         name = ("in-memory KMeans (series_kmeans)" if passes == 0 else
                 f"streaming MiniBatchKMeans, {passes} pass(es)")
-        print(f"| {name} | {r['time']:.1f} | {(r['peak'] - r['base']) / 2 ** 20:.0f} | "
+        print(f"| {name} | {r['cpu']:.1f} | {r['time']:.1f} | "
+              f"{(r['peak'] - r['base']) / 2 ** 20:.0f} | "
               f"{shared:.6g} | {shared / ref:.4f} |", flush=True)
     return res
 

@@ -199,9 +199,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
         set. None is :func:`~skstc._clustering.series_kmeans`: ``KMeans(n_clusters,
         n_init=10)`` kept in float32 and free of copies of the series (k-means++ seeds
-        computed in float32 from 3072 random tiles, ``copy_x=False``, iterations until no
-        tile changes cluster); with ``streaming_passes`` it is
-        ``MiniBatchKMeans(n_clusters, batch_size=1024)``.
+        computed in float32 from ``max(1024, 32 * n_clusters)`` random tiles,
+        ``copy_x=False``, iterations until no tile changes cluster); with
+        ``streaming_passes`` it is ``MiniBatchKMeans(n_clusters, batch_size=1024)``.
     streaming_passes : int or None, default=None
         None clusters the series in memory: the ``(n_tiles, n_times * embedding_dim)``
         float32 array of all series is built and given to ``clusterer.fit``. An int streams
