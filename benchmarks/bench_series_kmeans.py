@@ -23,8 +23,8 @@ Parts (``--parts``):
   of the process (the work, at one thread) and wall time (also the waits for a core on a
   shared machine).
 * ``stream``  the streaming step (``Tile2VecSeriesKMeans._stream_clusterer``,
-  ``streaming_passes`` passes of ``MiniBatchKMeans(batch_size=1024).partial_fit`` on chunks
-  of 1024 rows generated on the fly, the first call with ``init_size`` = 3072 rows) vs the
+  ``streaming_passes`` passes of ``MiniBatchKMeans(batch_size=b).partial_fit`` on chunks
+  of ``b`` rows generated on the fly, the first call with ``init_size = 3 b`` rows) vs the
   in-memory step (series generated whole), each in a fresh process: peak RSS growth over
   the step (generation included; the generator stands for the encoder), CPU and wall time,
   and the inertia of the partition by the same function, as a ratio to the in-memory
@@ -176,12 +176,17 @@ import numpy as np
 sys.path.insert(0, {root!r})
 from benchmarks._memory import PeakRSS
 from benchmarks.bench_series_kmeans import planted_series
+from sklearn.cluster import MiniBatchKMeans
 from skstc import Tile2VecSeriesKMeans
-n, T, D, K, data_seed, spread, passes, threads, out = sys.argv[1:]
-n, T, D, K, data_seed, passes, threads = map(int, (n, T, D, K, data_seed, passes, threads))
+n, T, D, K, data_seed, spread, passes, batch, threads, out = sys.argv[1:]
+n, T, D, K, data_seed, passes, batch, threads = map(
+    int, (n, T, D, K, data_seed, passes, batch, threads))
 rows, _ = planted_series(n, T, D, K, data_seed, float(spread))
-model = Tile2VecSeriesKMeans(K, n_threads=threads,
-                             streaming_passes=passes if passes > 0 else None)
+if passes > 0:
+    model = Tile2VecSeriesKMeans(K, n_threads=threads, streaming_passes=passes,
+                                 clusterer=MiniBatchKMeans(batch_size=batch))
+else:
+    model = Tile2VecSeriesKMeans(K, n_threads=threads)
 rng = np.random.RandomState(0)
 rows(np.arange(2))   # warm-up: imports and first allocations before the baseline
 with PeakRSS() as mem:
@@ -203,29 +208,31 @@ def part_stream(args):
     n, T, D, K = args.n, args.n_times, args.dim, args.k
     print(f"== streaming vs in-memory K-means step, {n} tiles x {T} dates x {D} dims "
           f"({n * T * D * 4 / 1e6:.0f} MB float32), K={K}, fresh process each; series "
-          "generated inside the step (whole for in-memory, 1024-row chunks for streaming)")
+          "generated inside the step (whole for in-memory, in chunks for streaming)")
     code = _STREAM_CHILD.format(root=str(ROOT))
     res = {}
+    runs = [(0, 0)] + [(p, b) for b in args.batch_sizes for p in args.passes]
     with tempfile.TemporaryDirectory() as tmp:
-        for passes in [0] + list(args.passes):
-            path = os.path.join(tmp, f"labels_{passes}.npy")
+        for passes, batch in runs:
+            path = os.path.join(tmp, f"labels_{passes}_{batch}.npy")
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
             line = subprocess.run(
                 [sys.executable, "-c", code, str(n), str(T), str(D), str(K),
-                 str(args.data_seed), str(args.spread), str(passes), str(args.threads), path],
+                 str(args.data_seed), str(args.spread), str(passes), str(batch),
+                 str(args.threads), path],
                 capture_output=True, text=True, check=True, env=env).stdout.strip()
-            res[passes] = dict(json.loads(line.splitlines()[-1]), labels=np.load(path))
+            res[passes, batch] = dict(json.loads(line.splitlines()[-1]), labels=np.load(path))
         rows, _ = planted_series(n, T, D, K, args.data_seed, args.spread)
         S = rows(np.arange(n))
     print("| path | CPU time (s) | wall time (s) | peak RSS growth (MiB) | inertia (shared) | "
           "inertia / in-memory |")
     print("|---|---|---|---|---|---|")
-    ref = kmeans_error(S, res[0]["labels"]) * n
-    for passes, r in res.items():
+    ref = kmeans_error(S, res[0, 0]["labels"]) * n
+    for (passes, batch), r in res.items():
         shared = kmeans_error(S, r["labels"]) * n
         r["inertia_shared"], r["ratio"] = shared, shared / ref
         name = ("in-memory KMeans (series_kmeans)" if passes == 0 else
-                f"streaming MiniBatchKMeans, {passes} pass(es)")
+                f"streaming MiniBatchKMeans(batch_size={batch}), {passes} pass(es)")
         print(f"| {name} | {r['cpu']:.1f} | {r['time']:.1f} | "
               f"{(r['peak'] - r['base']) / 2 ** 20:.0f} | "
               f"{shared:.6g} | {shared / ref:.4f} |", flush=True)
@@ -256,6 +263,9 @@ def main(argv=None):
                         help="also run the elkan and previous-default rows at n_init=10")
     parser.add_argument("--passes", type=int, nargs="+", default=[1, 3],
                         help="streaming_passes values of the stream part")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1024, 256],
+                        help="MiniBatchKMeans batch_size values of the stream part (chunk "
+                             "size; the first call gets 3 chunks)")
     args = parser.parse_args(argv)
     results = {}
     for part in selected_parts(parser, args):
