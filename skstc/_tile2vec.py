@@ -295,7 +295,10 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     Memory: ``fit`` loads the training regions into memory (triplets are cut at random
     positions); ``transform`` and ``predict`` read numpy, memory-mapped or dask-backed input
     ``batch_size`` tiles at a time, so embedding a region larger than memory is bounded by
-    ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``).
+    ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``). The
+    clustering in ``fit`` holds the series of all tiles, ``n_tiles * n_times *
+    embedding_dim`` float32 values, unless ``streaming_passes`` is set, which bounds it by
+    the clusterer's ``batch_size`` (``benchmarks/results/series_kmeans.md``).
 
     Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
     NaN; tiles with more than ``max_nan_fraction`` missing pixels are never used in training
