@@ -389,6 +389,8 @@ def kmeans_error(X, labels, centers=None, *, metric="euclidean", n_times=None):
         raise ValueError(f"metric must be 'euclidean' or 'series', got {metric!r}.")
     keep = labels >= 0
     n = int(keep.sum())
+    if n == 0:
+        return float("nan")
     if centers is None:
         centers = _chunked_cluster_means(X, labels)
     centers = np.asarray(centers, dtype=np.float64)

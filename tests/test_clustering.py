@@ -149,6 +149,13 @@ def test_kmeans_error_never_converts_the_whole_array():
         tracemalloc.stop()
     assert got == pytest.approx(expected, rel=1e-10)
     assert peak < 0.5 * X.nbytes
+    # the series distance (Eq. 3) over blocks equals the direct float64 computation
+    X64 = X.astype(np.float64)
+    means = np.stack([X64[truth == k].mean(0) for k in range(4)])
+    direct = np.sqrt(((X64 - means[truth]).reshape(len(X), 8, -1) ** 2).sum(2)).sum(1).mean()
+    assert kmeans_error(X, truth, metric="series", n_times=8) == pytest.approx(direct,
+                                                                              rel=1e-10)
+    assert np.isnan(kmeans_error(X[:2], [-1, -1]))
 
 
 # ---- streaming (partial_fit on chunks) ------------------------------------------------
