@@ -112,7 +112,9 @@ def part_speed(args):
     rows, _ = planted_series(n, T, D, K, args.data_seed, args.spread)
     pristine = rows(np.arange(n))
     S = pristine.copy()
-    restore = (lambda: np.copyto(S, pristine))   # copy_x=False rounds S in place
+
+    def restore():   # copy_x=False rounds S in place (centred, then restored)
+        np.copyto(S, pristine)
     print(f"== series K-means, {n} tiles x {T} dates x {D} dims ({S.nbytes / 1e6:.0f} MB "
           f"{S.dtype}), K={K}, max_iter={args.max_iter}, tol={args.tol} (tslearn "
           f"{args.tslearn_tol}), "
@@ -126,7 +128,7 @@ def part_speed(args):
         for seed in seeds:
             sides = {}
 
-            def skstc_step(clusterer):
+            def skstc_step(clusterer, seed=seed):
                 model = Tile2VecSeriesKMeans(K, clusterer=clusterer, n_threads=args.threads)
 
                 def run():
@@ -155,7 +157,7 @@ def part_speed(args):
                                         random_state=seed)
             restore()
             with threadpool_limits(args.threads):
-                dt, fitted = _best(lambda: ts_model.fit(S.reshape(n, T, D)), args.repeats)
+                dt, fitted = _best(lambda m=ts_model: m.fit(S.reshape(n, T, D)), args.repeats)
             sides["tslearn TimeSeriesKMeans"] = (dt, fitted.n_iter_, fitted.labels_,
                                                  fitted.inertia_ * n)
             ref_t = sides["tslearn TimeSeriesKMeans"][0][0]

@@ -131,7 +131,7 @@ SEED_ROWS_PER_CLUSTER = 32
 
 
 def series_kmeans(n_clusters):
-    """The K-means of long float32 series (the default clusterer of tile series).
+    """Build the K-means of long float32 series (the default clusterer of tile series).
 
     ``KMeans(n_clusters, n_init=10)`` (Lloyd, ``max_iter=300``) with three changes that
     keep a fit on float32 series in float32 and free of temporaries as large as the

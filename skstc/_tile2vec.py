@@ -498,7 +498,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         """Missing-pixel fraction of every grid tile at every date, ``(n_times, n_tiles)``
         (a pixel is missing when any band is NaN)."""
         ts, out = self.tile_size, []
-        for img, (gh, gw) in zip(images, self.tile_grid_shapes_):
+        for img, (gh, gw) in zip(images, self.tile_grid_shapes_, strict=True):
             miss = np.isnan(img[:, :, :gh * ts, :gw * ts]).any(axis=1)
             out.append(miss.reshape(len(miss), gh, ts, gw, ts).mean(axis=(2, 4),
                                                                      dtype=np.float32)
