@@ -45,9 +45,9 @@ def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Series (flattened); numpy, memory-mapped and dask arrays are read block by block
-        (e.g. the series of a fit with ``streaming_passes`` from
-        :meth:`skstc.Tile2VecSeriesKMeans.transform` of a dask-backed region).
+        Series (flattened); numpy, memory-mapped and dask arrays are read block by block of
+        rows, never converted whole (e.g. the series of many tiles kept in a memory-mapped
+        ``.npy`` file).
     labels : array-like of shape (n_samples,) or None
         Cluster of each series; used to compute the centroids when ``centers`` is None and
         to restrict each search to the cluster's members.
