@@ -98,7 +98,7 @@ def part_speed(args):
     from threadpoolctl import threadpool_limits
 
     from skstc import Tile2VecSeriesKMeans
-    from skstc._clustering import series_kmeans
+    from skstc._clustering import SketchKMeans, series_kmeans
     from skstc.metrics import kmeans_error
 
     try:
@@ -136,7 +136,9 @@ def part_speed(args):
                 return run
 
             configs = [
-                ("skstc (series_kmeans, lloyd)",
+                ("skstc (default: SketchKMeans)",
+                 SketchKMeans(K, n_init=n_init, max_iter=args.max_iter)),
+                ("skstc, full-space KMeans (series_kmeans, lloyd)",
                  series_kmeans(K).set_params(n_init=n_init, max_iter=args.max_iter,
                                              tol=args.tol)),
                 ("skstc, elkan", series_kmeans(K).set_params(
@@ -145,8 +147,8 @@ def part_speed(args):
                                                           max_iter=args.max_iter,
                                                           tol=args.tol)),
             ]
-            if n_init > 1 and not args.all_variants:
-                configs = configs[:1]
+            if not args.all_variants:
+                configs = configs[:2]
             for name, clusterer in configs:
                 with threadpool_limits(args.threads):
                     dt, res = _best(skstc_step(clusterer), args.repeats, restore)
@@ -262,7 +264,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--all-variants", action="store_true",
-                        help="also run the elkan and previous-default rows at n_init=10")
+                        help="also run the elkan and plain-KMeans rows")
     parser.add_argument("--passes", type=int, nargs="+", default=[1, 3],
                         help="streaming_passes values of the stream part")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1024, 256],

@@ -8,10 +8,15 @@ here once.
 """
 
 from functools import partial
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context, clone
 from sklearn.cluster import KMeans
+from sklearn.metrics import euclidean_distances
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._training import effective_n_threads
 from .metrics import _row_chunks, kmeans_error
@@ -156,6 +161,292 @@ def series_kmeans(n_clusters):
     return KMeans(n_clusters=n_clusters, n_init=10, tol=0.0, copy_x=False,
                   init=partial(kmeans_plusplus_float32,
                                sample_size=max(1024, SEED_ROWS_PER_CLUSTER * n_clusters)))
+
+
+# relative tolerance of the restarts in the sketch (scikit-learn's ``tol``): they only pick
+# the basin, the full-space polish then runs until no label changes
+SKETCH_TOL = 1e-3
+
+
+def _row_blocks(n_rows, n_features, nbytes=1 << 20):
+    """Slices of about ``nbytes`` of float32 rows (at least 16 rows each)."""
+    step = max(16, nbytes // (4 * max(1, n_features)))
+    return [slice(s, min(n_rows, s + step)) for s in range(0, n_rows, step)]
+
+
+class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """K-means of long series: restarts in a signed-sum sketch, Lloyd polish in full space.
+
+    The default clusterer of :class:`~skstc.Tile2VecSeriesKMeans`. A Lloyd iteration on
+    ``(n_samples, n_features)`` series with many features costs one read of the whole
+    array, and ``n_init`` restarts of a plain :class:`~sklearn.cluster.KMeans` each run
+    their iterations in full space. Here:
+
+    1. one pass over ``X`` computes a sketch ``S`` of ``n_components`` features: the
+       features are cut into ``n_components`` groups of consecutive features and each
+       sketch feature is the sum of its group with random signs (a sign projection with
+       one non-zero per input feature, so ``E ||S x||^2 = ||x||^2``);
+    2. the ``n_init`` k-means++ restarts and their Lloyd iterations run on ``S``
+       (:class:`~sklearn.cluster.KMeans`, float32 seeds from
+       :func:`kmeans_plusplus_float32`); the partition of lowest sketch inertia is kept;
+    3. polish in full space: the centres start as the full-space means of that partition
+       and Lloyd iterations on ``X`` (float32, read block by block) run until no sample
+       changes cluster or ``max_iter``. The result is a Lloyd fixed point of ``X``
+       (every sample is labelled by its nearest centre and every centre is the mean of
+       its samples), and ``inertia_`` is the full-space inertia.
+
+    ``X`` is never copied nor converted (float32 stays float32); the temporaries are the
+    sketch, ``n_samples * n_components`` values, and blocks of about 1 MB. When
+    ``n_features <= n_components`` (or ``n_components=None``) there is no sketch: the
+    restarts run on ``X`` itself and are the result.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+    n_components : int or None, default=512
+        Features of the sketch; None runs the restarts in full space.
+    n_init : int, default=10
+        k-means++ restarts in the sketch.
+    max_iter : int, default=300
+        Lloyd iterations of each restart in the sketch, and of the full-space polish.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the signs of the sketch and the restarts.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Full-space centres (means of the clusters), in ``X``'s float dtype.
+    labels_ : ndarray of shape (n_samples,)
+    inertia_ : float
+        Sum of squared full-space distances of the samples to their centre.
+    n_iter_ : int
+        Full-space Lloyd iterations of the polish.
+    sketch_n_iter_ : int
+        Lloyd iterations of the retained restart in the sketch.
+    sketch_inertia_ : float
+        Inertia of the retained restart in the sketch.
+    n_features_in_ : int
+
+    See Also
+    --------
+    series_kmeans : The plain full-space K-means of float32 series.
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_clusters=8, *, n_components=512, n_init=10, max_iter=300,
+                 random_state=None):
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _groups(self, n_features):
+        """Group length ``g`` of the sketch (``n_features // g`` full groups, plus one
+        group of the remaining features), or None for no sketch."""
+        m = self.n_components
+        if m is None or n_features <= m:
+            return None
+        return n_features // m
+
+    def _sketch(self, X, signs, g):
+        """The signed group sums of the rows of ``X`` and their squared norms (float64)."""
+        n, d = X.shape
+        full = d // g
+        m = full + (1 if d % g else 0)
+        S = np.empty((n, m), dtype=X.dtype)
+        sq = np.empty(n, dtype=np.float64)
+        head = signs[:full * g].reshape(full, g)
+        for b in _row_blocks(n, d):
+            block = X[b]
+            np.einsum("rmg,mg->rm", block[:, :full * g].reshape(-1, full, g), head,
+                      out=S[b, :full])
+            if m > full:
+                S[b, full] = block[:, full * g:] @ signs[full * g:]
+            sq[b] = np.einsum("ij,ij->i", block, block)
+        return S, sq
+
+    @staticmethod
+    def _sums(X, labels, k):
+        """Per-cluster sums (float64) and counts of the rows of ``X``, block by block."""
+        sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+        for b in _row_blocks(*X.shape):
+            onehot = np.zeros((k, b.stop - b.start), dtype=X.dtype)
+            onehot[labels[b], np.arange(b.stop - b.start)] = 1
+            sums += onehot @ X[b]
+        return sums, np.bincount(labels, minlength=k)
+
+    def _polish(self, X, labels, k):
+        """Full-space Lloyd from the means of ``labels`` until no label changes."""
+        sums, counts = self._sums(X, labels, k)
+        centers = (sums / np.maximum(counts, 1)[:, None]).astype(X.dtype)
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):
+            c_sq = np.einsum("ij,ij->i", centers, centers)
+            new = np.empty_like(labels)
+            sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+            for b in _row_blocks(*X.shape):
+                block = X[b]
+                dist = block @ centers.T
+                dist *= -2
+                dist += c_sq
+                new[b] = dist.argmin(axis=1)
+                onehot = np.zeros((k, len(block)), dtype=X.dtype)
+                onehot[new[b], np.arange(len(block))] = 1
+                sums += onehot @ block
+            counts = np.bincount(new, minlength=k)
+            changed = not np.array_equal(new, labels)
+            labels = new
+            # an emptied cluster keeps its centre (it stays a candidate)
+            keep = counts == 0
+            means = sums / np.maximum(counts, 1)[:, None]
+            means[keep] = centers[keep]
+            centers = means.astype(X.dtype)
+            if not changed:
+                break
+        return labels, centers, sums, counts, n_iter
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Cluster ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Not copied when it is a C-contiguous float32 or float64 array.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SketchKMeans
+        """
+        X = validate_data(self, X, dtype=[np.float32, np.float64], order="C")
+        n, d = X.shape
+        k = self.n_clusters
+        if n < k:
+            raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
+        rng = check_random_state(self.random_state)
+        g = self._groups(d)
+        sketch_km = KMeans(n_clusters=k, n_init=self.n_init, max_iter=self.max_iter,
+                           tol=0.0 if g is None else SKETCH_TOL,
+                           init=partial(kmeans_plusplus_float32, sample_size=max(
+                               1024, SEED_ROWS_PER_CLUSTER * k)),
+                           random_state=draw_seed(rng), copy_x=g is None)
+        if g is None:   # no sketch: the restarts in full space are the result
+            sketch_km.fit(X)
+            self.labels_ = sketch_km.labels_.astype(np.int64)
+            self.cluster_centers_ = sketch_km.cluster_centers_.astype(X.dtype)
+            self.inertia_ = float(sketch_km.inertia_)
+            self.n_iter_ = self.sketch_n_iter_ = int(sketch_km.n_iter_)
+            self.sketch_inertia_ = self.inertia_
+            return self
+        signs = rng.choice(np.array([-1.0, 1.0], dtype=X.dtype), size=d)
+        S, sq = self._sketch(X, signs, g)
+        sketch_km.fit(S)
+        del S
+        self.sketch_n_iter_ = int(sketch_km.n_iter_)
+        self.sketch_inertia_ = float(sketch_km.inertia_)
+        labels, centers, sums, counts, n_iter = self._polish(
+            X, sketch_km.labels_.astype(np.int64), k)
+        self.labels_, self.cluster_centers_, self.n_iter_ = labels, centers, n_iter
+        # at the fixed point the centres are the means: sum ||x||^2 - sum_k n_k ||m_k||^2
+        means = sums / np.maximum(counts, 1)[:, None]
+        self.inertia_ = max(float(sq.sum() - (counts * np.einsum("ij,ij->i", means,
+                                                                     means)).sum()), 0.0)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Cluster ``X`` and return ``labels_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(X).labels_
+
+    def _check(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float32, np.float64], order="C",
+                             reset=False)
+
+    def predict(self, X):
+        """Nearest centre of each sample, read block by block.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._check(X)
+        C = self.cluster_centers_.astype(X.dtype, copy=False)
+        c_sq = np.einsum("ij,ij->i", C, C)
+        out = np.empty(len(X), dtype=np.int64)
+        for b in _row_blocks(*X.shape):
+            out[b] = (c_sq - 2 * (X[b] @ C.T)).argmin(axis=1)
+        return out
+
+    def transform(self, X):
+        """Euclidean distances of the samples to the centres.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        X = self._check(X)
+        return euclidean_distances(X, self.cluster_centers_.astype(X.dtype, copy=False))
+
+    def score(self, X, y=None):
+        """Minus the inertia of ``X`` to the nearest centres (as
+        :meth:`sklearn.cluster.KMeans.score`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        labels = self.predict(X)
+        X = self._check(X)
+        return -kmeans_error(X, labels, self.cluster_centers_) * len(X)
+
+
+def series_sketch_kmeans(n_clusters):
+    """The default clusterer of tile series: :class:`SketchKMeans` ``(n_clusters)``.
+
+    Parameters
+    ----------
+    n_clusters : int
+
+    Returns
+    -------
+    kmeans : SketchKMeans
+    """
+    return SketchKMeans(n_clusters=n_clusters)
 
 
 def effective_n_clusters(clusterer, n_clusters):

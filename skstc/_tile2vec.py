@@ -20,11 +20,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._clustering import (
+    SketchKMeans,
     build_clusterer,
     cluster_centers,
     clusterer_score,
     fit_clusterer,
-    series_kmeans,
+    series_sketch_kmeans,
     stream_fit_clusterer,
 )
 from ._sampling import (
@@ -447,10 +448,11 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     def _fit_clusterer(self, series, rng):
         """The in-memory K-means step: cluster the flattened float32 series ``(n_tiles,
         n_times * dim)`` (which the default clusterer centres in place and restores)."""
-        est = build_clusterer(self.clusterer, self.n_clusters, rng, default=series_kmeans)
+        est = build_clusterer(self.clusterer, self.n_clusters, rng,
+                              default=series_sketch_kmeans)
         labels = fit_clusterer(est, series, self.n_threads)
         centers = cluster_centers(est, series, labels, self.n_clusters)
-        if isinstance(est, (KMeans, MiniBatchKMeans, BisectingKMeans)):
+        if isinstance(est, (KMeans, MiniBatchKMeans, BisectingKMeans, SketchKMeans)):
             inertia = float(est.inertia_)   # of labels_ and cluster_centers_: no extra pass
         else:
             inertia = kmeans_error(series, labels, centers) * len(series)
