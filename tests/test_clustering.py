@@ -116,7 +116,7 @@ def test_series_kmeans_keeps_float32_and_makes_no_copy_of_the_series():
 
     X, truth = _blobs(500, 6, 2048, 0)              # 24 MB of float32 series
     original = X.copy()
-    model = Tile2VecSeriesKMeans(6, n_threads=1)
+    model = Tile2VecSeriesKMeans(6, clusterer=series_kmeans(6), n_threads=1)
     tracemalloc.start()
     try:
         est, labels, centers, inertia = model._fit_clusterer(X, np.random.RandomState(0))
@@ -244,3 +244,99 @@ def test_series_kmeans_openmp_threads_follow_n_threads(n_threads):
     fit_clusterer(series_kmeans(3).set_params(init=init, n_init=2), X, n_threads=n_threads)
     assert seen == [n_threads, n_threads]
     assert _openmp_effective_n_threads() == before      # restored afterwards
+
+
+# ---- SketchKMeans: restarts in a sketch, polish in full space ----------------------------
+@pytest.fixture(scope="module")
+def long_overlapping():
+    # 6 planted clusters in 1024 dims, centres about 5 noise units apart: K-means stops in
+    # different local minima from different seeds (full-space KMeans recovers them at an
+    # ARI of about 0.5), and in a 64-feature sketch the clusters overlap much more, so the
+    # full-space polish has work to do
+    return _blobs(250, 6, 1024, 5, scale=0.12)
+
+
+def test_sketch_kmeans_inertia_within_one_percent_of_kmeans_at_a_lloyd_fixed_point(
+        long_overlapping):
+    from skstc._clustering import SketchKMeans
+    from skstc.metrics import kmeans_error
+
+    X, truth = long_overlapping
+    full = KMeans(6, n_init=10, random_state=0).fit(X)
+    for seed in range(3):
+        est = SketchKMeans(6, n_components=64, random_state=seed).fit(X)
+        assert est.sketch_inertia_ > 0 and est.n_iter_ >= 1
+        # the stated tolerance: within 1 % of full-space KMeans(n_init=10)
+        assert est.inertia_ <= 1.01 * full.inertia_, (seed, est.inertia_ / full.inertia_)
+        # inertia_ is the full-space one, of labels_ and cluster_centers_
+        assert est.inertia_ == pytest.approx(kmeans_error(X, est.labels_) * len(X), rel=1e-5)
+        # a Lloyd fixed point: nearest centres, and centres are the means of their samples
+        np.testing.assert_array_equal(est.predict(X), est.labels_)
+        for k in range(6):
+            np.testing.assert_allclose(est.cluster_centers_[k], X[est.labels_ == k].mean(0),
+                                       rtol=1e-4, atol=1e-5)
+
+
+def test_sketch_kmeans_seeded_float32_and_without_a_copy_of_x(long_overlapping):
+    import tracemalloc
+
+    from skstc._clustering import SketchKMeans
+
+    X, _ = long_overlapping                       # 6 MB of float32
+    original = X.copy()
+    est = SketchKMeans(6, n_components=64, random_state=3)
+    tracemalloc.start()
+    try:
+        est.fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * X.nbytes, peak / X.nbytes   # sketch and row blocks only
+    np.testing.assert_array_equal(X, original)      # X is read, never written
+    assert est.cluster_centers_.dtype == np.float32 and est.labels_.dtype == np.int64
+    again = SketchKMeans(6, n_components=64, random_state=3).fit(X)
+    np.testing.assert_array_equal(again.labels_, est.labels_)
+    np.testing.assert_array_equal(again.cluster_centers_, est.cluster_centers_)
+    assert est.transform(X).dtype == np.float32 and est.transform(X).shape == (len(X), 6)
+    np.testing.assert_allclose(est.transform(X).argmin(1), est.labels_)
+    assert est.score(X) == pytest.approx(-est.inertia_, rel=1e-5)
+
+
+def test_sketch_kmeans_clone_pickle_params_and_full_space_path(long_overlapping):
+    import pickle
+
+    from sklearn.base import clone
+
+    from skstc._clustering import SketchKMeans
+
+    X, _ = long_overlapping
+    est = SketchKMeans(4, n_components=32, n_init=2, random_state=0).fit(X)
+    c = clone(est)
+    assert c.get_params() == est.get_params() and not hasattr(c, "labels_")
+    back = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(back.predict(X), est.labels_)
+    # the clusterer rule: n_clusters and a seed are set on the clone
+    built = build_clusterer(est, 6, np.random.RandomState(0))
+    assert built.n_clusters == 6 and isinstance(built.random_state, int)
+    # no sketch (n_components None or >= n_features): k-means restarts in full space
+    small = X[:, :16].copy()
+    plain = SketchKMeans(6, n_components=None, random_state=0).fit(small)
+    ref = KMeans(6, n_init=10, random_state=0).fit(small)
+    assert plain.inertia_ <= 1.01 * ref.inertia_
+    np.testing.assert_array_equal(plain.predict(small), plain.labels_)
+    with pytest.raises(ValueError, match="n_clusters"):
+        SketchKMeans(8, n_components=4).fit(X[:5])
+
+
+def test_tile2vec_default_clusterer_is_sketch_kmeans():
+    from skstc._clustering import SketchKMeans, series_kmeans
+
+    X, truth = _blobs(200, 4, 2048, 1, scale=0.5)
+    model = Tile2VecSeriesKMeans(4, n_threads=1)
+    est, labels, centers, inertia = model._fit_clusterer(X, np.random.RandomState(0))
+    assert isinstance(est, SketchKMeans) and est.n_clusters == 4
+    assert X.shape[1] > est.n_components and est.sketch_inertia_ != est.inertia_  # sketched
+    assert adjusted_rand_score(truth, labels) == 1.0 and inertia == est.inertia_
+    # plain K-means back through the clusterer parameter
+    model = Tile2VecSeriesKMeans(4, clusterer=series_kmeans(4), n_threads=1)
+    assert isinstance(model._fit_clusterer(X, np.random.RandomState(0))[0], KMeans)
