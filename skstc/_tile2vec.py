@@ -121,7 +121,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
        row-major; right/bottom remainders narrower than a tile are dropped) becomes the
        series of its embeddings at every date, ``(n_times, embedding_dim)``, flattened;
        the series are clustered by K-means with Euclidean distance over the whole series
-       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default). The paper's series
+       (``clusterer``, K-means restarted in a sketch and polished in full space by
+       default). The paper's series
        distance (Eq. 3, sum over dates of per-date Euclidean distances,
        :func:`skstc.metrics.pairwise_series_distances`) is used where a distance between
        series is measured rather than minimised (``metric``): the choice of distant
@@ -198,10 +199,12 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         mean band values at each date (no network, no refinement), clustered the same way.
     clusterer : estimator or None, default=None
         Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
-        set. None is :func:`~skstc._clustering.series_kmeans`: ``KMeans(n_clusters,
-        n_init=10)`` kept in float32 and free of copies of the series (k-means++ seeds
-        computed in float32 from ``max(1024, 32 * n_clusters)`` random tiles,
-        ``copy_x=False``, iterations until no tile changes cluster); with
+        set. None is :class:`~skstc._clustering.SketchKMeans` ``(n_clusters)``: the
+        ``n_init=10`` k-means++ restarts run on a 512-feature signed-sum sketch of the
+        series, the best is polished by Lloyd iterations on the series until no tile
+        changes cluster (a full-space K-means fixed point); the series are neither copied
+        nor converted. :func:`~skstc._clustering.series_kmeans` ``(n_clusters)`` is plain
+        float32 Lloyd K-means with every restart in full space. With
         ``streaming_passes`` it is ``MiniBatchKMeans(n_clusters, batch_size=1024)``.
     streaming_passes : int or None, default=None
         None clusters the series in memory: the ``(n_tiles, n_times * embedding_dim)``
