@@ -10,14 +10,16 @@ seed, so the same rows can be produced all at once (in-memory path) or chunk by 
 Parts (``--parts``):
 
 * ``speed``   the estimator's own in-memory K-means step
-  (``Tile2VecSeriesKMeans._cluster_series`` on the precomputed series, default clusterer
-  ``skstc._clustering.series_kmeans``) vs ``tslearn.clustering.TimeSeriesKMeans(
+  (``Tile2VecSeriesKMeans._cluster_series`` on the precomputed series) with its default
+  clusterer ``skstc._clustering.SketchKMeans`` (restarts in a 512-feature sketch, Lloyd
+  polish in full space until no label changes) and with the full-space
+  ``skstc._clustering.series_kmeans``, vs ``tslearn.clustering.TimeSeriesKMeans(
   metric="euclidean")`` on the same series as ``(n, T, D)``, with the same ``n_init``,
   ``max_iter`` and stopping rule (until no label changes: scikit-learn ``tol=0``, tslearn
   ``tol=1e-9`` on the change of its mean inertia, exactly 0 once labels are stable) and
   one thread on both sides (``threadpoolctl`` limits,
-  ``OMP_NUM_THREADS``). Also the previous default (``KMeans(n_init)``: float64 k-means++
-  seeding, a copy of the series) and Elkan's algorithm. Inertia of every partition by one
+  ``OMP_NUM_THREADS``). ``--all-variants`` adds plain ``KMeans(n_init)`` (float64
+  k-means++ seeding, a copy of the series) and Elkan's algorithm. Inertia of every partition by one
   function, ``skstc.metrics.kmeans_error(series, labels) * n`` (cluster means, float64
   sums), next to each library's own report. Times: best of ``--repeats`` runs, CPU time
   of the process (the work, at one thread) and wall time (also the waits for a core on a
