@@ -32,6 +32,14 @@ Parts (``--parts``):
   and the inertia of the partition by the same function, as a ratio to the in-memory
   K-means.
 
+* ``real``    the two in-memory clusterers on real tile series: a Tile2VecSeriesKMeans
+  encoder (``embedding_dim=64``, no refinement, ``random_state=0``) fitted on the Slovenia
+  NDVI image of ``../shared/data`` (68 dates), its series of the ``--real-tile-size`` tiles
+  (``transform``), then ``SketchKMeans`` and ``series_kmeans`` with ``n_init=10`` and
+  seeds ``0..--real-seeds-1``: inertia by the shared function, agreement (ARI, NMI) with
+  the majority land-use class of each tile (``lulc``, class 0 ignored), and the ARI
+  between the two partitions of the same seed.
+
 tslearn is not a dependency: run the ``speed`` part in a separate environment, e.g.::
 
     python -m venv --system-site-packages /tmp/bench_tslearn
@@ -176,6 +184,54 @@ def part_speed(args):
     return out
 
 
+def part_real(args):
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from benchmarks._data import load_image_series
+    from skstc import Tile2VecSeriesKMeans
+    from skstc._clustering import SketchKMeans, series_kmeans
+    from skstc.datasets import tile_majority
+    from skstc.metrics import kmeans_error
+
+    path = Path(os.environ.get("SKSTC_DATA_DIR", ROOT.parent / "shared" / "data")) / \
+        "sentinel2_slovenia_ndvi.nc"
+    if not path.is_file():
+        print(f"== real: {path} not found, skipped")
+        return None
+    images, lulc = load_image_series(path)
+    K, ts = args.k_real, args.real_tile_size
+    model = Tile2VecSeriesKMeans(K, tile_size=ts, embedding_dim=64, n_triplets=512,
+                                 max_epochs=2, refine=False, n_threads=args.threads,
+                                 random_state=0).fit(images)
+    S = np.asarray(model.transform(images), dtype=np.float32)
+    S = np.ascontiguousarray(S.reshape(len(S), -1))
+    truth = tile_majority(lulc.values, ts, ignore=0).ravel()
+    keep = truth >= 0
+    print(f"== real tile series: Slovenia NDVI, {S.shape[0]} tiles of {ts} px x "
+          f"{S.shape[1]} values ({images.sizes['time']} dates x 64 dims), K={K}, n_init=10")
+    print("| seed | clusterer | CPU time (s) | inertia (shared) | ARI lulc | NMI lulc | "
+          "ARI to the other |")
+    print("|---|---|---|---|---|---|---|")
+    out = []
+    for seed in range(args.real_seeds):
+        labels, rows = {}, []
+        for name, est in (("SketchKMeans", SketchKMeans(K, random_state=seed)),
+                          ("series_kmeans", series_kmeans(K).set_params(random_state=seed))):
+            X = S.copy()
+            (cpu, _), _ = _best(lambda est=est, X=X: est.fit(X), 1)
+            labels[name] = est.labels_
+            rows.append((name, cpu, kmeans_error(S, est.labels_) * len(S),
+                         adjusted_rand_score(truth[keep], est.labels_[keep]),
+                         normalized_mutual_info_score(truth[keep], est.labels_[keep])))
+        both = adjusted_rand_score(*labels.values())
+        for name, cpu, inertia, ari, nmi in rows:
+            print(f"| {seed} | {name} | {cpu:.3f} | {inertia:.6g} | {ari:.3f} | {nmi:.3f} | "
+                  f"{both:.3f} |", flush=True)
+            out.append(dict(seed=seed, side=name, cpu=cpu, inertia=inertia, ari=ari,
+                            nmi=nmi))
+    return out
+
+
 _STREAM_CHILD = r"""
 import sys, time, json
 import numpy as np
@@ -248,7 +304,7 @@ def part_stream(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_parts_argument(parser, ["speed", "stream"], default=["speed", "stream"])
+    add_parts_argument(parser, ["speed", "stream", "real"], default=["speed", "stream"])
     parser.add_argument("--n", type=int, default=10_000, help="tiles")
     parser.add_argument("--n-times", type=int, default=20)
     parser.add_argument("--dim", type=int, default=512)
@@ -272,6 +328,9 @@ def main(argv=None):
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1024, 256],
                         help="MiniBatchKMeans batch_size values of the stream part (chunk "
                              "size; the first call gets 3 chunks)")
+    parser.add_argument("--k-real", type=int, default=5, help="clusters of the real part")
+    parser.add_argument("--real-tile-size", type=int, default=5)
+    parser.add_argument("--real-seeds", type=int, default=10)
     args = parser.parse_args(argv)
     results = {}
     for part in selected_parts(parser, args):

@@ -163,11 +163,6 @@ def series_kmeans(n_clusters):
                                sample_size=max(1024, SEED_ROWS_PER_CLUSTER * n_clusters)))
 
 
-# relative tolerance of the restarts in the sketch (scikit-learn's ``tol``): they only pick
-# the basin, the full-space polish then runs until no label changes
-SKETCH_TOL = 1e-3
-
-
 def _row_blocks(n_rows, n_features, nbytes=1 << 20):
     """Slices of about ``nbytes`` of float32 rows (at least 16 rows each)."""
     step = max(16, nbytes // (4 * max(1, n_features)))
@@ -188,8 +183,10 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
        one non-zero per input feature, so ``E ||S x||^2 = ||x||^2``);
     2. the ``n_init`` k-means++ restarts and their Lloyd iterations run on ``S``
        (:class:`~sklearn.cluster.KMeans`, float32 seeds from
-       :func:`kmeans_plusplus_float32`); the partition of lowest sketch inertia is kept;
-    3. polish in full space: the centres start as the full-space means of that partition
+       :func:`kmeans_plusplus_float32`, until no label changes); one more pass over ``X``
+       takes the full-space cluster sums of every restart's partition, and the partition
+       of lowest full-space inertia is kept;
+    3. polish in full space: the centres start as the full-space means of that partition,
        and Lloyd iterations on ``X`` (float32, read block by block) run until no sample
        changes cluster or ``max_iter``. The result is a Lloyd fixed point of ``X``
        (every sample is labelled by its nearest centre and every centre is the mean of
@@ -275,17 +272,23 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _sums(X, labels, k):
-        """Per-cluster sums (float64) and counts of the rows of ``X``, block by block."""
-        sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+        """Per-cluster sums (float64) and counts of the rows of ``X`` under each of the
+        partitions ``labels`` (shape ``(n_partitions, n_samples)``), in one pass over
+        ``X`` block by block; row ``p * k + j`` is cluster ``j`` of partition ``p``."""
+        n_part = len(labels)
+        sums = np.zeros((n_part * k, X.shape[1]), dtype=np.float64)
+        offset = (np.arange(n_part) * k)[:, None]
         for b in _row_blocks(*X.shape):
-            onehot = np.zeros((k, b.stop - b.start), dtype=X.dtype)
-            onehot[labels[b], np.arange(b.stop - b.start)] = 1
+            m = b.stop - b.start
+            onehot = np.zeros((n_part * k, m), dtype=X.dtype)
+            onehot[(labels[:, b] + offset).ravel(), np.tile(np.arange(m), n_part)] = 1
             sums += onehot @ X[b]
-        return sums, np.bincount(labels, minlength=k)
+        counts = np.concatenate([np.bincount(lab, minlength=k) for lab in labels])
+        return sums, counts
 
-    def _polish(self, X, labels, k):
-        """Full-space Lloyd from the means of ``labels`` until no label changes."""
-        sums, counts = self._sums(X, labels, k)
+    def _polish(self, X, labels, sums, counts, k):
+        """Full-space Lloyd from the means ``sums / counts`` of ``labels`` until no label
+        changes."""
         centers = (sums / np.maximum(counts, 1)[:, None]).astype(X.dtype)
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
@@ -334,33 +337,41 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         if n < k:
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
         rng = check_random_state(self.random_state)
+        init = partial(kmeans_plusplus_float32,
+                       sample_size=max(1024, SEED_ROWS_PER_CLUSTER * k))
         g = self._groups(d)
-        sketch_km = KMeans(n_clusters=k, n_init=self.n_init, max_iter=self.max_iter,
-                           tol=0.0 if g is None else SKETCH_TOL,
-                           init=partial(kmeans_plusplus_float32, sample_size=max(
-                               1024, SEED_ROWS_PER_CLUSTER * k)),
-                           random_state=draw_seed(rng), copy_x=g is None)
         if g is None:   # no sketch: the restarts in full space are the result
-            sketch_km.fit(X)
-            self.labels_ = sketch_km.labels_.astype(np.int64)
-            self.cluster_centers_ = sketch_km.cluster_centers_.astype(X.dtype)
-            self.inertia_ = float(sketch_km.inertia_)
-            self.n_iter_ = self.sketch_n_iter_ = int(sketch_km.n_iter_)
+            km = KMeans(n_clusters=k, n_init=self.n_init, max_iter=self.max_iter, tol=0.0,
+                        init=init, random_state=draw_seed(rng)).fit(X)
+            self.labels_ = km.labels_.astype(np.int64)
+            self.cluster_centers_ = km.cluster_centers_.astype(X.dtype)
+            self.inertia_ = float(km.inertia_)
+            self.n_iter_ = self.sketch_n_iter_ = int(km.n_iter_)
             self.sketch_inertia_ = self.inertia_
             return self
+        seeds = np.random.RandomState(draw_seed(rng)).randint(np.iinfo(np.int32).max,
+                                                              size=self.n_init)
         signs = rng.choice(np.array([-1.0, 1.0], dtype=X.dtype), size=d)
         S, sq = self._sketch(X, signs, g)
-        sketch_km.fit(S)
+        runs = [KMeans(n_clusters=k, n_init=1, max_iter=self.max_iter, tol=0.0, init=init,
+                       random_state=int(seed), copy_x=False).fit(S) for seed in seeds]
         del S
-        self.sketch_n_iter_ = int(sketch_km.n_iter_)
-        self.sketch_inertia_ = float(sketch_km.inertia_)
+        # every restart's partition is scored by its full-space inertia, sum ||x||^2 -
+        # sum_j n_j ||m_j||^2, from the cluster sums of all restarts taken in one pass
+        labels = np.stack([r.labels_.astype(np.int64) for r in runs])
+        sums, counts = self._sums(X, labels, k)
+        # (the lowest inertia is the largest sum_j n_j ||m_j||^2 = sum_j ||s_j||^2 / n_j)
+        between = np.einsum("ij,ij->i", sums, sums) / np.maximum(counts, 1)
+        best = int(np.argmax(between.reshape(len(runs), k).sum(axis=1)))
+        self.sketch_n_iter_ = int(runs[best].n_iter_)
+        self.sketch_inertia_ = float(runs[best].inertia_)
+        part = slice(best * k, (best + 1) * k)
         labels, centers, sums, counts, n_iter = self._polish(
-            X, sketch_km.labels_.astype(np.int64), k)
+            X, labels[best], sums[part], counts[part], k)
         self.labels_, self.cluster_centers_, self.n_iter_ = labels, centers, n_iter
-        # at the fixed point the centres are the means: sum ||x||^2 - sum_k n_k ||m_k||^2
-        means = sums / np.maximum(counts, 1)[:, None]
-        self.inertia_ = max(float(sq.sum() - (counts * np.einsum("ij,ij->i", means,
-                                                                     means)).sum()), 0.0)
+        # at the fixed point the centres are the means: sum ||x||^2 - sum_j n_j ||m_j||^2
+        self.inertia_ = max(float(sq.sum() - (np.einsum("ij,ij->i", sums, sums)
+                                                / np.maximum(counts, 1)).sum()), 0.0)
         return self
 
     def fit_predict(self, X, y=None):

@@ -340,3 +340,22 @@ def test_tile2vec_default_clusterer_is_sketch_kmeans():
     # plain K-means back through the clusterer parameter
     model = Tile2VecSeriesKMeans(4, clusterer=series_kmeans(4), n_threads=1)
     assert isinstance(model._fit_clusterer(X, np.random.RandomState(0))[0], KMeans)
+
+
+def test_sketch_kmeans_scores_every_restart_by_full_space_sums_in_one_pass():
+    from skstc._clustering import SketchKMeans
+    from skstc.metrics import kmeans_error
+
+    X, _ = _blobs(40, 3, 300, 0, scale=0.3)
+    rng = np.random.RandomState(0)
+    labels = rng.randint(0, 3, (4, len(X)))
+    sums, counts = SketchKMeans._sums(X, labels, 3)
+    sq = float(np.einsum("ij,ij->", X.astype(np.float64), X.astype(np.float64)))
+    for p in range(4):
+        for j in range(3):
+            np.testing.assert_allclose(sums[3 * p + j], X[labels[p] == j].sum(0, np.float64),
+                                       rtol=1e-5, atol=1e-4)
+        assert (counts[3 * p:3 * p + 3] == np.bincount(labels[p], minlength=3)).all()
+        part = slice(3 * p, 3 * p + 3)
+        inertia = sq - (np.einsum("ij,ij->i", sums[part], sums[part]) / counts[part]).sum()
+        assert inertia == pytest.approx(kmeans_error(X, labels[p]) * len(X), rel=1e-5)
