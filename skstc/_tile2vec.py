@@ -201,9 +201,9 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
         set. None is :class:`~skstc._clustering.SketchKMeans` ``(n_clusters)``: the
         ``n_init=10`` k-means++ restarts run on a 512-feature signed-sum sketch of the
-        series, the best is polished by Lloyd iterations on the series until no tile
-        changes cluster (a full-space K-means fixed point); the series are neither copied
-        nor converted. :func:`~skstc._clustering.series_kmeans` ``(n_clusters)`` is plain
+        series, the one of lowest full-space inertia is polished by Lloyd iterations on
+        the series until no tile changes cluster (a full-space K-means fixed point); the
+        series are neither copied nor converted. :func:`~skstc._clustering.series_kmeans` ``(n_clusters)`` is plain
         float32 Lloyd K-means with every restart in full space. With
         ``streaming_passes`` it is ``MiniBatchKMeans(n_clusters, batch_size=1024)``.
     streaming_passes : int or None, default=None
