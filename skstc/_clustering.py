@@ -287,26 +287,30 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return sums, counts
 
     def _polish(self, X, labels, sums, counts, k):
-        """Full-space Lloyd from the means ``sums / counts`` of ``labels`` until no label
-        changes."""
+        """Full-space Lloyd from the means ``sums / counts`` of ``labels`` (updated in
+        place) until no label changes; each iteration reads ``X`` once, and the cluster
+        sums are updated by the samples that change cluster."""
         centers = (sums / np.maximum(counts, 1)[:, None]).astype(X.dtype)
+        sums = sums.copy()
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
             c_sq = np.einsum("ij,ij->i", centers, centers)
-            new = np.empty_like(labels)
-            sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+            changed = False
             for b in _row_blocks(*X.shape):
                 block = X[b]
                 dist = block @ centers.T
                 dist *= -2
                 dist += c_sq
-                new[b] = dist.argmin(axis=1)
-                onehot = np.zeros((k, len(block)), dtype=X.dtype)
-                onehot[new[b], np.arange(len(block))] = 1
-                sums += onehot @ block
-            counts = np.bincount(new, minlength=k)
-            changed = not np.array_equal(new, labels)
-            labels = new
+                new = dist.argmin(axis=1)
+                moved = np.flatnonzero(new != labels[b])
+                if moved.size:   # the sums follow the samples that change cluster only
+                    delta = np.zeros((k, moved.size), dtype=X.dtype)
+                    delta[new[moved], np.arange(moved.size)] = 1
+                    delta[labels[b][moved], np.arange(moved.size)] = -1
+                    sums += delta @ block[moved]
+                    labels[b] = new
+                    changed = True
+            counts = np.bincount(labels, minlength=k)
             # an emptied cluster keeps its centre (it stays a candidate)
             keep = counts == 0
             means = sums / np.maximum(counts, 1)[:, None]
