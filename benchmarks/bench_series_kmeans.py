@@ -27,7 +27,7 @@ Parts (``--parts``):
 * ``stream``  the streaming step (``Tile2VecSeriesKMeans._stream_clusterer``,
   ``streaming_passes`` passes of ``MiniBatchKMeans(batch_size=b).partial_fit`` on chunks
   of ``b`` rows generated on the fly, the first call with ``init_size = 3 b`` rows) vs the
-  in-memory step (series generated whole), each in a fresh process: peak RSS growth over
+  in-memory step (default clusterer, series generated whole), each in a fresh process: peak RSS growth over
   the step (generation included; the generator stands for the encoder), CPU and wall time,
   and the inertia of the partition by the same function, as a ratio to the in-memory
   K-means.
@@ -293,7 +293,7 @@ def part_stream(args):
     for (passes, batch), r in res.items():
         shared = kmeans_error(S, r["labels"]) * n
         r["inertia_shared"], r["ratio"] = shared, shared / ref
-        name = ("in-memory KMeans (series_kmeans)" if passes == 0 else
+        name = ("in-memory (default SketchKMeans)" if passes == 0 else
                 f"streaming MiniBatchKMeans(batch_size={batch}), {passes} pass(es)")
         print(f"| {name} | {r['cpu']:.1f} | {r['time']:.1f} | "
               f"{(r['peak'] - r['base']) / 2 ** 20:.0f} | "
