@@ -359,3 +359,13 @@ def test_sketch_kmeans_scores_every_restart_by_full_space_sums_in_one_pass():
         part = slice(3 * p, 3 * p + 3)
         inertia = sq - (np.einsum("ij,ij->i", sums[part], sums[part]) / counts[part]).sum()
         assert inertia == pytest.approx(kmeans_error(X, labels[p]) * len(X), rel=1e-5)
+
+
+@pytest.mark.parametrize("n_components", [2, None])
+def test_sketch_kmeans_passes_the_scikit_learn_estimator_checks(n_components):
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from skstc._clustering import SketchKMeans
+
+    # n_components=2 sketches the checks' data; None runs the restarts in full space
+    check_estimator(SketchKMeans(n_components=n_components, n_init=2, random_state=0))
