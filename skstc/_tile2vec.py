@@ -301,7 +301,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     ``batch_size`` tiles at a time, so embedding a region larger than memory is bounded by
     ``batch_size``, not by the region's size (``benchmarks/bench_tile2vec.py``). The
     clustering in ``fit`` holds the series of all tiles, ``n_tiles * n_times *
-    embedding_dim`` float32 values, unless ``streaming_passes`` is set, which bounds it by
+    embedding_dim`` float32 values (and, with the default clusterer, a sketch of
+    ``n_tiles * 512`` values), unless ``streaming_passes`` is set, which bounds it by
     the clusterer's ``batch_size`` (``benchmarks/results/series_kmeans.md``).
 
     Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
