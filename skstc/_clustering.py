@@ -177,9 +177,10 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     array, and ``n_init`` restarts of a plain :class:`~sklearn.cluster.KMeans` each run
     their iterations in full space. Here:
 
-    1. one pass over ``X`` computes a sketch ``S`` of ``n_components`` features: the
-       features are cut into ``n_components`` groups of consecutive features and each
-       sketch feature is the sum of its group with random signs (a sign projection with
+    1. one pass over ``X`` computes a sketch ``S`` of at most ``n_components`` features:
+       the features are cut into groups of ``ceil(n_features / n_components)``
+       consecutive features and each sketch feature is the sum of its group with random
+       signs (a sign projection with
        one non-zero per input feature, so ``E ||S x||^2 = ||x||^2``);
     2. the ``n_init`` k-means++ restarts and their Lloyd iterations run on ``S``
        (:class:`~sklearn.cluster.KMeans`, float32 seeds from
@@ -193,7 +194,7 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
        its samples), and ``inertia_`` is the full-space inertia.
 
     ``X`` is never copied nor converted (float32 stays float32); the temporaries are the
-    sketch, ``n_samples * n_components`` values, and blocks of about 1 MB. When
+    sketch, at most ``n_samples * n_components`` values, and blocks of about 1 MB. When
     ``n_features <= n_components`` (or ``n_components=None``) there is no sketch: the
     restarts run on ``X`` itself and are the result.
 
@@ -201,7 +202,7 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     ----------
     n_clusters : int, default=8
     n_components : int or None, default=512
-        Features of the sketch; None runs the restarts in full space.
+        Largest number of features of the sketch; None runs the restarts in full space.
     n_init : int, default=10
         k-means++ restarts in the sketch.
     max_iter : int, default=300
@@ -246,12 +247,13 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _groups(self, n_features):
-        """Group length ``g`` of the sketch (``n_features // g`` full groups, plus one
-        group of the remaining features), or None for no sketch."""
+        """Group length ``g = ceil(n_features / n_components)`` of the sketch
+        (``n_features // g`` full groups, plus one group of the remaining features: at most
+        ``n_components`` groups), or None for no sketch."""
         m = self.n_components
         if m is None or n_features <= m:
             return None
-        return n_features // m
+        return -(-n_features // m)
 
     def _sketch(self, X, signs, g):
         """The signed group sums of the rows of ``X`` and their squared norms (float64)."""

@@ -369,3 +369,19 @@ def test_sketch_kmeans_passes_the_scikit_learn_estimator_checks(n_components):
 
     # n_components=2 sketches the checks' data; None runs the restarts in full space
     check_estimator(SketchKMeans(n_components=n_components, n_init=2, random_state=0))
+
+
+@pytest.mark.parametrize("n_features, n_components, expected", [
+    (10240, 512, 512), (4352, 512, 484), (1000, 512, 500), (513, 512, 257)])
+def test_sketch_kmeans_sketch_has_at_most_n_components_features(n_features, n_components,
+                                                                expected):
+    from skstc._clustering import SketchKMeans
+
+    est = SketchKMeans(n_components=n_components)
+    g = est._groups(n_features)
+    X = np.ones((3, n_features), np.float32)
+    S, sq = est._sketch(X, np.ones(n_features, np.float32), g)
+    assert S.shape == (3, expected) and S.dtype == np.float32
+    np.testing.assert_allclose(S.sum(1), n_features)    # every feature counted once
+    np.testing.assert_allclose(sq, n_features)
+    assert SketchKMeans(n_components=n_components)._groups(n_components) is None
