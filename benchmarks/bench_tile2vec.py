@@ -27,8 +27,9 @@ Parts (``--parts``, default all but ``ladder``):
 * ``memory``     peak RSS growth while embedding a 20 x 3 x N x N dask-backed synthetic region
   for N = 1024 and 4096 (16x the pixels) and two ``batch_size`` values, in fresh processes:
   streaming makes the growth follow ``batch_size``, not N.
-* ``kmeans``     scikit-learn KMeans on flattened series vs
-  ``tslearn.TimeSeriesKMeans(metric="euclidean")`` on the same series: inertia and time.
+* ``kmeans``     the estimator's series K-means vs
+  ``tslearn.TimeSeriesKMeans(metric="euclidean")``: the ``speed`` part of
+  ``benchmarks/bench_series_kmeans.py`` (tslearn in a separate environment, see there).
 
 Run: ``python benchmarks/bench_tile2vec.py [--parts synthetic kmeans] [--threads 1]``.
 """
@@ -535,55 +536,11 @@ def part_memory(args):
 
 
 def part_kmeans(args):
-    from sklearn.cluster import KMeans
+    """The series K-means against tslearn: ``benchmarks/bench_series_kmeans.py`` (speed
+    part, its default 10,000 x 20 x 512 planted series) at ``--threads``."""
+    from benchmarks.bench_series_kmeans import main as series_main
 
-    try:
-        from tslearn.clustering import TimeSeriesKMeans
-    except ImportError:
-        print("== kmeans: tslearn not installed (pip install 'skstc[bench]'), skipped")
-        return None
-    from skstc import Tile2VecSeriesKMeans
-    from skstc.datasets import make_image_sequence
-
-    print("== series K-means: sklearn KMeans (flattened) vs tslearn TimeSeriesKMeans "
-          "(euclidean)")
-    images, _ = make_image_sequence(n_regions=4, n_times=12, n_bands=3, height=128,
-                                    width=128, n_zones=6, random_state=0)
-    model = Tile2VecSeriesKMeans(6, tile_size=8, embedding_dim=16, n_blocks=(1,),
-                                 base_width=8, n_triplets=256, batch_size=64, max_epochs=1,
-                                 refine=False, n_threads=args.threads, random_state=0)
-    S = model.fit(images).transform(images)
-    n, T, D = S.shape[0], 12, 16
-    series = S.reshape(n, T, D)
-    print(f"  {n} series of {T} dates x {D} dims")
-
-    def inertia(labels):
-        tot = 0.0
-        for k in np.unique(labels):
-            m = S[labels == k]
-            tot += ((m - m.mean(0)) ** 2).sum()
-        return tot
-
-    from threadpoolctl import threadpool_limits
-
-    res = {}
-    for name, fn in (
-        ("sklearn", lambda: KMeans(6, n_init=5, random_state=0).fit(S).labels_),
-        ("tslearn", lambda: TimeSeriesKMeans(6, metric="euclidean", n_init=5,
-                                             random_state=0).fit(series).labels_),
-    ):
-        with threadpool_limits(args.threads):
-            fn()   # warm-up (numba compilation for tslearn)
-            best = np.inf
-            for _ in range(3):
-                t0 = time.perf_counter()
-                labels = fn()
-                best = min(best, time.perf_counter() - t0)
-        res[name] = (best, inertia(labels))
-    (ts, ti), (tt, tti) = res["sklearn"], res["tslearn"]
-    print(f"  sklearn {ts:.3f}s inertia {ti:.4g}; tslearn {tt:.3f}s inertia {tti:.4g}; "
-          f"inertia diff {abs(ti - tti) / tti:.2%}; speed ratio tslearn/sklearn {tt / ts:.1f}x")
-    return res
+    return series_main(["--parts", "speed", "--threads", str(args.threads)])["speed"]
 
 
 def main(argv=None):

@@ -15,10 +15,19 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.cluster import BisectingKMeans, KMeans, MiniBatchKMeans
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._clustering import build_clusterer, cluster_centers, clusterer_score, fit_clusterer
+from ._clustering import (
+    SketchKMeans,
+    build_clusterer,
+    cluster_centers,
+    clusterer_score,
+    fit_clusterer,
+    series_sketch_kmeans,
+    stream_fit_clusterer,
+)
 from ._sampling import (
     TileTripletSampler,
     extract_tiles,
@@ -32,6 +41,7 @@ from ._training import (
     format_seconds,
 )
 from .losses import TripletLoss
+from .metrics import kmeans_error
 from .nn import TileNet
 from .utils._inputs import (
     ImageRegion,
@@ -131,7 +141,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
        row-major; right/bottom remainders narrower than a tile are dropped) becomes the
        series of its embeddings at every date, ``(n_times, embedding_dim)``, flattened;
        the series are clustered by K-means with Euclidean distance over the whole series
-       (``clusterer``, :class:`~sklearn.cluster.KMeans` by default). The paper's series
+       (``clusterer``, K-means restarted in a sketch and polished in full space by
+       default). The paper's series
        distance (Eq. 3, sum over dates of per-date Euclidean distances,
        :func:`skstc.metrics.pairwise_series_distances`) is used where a distance between
        series is measured rather than minimised (``metric``): the choice of distant
@@ -208,8 +219,26 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         mean band values at each date (no network, no refinement), clustered the same way.
     clusterer : estimator or None, default=None
         Clusterer of the series, cloned into ``clusterer_`` with ``n_clusters`` and a seed
-        set; None is ``KMeans(n_clusters, n_init=10)``. Pass
-        :class:`~sklearn.cluster.MiniBatchKMeans` for very many tiles.
+        set. None is a sketch K-means: the ``n_init=10`` k-means++ restarts run on a 512-feature signed-sum sketch of the
+        series, the one of lowest full-space inertia is polished by Lloyd iterations on
+        the series until no tile changes cluster (a full-space K-means fixed point); the
+        series are neither copied nor converted (see the method page). A scikit-learn
+        ``KMeans(n_init=10)`` gives plain K-means with every restart in full space. With
+        ``streaming_passes`` it is ``MiniBatchKMeans(n_clusters, batch_size=1024)``.
+    streaming_passes : int or None, default=None
+        None clusters the series in memory: the ``(n_tiles, n_times * embedding_dim)``
+        float32 array of all series is built and given to ``clusterer.fit``. An int streams
+        them instead, for tile series that do not fit in memory: the tiles are embedded
+        ``batch_size`` tile-dates at a time and their series fed in chunks of the
+        clusterer's ``batch_size`` tiles (1024 when it has none) to ``clusterer.partial_fit``,
+        ``streaming_passes`` times over all tiles in a fresh random order (the first call,
+        which seeds the clusterer, gets its ``init_size`` tiles, by default 3 chunks, as
+        :class:`~sklearn.cluster.MiniBatchKMeans` seeds itself in ``fit``), then labelled in
+        one more pass; at most one chunk of series is in memory. The clusterer must have
+        ``partial_fit`` (e.g. :class:`~sklearn.cluster.MiniBatchKMeans`). Each pass runs
+        the encoder over every tile, so the clustering takes ``streaming_passes + 1``
+        times the embedding time. The refinement works the same (it needs the labels and
+        centres only).
     series_shape : tuple (n_times, n_bands) or None, default=None
         How to read a 2-D array (see Notes); None means one date.
     tile_grid_shape : tuple (n_rows, n_cols) or None, default=None
@@ -294,7 +323,12 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
     to multiples of ``tile_size`` when they are not) and each task holds all dates and bands
     of its chunk, so memory is bounded by the spatial chunk size times the number of
     dask threads, not by the region's size; choose spatial chunks accordingly
-    (``benchmarks/bench_out_of_core.py`` labels a 16 GB zarr stack this way).
+    (``benchmarks/bench_out_of_core.py`` labels a zarr stack larger than half the memory
+    this way).
+    The clustering in ``fit`` holds the series of all tiles, ``n_tiles * n_times *
+    embedding_dim`` float32 values (and, with the default clusterer, a sketch of
+    ``n_tiles * 512`` values), unless ``streaming_passes`` is set, which bounds it by
+    the clusterer's ``batch_size`` (``benchmarks/results/series_kmeans.md``).
 
     Missing values: NaN (clouds, no data) is allowed. A pixel is missing when any band is
     NaN; tiles with more than ``max_nan_fraction`` missing pixels are never used in training
@@ -370,6 +404,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         "refine_lr": [Interval(Real, 0, None, closed="neither"), None],
         "representation": [StrOptions(set(_ENCODERS))],
         "clusterer": [HasMethods(["fit", "predict"]), None],
+        "streaming_passes": [Interval(Integral, 1, None, closed="left"), None],
         "series_shape": ["array-like", None],
         "tile_grid_shape": ["array-like", None],
     }
@@ -383,7 +418,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                  l2=0.01, augment=True, cross_region=True, metric="series",
                  max_nan_fraction=0.5, refine=True,
                  n_refine_triplets=None, refine_epochs=3, refine_lr=None, representation="tilenet",
-                 clusterer=None, series_shape=None, tile_grid_shape=None, max_epochs=5,
+                 clusterer=None, streaming_passes=None, series_shape=None, tile_grid_shape=None,
+                 max_epochs=5,
                  batch_size=64, lr=1e-3, optimizer="adam", tol=1e-4, n_iter_no_change=None,
                  device="auto", n_threads=None, num_workers=0, callbacks=None, verbose=0,
                  random_state=None,
@@ -407,6 +443,7 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.refine_lr = refine_lr
         self.representation = representation
         self.clusterer = clusterer
+        self.streaming_passes = streaming_passes
         self.series_shape = series_shape
         self.tile_grid_shape = tile_grid_shape
         self.max_epochs = max_epochs
@@ -441,6 +478,10 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
             raise ValueError(f"n_blocks must be a non-empty sequence of ints >= 1, got "
                              f"{self.n_blocks!r}.")
         check_tile_shape_params(self)
+        if self.streaming_passes is not None and self.clusterer is not None and \
+                not hasattr(self.clusterer, "partial_fit"):
+            raise ValueError(f"streaming_passes needs a clusterer with partial_fit (e.g. "
+                             f"MiniBatchKMeans); {type(self.clusterer).__name__} has none.")
 
     # ---- input -> regions -> tile series ---------------------------------------------------
     def _regions(self, X, *, fitting):
@@ -467,11 +508,81 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
     # ---- fit ----------------------------------------------------------------------------
     def _fit_clusterer(self, series, rng):
-        est = build_clusterer(self.clusterer, self.n_clusters, rng)
+        """The in-memory K-means step: cluster the flattened float32 series ``(n_tiles,
+        n_times * dim)`` (which the default clusterer centres in place and restores)."""
+        est = build_clusterer(self.clusterer, self.n_clusters, rng,
+                              default=series_sketch_kmeans)
         labels = fit_clusterer(est, series, self.n_threads)
         centers = cluster_centers(est, series, labels, self.n_clusters)
-        inertia = float(((series - centers[labels]) ** 2).sum())
+        if isinstance(est, (KMeans, MiniBatchKMeans, BisectingKMeans, SketchKMeans)):
+            inertia = float(est.inertia_)   # of labels_ and cluster_centers_: no extra pass
+        else:
+            inertia = kmeans_error(series, labels, centers) * len(series)
         return est, labels, np.asarray(centers, np.float32), inertia
+
+    def _stream_clusterer(self, rows, n_tiles, rng):
+        """The streaming K-means step: ``partial_fit`` on chunks of ``rows(idx)`` (the series
+        of the tiles ``idx``), ``streaming_passes`` passes, then a labelling pass."""
+        est = build_clusterer(self.clusterer, self.n_clusters, rng,
+                              default=lambda k: MiniBatchKMeans(n_clusters=k, batch_size=1024))
+        params = est.get_params()
+        chunk = params.get("batch_size", 1024)
+        labels, centers, inertia = stream_fit_clusterer(
+            est, rows, n_tiles, n_passes=self.streaming_passes, chunk_size=chunk,
+            init_size=params.get("init_size") or 3 * chunk, random_state=rng,
+            n_threads=self.n_threads)
+        return est, labels, np.asarray(centers, np.float32), inertia
+
+    def _series_rows(self, images, module):
+        """``rows(idx)``: the flattened series of the grid tiles ``idx`` (fit order) of the
+        in-memory ``images``, embedded by ``module`` (band means when None) a few batches of
+        tile-dates at a time."""
+        region, top_left = self._tile_positions()
+        n_times, ts = self.n_times_, self.tile_size
+        bs = max(int(self.batch_size), 1)
+        dim = self.n_bands_ if module is None else self.embedding_dim
+        step = 8 * bs
+
+        def rows(idx):
+            idx = np.asarray(idx)
+            reg = np.repeat(region[idx], n_times)
+            tl = np.repeat(top_left[idx], n_times, axis=0)
+            t = np.tile(np.arange(n_times), len(idx))
+            out = np.empty((len(reg), dim), dtype=np.float32)
+            for s in range(0, len(reg), step):
+                tiles = extract_tiles(images, reg[s:s + step], t[s:s + step], tl[s:s + step],
+                                      ts, self.fill_values_)
+                out[s:s + step] = (tiles.mean(axis=(2, 3)) if module is None else
+                                   self._predict_module(lambda m, xb: m.encode(xb), tiles,
+                                                        module=module, batch_size=bs))
+            return out.reshape(len(idx), n_times * dim)
+        return rows
+
+    def _nan_fractions(self, images):
+        """Missing-pixel fraction of every grid tile at every date, ``(n_times, n_tiles)``
+        (a pixel is missing when any band is NaN)."""
+        ts, out = self.tile_size, []
+        for img, (gh, gw) in zip(images, self.tile_grid_shapes_, strict=True):
+            miss = np.isnan(img[:, :, :gh * ts, :gw * ts]).any(axis=1)
+            out.append(miss.reshape(len(miss), gh, ts, gw, ts).mean(axis=(2, 4),
+                                                                     dtype=np.float32)
+                       .reshape(len(miss), gh * gw))
+        return np.concatenate(out, axis=1)
+
+    def _cluster_tiles(self, images, module, rng, what):
+        """Series of every grid tile of ``images`` under ``module``, clustered in memory or
+        streamed (``streaming_passes``); also returns the tiles' missing fractions."""
+        n_tiles = sum(g[0] * g[1] for g in self.tile_grid_shapes_)
+        if self.streaming_passes is None:
+            series, nan_frac = self._tile_series([ImageRegion(img) for img in images], module)
+            return self._cluster_series(series.reshape(n_tiles, -1), rng, what) + (nan_frac,)
+        self._log(f"K-means: streaming {n_tiles} {what} tile series, "
+                  f"{self.streaming_passes} pass(es)")
+        t0 = time.perf_counter()
+        out = self._stream_clusterer(self._series_rows(images, module), n_tiles, rng)
+        self._log(f"K-means: done in {format_seconds(time.perf_counter() - t0)} "
+                  f"(inertia {out[3]:.4g})")
+        return out + (self._nan_fractions(images),)
 
     def _log(self, msg):
         _emit(int(self.verbose or 0), logging.INFO, f"[{type(self).__name__}] {msg}")
@@ -531,9 +642,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
 
         if self.representation == "pixel_mean":
             self.module_ = self.geographic_module_ = None
-            series, _ = self._tile_series([ImageRegion(img) for img in images], None)
-            flat = series.reshape(n_tiles, -1)
-            est, labels, centers, inertia = self._cluster_series(flat, rng, "pixel-mean")
+            est, labels, centers, inertia, _ = self._cluster_tiles(images, None, rng,
+                                                                   "pixel-mean")
             self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
             self._set_partition("", labels, centers, inertia, regions, is_2d)
             self.clusterer_ = est
@@ -557,10 +667,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
         self.history_ += [dict(h, phase="geographic") for h in hist]
         self.geographic_module_ = module
         self._log(f"embedding {n_tiles} tiles x {n_times} dates")
-        local = [ImageRegion(img) for img in images]
-        series, nan_frac = self._tile_series(local, module)
-        flat = series.reshape(n_tiles, -1)
-        est, labels, centers, inertia = self._cluster_series(flat, rng, "embedded")
+        est, labels, centers, inertia, nan_frac = self._cluster_tiles(images, module, rng,
+                                                                      "embedded")
         self._set_partition("geographic_", labels, centers, inertia, regions, is_2d)
 
         sizes = np.bincount(labels, minlength=self.n_clusters)
@@ -592,9 +700,8 @@ class Tile2VecSeriesKMeans(TorchEstimatorMixin, ClassNamePrefixFeaturesOutMixin,
                 max_epochs=self.refine_epochs, lr=self.refine_lr, iterator_train=stream,
                 phase="refinement")
             self.history_ += [dict(h, phase="refine") for h in hist]
-            series, _ = self._tile_series(local, module)
-            flat = series.reshape(n_tiles, -1)
-            est, labels, centers, inertia = self._cluster_series(flat, rng, "refined")
+            est, labels, centers, inertia, _ = self._cluster_tiles(images, module, rng,
+                                                                   "refined")
         self.module_ = module
         self.clusterer_ = est
         self._set_partition("", labels, centers, inertia, regions, is_2d)

@@ -55,7 +55,9 @@ def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Series (flattened).
+        Series (flattened); numpy, memory-mapped and dask arrays are read block by block of
+        rows, never converted whole (e.g. the series of many tiles kept in a memory-mapped
+        ``.npy`` file).
     labels : array-like of shape (n_samples,) or None
         Cluster of each series; used to compute the centroids when ``centers`` is None and
         to restrict each search to the cluster's members.
@@ -80,17 +82,39 @@ def cluster_representatives(X, labels=None, centers=None, *, within_cluster=True
     >>> cluster_representatives(X, labels=[0, 0, 0, 1, 1]).tolist()
     [1, 3]
     """
-    X = check_array(X, dtype=np.float64)
-    C = _centers_from(X, labels, centers)
-    d = _series_dist(C, X, metric, n_times)
-    if within_cluster and labels is not None:
+    from .metrics import _chunked_cluster_means, _row_chunks
+
+    if not (isinstance(X, np.ndarray) or hasattr(X, "compute")):
+        X = check_array(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
+    if centers is None and labels is not None:
         labels = np.asarray(labels)
-        ks = np.arange(len(C)) if centers is not None else np.unique(labels[labels >= 0])
-        for i, k in enumerate(ks):
-            member = labels == k
-            if member.any():
-                d[i, ~member] = np.inf
-    return d.argmin(axis=1)
+        if labels.shape != (X.shape[0],):
+            raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}.")
+        ks = np.unique(labels[labels >= 0])
+        C = _chunked_cluster_means(X, labels)[ks]
+    else:
+        C = _centers_from(X, labels, centers)
+        ks = np.arange(len(C))
+    restrict = within_cluster and labels is not None
+    if restrict:
+        labels = np.asarray(labels)
+        restrict_k = np.isin(ks, labels)       # clusters without member search all series
+    # X is read block by block (float64 blocks): a memory map or a dask array is never
+    # loaded whole
+    best = np.full(len(C), np.inf)
+    index = np.zeros(len(C), dtype=np.int64)
+    for s, block in _row_chunks(X):
+        d = _series_dist(C, check_array(block, dtype=np.float64), metric, n_times)
+        if restrict:
+            other = labels[s][None, :] != ks[:, None]
+            d[other & restrict_k[:, None]] = np.inf
+        j = d.argmin(axis=1)
+        value = d[np.arange(len(C)), j]
+        better = value < best
+        best[better], index[better] = value[better], s.start + j[better]
+    return index
 
 
 def centroid_interpolation(X, center_a, center_b, n_steps=5, *, metric="euclidean",

@@ -351,7 +351,8 @@ def kmeans_error(X, labels, centers=None, *, metric="euclidean", n_times=None):
     With ``metric="euclidean"`` it is the mean squared Euclidean distance, i.e. K-means
     inertia divided by ``n_samples``; with ``metric="series"`` the mean series distance
     (:func:`pairwise_series_distances`, the paper's Eq. 3) of each series to its centroid.
-    Samples labelled ``-1`` are ignored.
+    Samples labelled ``-1`` are ignored. ``X`` is read in blocks of rows, each converted to
+    float64 on its own: a float32 (or memory-mapped) ``X`` is never copied whole.
 
     Parameters
     ----------
@@ -374,25 +375,59 @@ def kmeans_error(X, labels, centers=None, *, metric="euclidean", n_times=None):
     >>> kmeans_error([[0.0, 0.0], [2.0, 2.0]], [0, 0], metric="series", n_times=2)
     2.0
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = X.compute() if hasattr(X, "compute") else X
+    X = np.asarray(X) if getattr(X, "dtype", None) is None else X  # memmaps stay memmaps
+    if X.dtype.kind not in "fc":
+        X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels)
     if X.ndim != 2 or labels.shape != (X.shape[0],):
         raise ValueError(f"X must be 2-D and labels of shape ({len(X)},); got {X.shape} and "
                          f"{labels.shape}.")
+    if metric == "series":
+        _check_series_metric(metric, n_times, X.shape[1])
+    elif metric != "euclidean":
+        raise ValueError(f"metric must be 'euclidean' or 'series', got {metric!r}.")
     keep = labels >= 0
-    X, labels = X[keep], labels[keep]
+    n = int(keep.sum())
+    if n == 0:
+        return float("nan")
     if centers is None:
-        ks = np.unique(labels)
-        centers = np.zeros((ks.max() + 1, X.shape[1]))
-        for k in ks:
-            centers[k] = X[labels == k].mean(axis=0)
+        centers = _chunked_cluster_means(X, labels)
     centers = np.asarray(centers, dtype=np.float64)
-    diff = X - centers[labels]
-    if metric == "euclidean":
-        return float((diff ** 2).sum(axis=1).mean())
-    _check_series_metric(metric, n_times, X.shape[1])
-    per_date = np.sqrt((diff.reshape(len(X), n_times, -1) ** 2).sum(axis=2))
-    return float(per_date.sum(axis=1).mean())
+    total = 0.0
+    for s, rows in _row_chunks(X):
+        lab = labels[s]
+        sel = keep[s]
+        if not sel.all():
+            rows, lab = rows[sel], lab[sel]
+        diff = rows - centers[lab]
+        if metric == "euclidean":
+            total += float(np.einsum("ij,ij->", diff, diff))
+        else:
+            d = diff.reshape(len(diff), n_times, -1)
+            total += float(np.sqrt(np.einsum("itd,itd->it", d, d)).sum())
+    return total / n
+
+
+def _row_chunks(X, n_values=1 << 17):
+    """``(slice, rows as float64)`` over consecutive row blocks of ``X`` of about
+    ``n_values`` values each: one block is converted at a time, never the whole array."""
+    step = max(1, n_values // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        s = slice(start, min(X.shape[0], start + step))
+        yield s, np.asarray(X[s], dtype=np.float64)
+
+
+def _chunked_cluster_means(X, labels):
+    """Mean of the rows of each label ``>= 0`` (rows ``k`` of absent labels are zero)."""
+    k = int(labels.max()) + 1 if (labels >= 0).any() else 1
+    sums = np.zeros((k, X.shape[1]))
+    counts = np.bincount(labels[labels >= 0], minlength=k).astype(np.float64)
+    for s, rows in _row_chunks(X):
+        lab = labels[s]
+        for j in np.unique(lab[lab >= 0]):
+            sums[j] += rows[lab == j].sum(axis=0)
+    return sums / np.maximum(counts, 1)[:, None]
 
 
 # --- DeepSpatiotemporalClustering ---

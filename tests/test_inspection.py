@@ -377,3 +377,42 @@ def test_choose_n_clusters_silhouette_of_a_one_cluster_subsample_is_nan():
     assert np.isnan(res.table["silhouette"][0])   # three rows of the big cluster, no error
     full = choose_n_clusters(KMeans(n_init=1), X, n_clusters=[2], n_seeds=2, random_state=0)
     assert np.isfinite(full.table["silhouette"][0])
+
+
+def test_cluster_representatives_read_by_blocks_equal_the_direct_search():
+    import dask.array as da
+    from sklearn.metrics import pairwise_distances
+
+    from skstc.metrics import pairwise_series_distances
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20000, 16)).astype(np.float32)    # 3 blocks of rows
+    labels = rng.randint(0, 5, len(X))
+    labels[labels == 4] = 3                                # cluster 4 has no member
+    centers = rng.normal(size=(5, 16))
+    X64 = X.astype(np.float64)
+    for metric, dist in (("euclidean", lambda A, B: pairwise_distances(A, B)),
+                         ("series", lambda A, B: pairwise_series_distances(A, B, n_times=4))):
+        d = dist(centers, X64)
+        for i in range(4):
+            d[i, labels != i] = np.inf                     # cluster 4: all series
+        expected = d.argmin(axis=1)
+        for data in (X, da.from_array(X, chunks=(3000, 16))):
+            got = cluster_representatives(data, labels, centers, metric=metric, n_times=4)
+            np.testing.assert_array_equal(got, expected)
+    means = np.stack([X64[labels == k].mean(0) for k in range(4)])
+    expected = np.stack([np.where(labels == k, ((X64 - means[k]) ** 2).sum(1), np.inf)
+                         for k in range(4)]).argmin(axis=1)
+    np.testing.assert_array_equal(cluster_representatives(X, labels), expected)
+    # never a float64 copy of the whole X
+    import tracemalloc
+
+    big = rng.normal(size=(4000, 512)).astype(np.float32)    # 8 MB
+    big_labels = rng.randint(0, 3, len(big))
+    tracemalloc.start()
+    try:
+        cluster_representatives(big, big_labels)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * big.nbytes

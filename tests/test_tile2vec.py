@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 
 from benchmarks._data import load_image_series
 from skstc import Tile2VecSeriesKMeans
+from skstc._clustering import SketchKMeans
 from skstc.datasets import make_image_sequence, tile_majority
 from skstc.metrics import geographic_silhouette
 from skstc.preprocessing import ImageBandScaler, ImageToTiles
@@ -370,3 +371,101 @@ def test_paper_params_give_the_published_tilenet():
     assert convs[0].out_channels == 64
     assert net.encode(torch.zeros(1, 2, 16, 16)).shape == (1, 512)
     assert model.margin == 50.0 and model.l2 == 0.01
+
+
+# ---- series K-means: float32 in memory, streamed beyond memory ----------------------------
+def test_streamed_rows_equal_the_in_memory_series_with_missing_values(small):
+    images, _ = small
+    images = images.copy()
+    images[0, 1, 0, 3:20, 5:30] = np.nan                 # a cloud on one band and date
+    model = Tile2VecSeriesKMeans(3, **TINY).fit(images)
+    regions = [np.asarray(r, dtype=np.float32) for r in images]
+    from skstc.utils._inputs import ImageRegion
+
+    for module in (model.module_, None):
+        whole, nan_frac = model._tile_series([ImageRegion(r) for r in regions], module)
+        rows = model._series_rows(regions, module)
+        idx = np.array([7, 0, 33, 12])
+        np.testing.assert_allclose(rows(idx), whole.reshape(len(whole), -1)[idx], rtol=1e-5,
+                                   atol=1e-6)
+    np.testing.assert_array_equal(model._nan_fractions(regions), nan_frac)
+
+
+def test_streaming_never_builds_the_series_array_and_refines(small, monkeypatch):
+    from sklearn.cluster import MiniBatchKMeans
+
+    from skstc.metrics import kmeans_error
+
+    images, _ = small
+    n_tiles = 2 * 4 * 5
+
+    def whole_array(*args, **kwargs):
+        raise AssertionError("the series of all tiles were built")
+    requests = []
+    series_rows = Tile2VecSeriesKMeans._series_rows
+
+    def counted(self, images, module):
+        rows = series_rows(self, images, module)
+
+        def read(idx):
+            requests.append(len(idx))
+            return rows(idx)
+        return read
+    monkeypatch.setattr(Tile2VecSeriesKMeans, "_tile_series", whole_array)
+    monkeypatch.setattr(Tile2VecSeriesKMeans, "_series_rows", counted)
+    params = dict(TINY, streaming_passes=2, clusterer=MiniBatchKMeans(batch_size=8))
+    model = Tile2VecSeriesKMeans(3, **params).fit(images)
+    # geographic and refined clustering: 2 passes + 1 labelling pass each, chunks of 8
+    # tiles, the first call of each fit with init_size = 3 * 8 tiles
+    assert max(requests) == 24 and sum(requests) == 2 * 3 * n_tiles
+    assert [h["phase"] for h in model.history_] == ["geographic", "refine"]
+    assert model.labels_.shape == model.geographic_labels_.shape == (n_tiles,)
+    assert isinstance(model.clusterer_, MiniBatchKMeans) and model.clusterer_.n_clusters == 3
+    assert model.cluster_centers_.dtype == np.float32
+    monkeypatch.undo()
+    S = model.transform(images)
+    np.testing.assert_array_equal(model.predict(images), model.labels_)
+    assert model.inertia_ == pytest.approx(
+        kmeans_error(S, model.labels_, model.cluster_centers_) * n_tiles, rel=1e-4)
+    again = Tile2VecSeriesKMeans(3, **params).fit(images)
+    np.testing.assert_array_equal(again.labels_, model.labels_)
+
+
+def test_streaming_inertia_close_to_in_memory_kmeans():
+    from sklearn.cluster import MiniBatchKMeans
+
+    images, _ = make_image_sequence(n_regions=2, n_times=3, n_bands=3, height=96, width=96,
+                                    n_zones=4, random_state=1)
+    common = dict(tile_size=4, representation="pixel_mean", random_state=0, n_threads=1)
+    full = Tile2VecSeriesKMeans(4, **common).fit(images)
+    streamed = Tile2VecSeriesKMeans(4, streaming_passes=3,
+                                    clusterer=MiniBatchKMeans(batch_size=128),
+                                    **common).fit(images)
+    # 1152 tiles in chunks of 128: the streamed partition within 2 % of K-means' inertia
+    assert streamed.inertia_ <= 1.02 * full.inertia_
+    assert adjusted_rand_score(full.labels_, streamed.labels_) > 0.9
+
+
+def test_streaming_bad_params(small):
+    from sklearn.cluster import KMeans
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    images, _ = small
+    with pytest.raises(InvalidParameterError, match="streaming_passes"):
+        Tile2VecSeriesKMeans(3, streaming_passes=0, **TINY).fit(images)
+    with pytest.raises(InvalidParameterError, match="streaming_passes"):
+        Tile2VecSeriesKMeans(3, streaming_passes=1.5, **TINY).fit(images)
+    with pytest.raises(ValueError, match="partial_fit"):
+        Tile2VecSeriesKMeans(3, streaming_passes=2, clusterer=KMeans(), **TINY).fit(images)
+
+
+def test_default_series_kmeans_keeps_float32(small):
+    images, _ = small
+    model = Tile2VecSeriesKMeans(3, **dict(TINY, refine=False)).fit(images)
+    km = model.clusterer_
+    assert isinstance(km, SketchKMeans) and km.n_init == 10
+    assert km.cluster_centers_.dtype == np.float32
+    assert model.cluster_centers_.dtype == np.float32
+    S = model.transform(images)
+    assert S.dtype == np.float32
+    np.testing.assert_array_equal(model.predict(images), model.labels_)

@@ -4,11 +4,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._clustering import SketchKMeans
 from .._training import effective_n_threads
 from ..utils._fitting import TransactionalFitMixin
 from ..utils._inputs import check_regions, check_tile_shape_params, read_regions, tile_series
@@ -74,7 +74,10 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
     inertia_ : float
     pca_ : PCA or None
         The fitted projection (``method="pca"``).
-    clusterer_ : KMeans
+    clusterer_ : estimator
+        The K-means of the features: the default clusterer of
+        :class:`~skstc.Tile2VecSeriesKMeans` (its restarts run in full space for features
+        of at most 512 values, in a sketch of longer ones).
     tile_grid_shapes_ : list of tuple
     n_times_, n_bands_ : int
     fill_values_ : ndarray of shape (n_bands,)
@@ -205,7 +208,10 @@ class TilePixelKMeans(TransactionalFitMixin, ClusterMixin, TransformerMixin, Bas
                 k = max(1, min(self.n_components, n_tiles - 1, feats.shape[1]))
                 pca = PCA(k, random_state=draw_seed(rng))
                 feats = pca.fit_transform(feats)
-            km = KMeans(self.n_clusters, n_init=self.n_init, random_state=draw_seed(rng))
+            # the default clusterer of Tile2VecSeriesKMeans (K-means restarts in a sketch of
+            # long series, in full space for short ones)
+            km = SketchKMeans(self.n_clusters, n_init=self.n_init,
+                              random_state=draw_seed(rng))
             labels = km.fit_predict(feats).astype(np.int64)
         self.pca_ = pca
         self.clusterer_ = km
