@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
-from .metrics import _series_dist
+from .metrics import _series_dist, kmeans_error
 
 __all__ = [
     "choose_n_clusters",
@@ -384,25 +384,24 @@ def _reuses_embedding(estimator, reuse_embedding):
     return bool(reuse_embedding)
 
 
-def _within_ss(model, Z, labels):
+def _within_ss(model, Z, labels, centers=None):
     """The model's own within-cluster error (``inertia_``), else the sum of squared distances
-    of ``Z`` to the model's centres (``cluster_centers_`` in the space of ``Z``), else to the
-    cluster means."""
+    of ``Z`` to ``centers`` or the model's centres (``cluster_centers_`` in the space of
+    ``Z``), else to the cluster means."""
     inertia = getattr(model, "inertia_", None)
     if inertia is not None:
         return float(inertia)
-    centers = getattr(model, "cluster_centers_", None)
-    ok = labels >= 0
+    n = int((labels >= 0).sum())
+    if n == 0:
+        return 0.0
+    if centers is None:
+        centers = getattr(model, "cluster_centers_", None)
     if centers is not None:
         centers = np.asarray(centers, dtype=np.float64)
-        if (centers.ndim == 2 and centers.shape[1] == Z.shape[1]
-                and (not ok.any() or labels[ok].max() < len(centers))):
-            return float(((Z[ok] - centers[labels[ok]]) ** 2).sum())
-    total = 0.0
-    for k in np.unique(labels[ok]):
-        member = Z[labels == k]
-        total += float(((member - member.mean(axis=0)) ** 2).sum())
-    return total
+        if not (centers.ndim == 2 and centers.shape[1] == Z.shape[1]
+                and labels.max() < len(centers)):
+            centers = None
+    return kmeans_error(Z, labels, centers) * n
 
 
 def _silhouette(Z, labels, sample_size, seed):
@@ -447,20 +446,18 @@ def _scan_seed(estimator, X, y, ks, seed, space, reuse, sample_size, verbose, fi
             labels = np.asarray(model.predict(X) if labels is None else labels)
             Z = _as_rows(model.transform(X) if space == "transform" else X,
                          "transform output" if space == "transform" else "input X")
-            inertia = None
+            scored, centers = model, None
         else:  # the same encoder; only the clusterer sees k (Tile2VecSeriesKMeans._fit_clusterer)
             est = clone(model.clusterer_)
             if "n_clusters" in est.get_params():
                 est.set_params(n_clusters=int(k))
             labels = fit_clusterer(est, Z, model.n_threads)
-            centers = np.asarray(cluster_centers(est, Z, labels, int(k)), dtype=np.float64)
-            inertia = float(((Z - centers[labels]) ** 2).sum())
+            scored, centers = None, cluster_centers(est, Z, labels, int(k))
         labels = labels.astype(np.int64).ravel()
         if labels.shape[0] != Z.shape[0]:
             raise ValueError(f"{name} gives {labels.shape[0]} labels for {Z.shape[0]} rows of "
                              f"its representation; choose the space that the labels index.")
-        if inertia is None:
-            inertia = _within_ss(model, Z, labels)
+        inertia = _within_ss(scored, Z, labels, centers)
         sil = _silhouette(Z, labels, sample_size, seed)
         dt = time.perf_counter() - t0
         _emit(verbose, logging.INFO, f"[choose_n_clusters] {name} n_clusters={k} "
