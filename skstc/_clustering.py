@@ -163,6 +163,15 @@ def series_kmeans(n_clusters):
                                sample_size=max(1024, SEED_ROWS_PER_CLUSTER * n_clusters)))
 
 
+def _nearest(block, centers, c_sq):
+    """Index of the nearest of ``centers`` (squared norms ``c_sq``) for each row of
+    ``block``: ``argmin ||c||^2 - 2 x.c``, the row's own norm being common to all centres."""
+    dist = block @ centers.T
+    dist *= -2
+    dist += c_sq
+    return dist.argmin(axis=1)
+
+
 def _row_blocks(n_rows, n_features, nbytes=1 << 20):
     """Slices of about ``nbytes`` of float32 rows (at least 16 rows each)."""
     step = max(16, nbytes // (4 * max(1, n_features)))
@@ -300,10 +309,7 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             changed = False
             for b in _row_blocks(*X.shape):
                 block = X[b]
-                dist = block @ centers.T
-                dist *= -2
-                dist += c_sq
-                new = dist.argmin(axis=1)
+                new = _nearest(block, centers, c_sq)
                 moved = np.flatnonzero(new != labels[b])
                 if moved.size:   # the sums follow the samples that change cluster only
                     delta = np.zeros((k, moved.size), dtype=X.dtype)
@@ -416,7 +422,7 @@ class SketchKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         c_sq = np.einsum("ij,ij->i", C, C)
         out = np.empty(len(X), dtype=np.int64)
         for b in _row_blocks(*X.shape):
-            out[b] = (c_sq - 2 * (X[b] @ C.T)).argmin(axis=1)
+            out[b] = _nearest(X[b], C, c_sq)
         return out
 
     def transform(self, X):
